@@ -1,0 +1,262 @@
+//! A training block: one partition's rows, binned once and stored compactly, so every
+//! tree level re-reads a few bytes per row instead of the raw data.
+//!
+//! Byte layout (little-endian), versioned by the magic:
+//! ```text
+//! 0   "SPB1"
+//! 4   n_rows u32 | 8 n_features u32 | 12 n_arms u32 | 16 code_width u32 (1 or 2) | 20 shift i32 | 24 reserved u64
+//! 32  codes: n_features × n_rows × code_width, column-major, zero-padded to a multiple of 8
+//! ..  gamma: n_rows × n_arms i64, row-major (the histogram adds a row's K rewards together)
+//! ```
+
+use crate::binning::{bin_code, codes_for, validate_edges};
+use crate::config::BlockConfig;
+use crate::error::try_zeroed;
+use crate::fixed_point::{quantize, scale};
+use crate::{invalid, PolicyError, Result};
+use arrow_array::{Array, Float64Array, RecordBatch};
+
+const MAGIC: &[u8; 4] = b"SPB1";
+const HEADER: usize = 32;
+
+/// Feature codes of a block, one contiguous column per feature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingBlock {
+    pub n_rows: usize,
+    pub n_features: usize,
+    pub n_arms: usize,
+    pub shift: i32,
+    pub codes: Codes,
+    /// Fixed-point Γ, row-major.
+    pub gamma: Vec<i64>,
+}
+
+impl TrainingBlock {
+    pub fn code_width(&self) -> usize {
+        match self.codes {
+            Codes::U8(_) => 1,
+            Codes::U16(_) => 2,
+        }
+    }
+
+    pub fn code(&self, feature: usize, row: usize) -> usize {
+        let i = feature * self.n_rows + row;
+        match &self.codes {
+            Codes::U8(c) => c[i] as usize,
+            Codes::U16(c) => c[i] as usize,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let code_bytes = self.n_features * self.n_rows * self.code_width();
+        let padded = code_bytes.div_ceil(8) * 8;
+        let mut out = Vec::with_capacity(HEADER + padded + self.gamma.len() * 8);
+        out.extend_from_slice(MAGIC);
+        for v in [self.n_rows, self.n_features, self.n_arms, self.code_width()] {
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+        out.extend_from_slice(&self.shift.to_le_bytes());
+        out.extend_from_slice(&0u64.to_le_bytes());
+        match &self.codes {
+            Codes::U8(c) => out.extend_from_slice(c),
+            Codes::U16(c) => c.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        }
+        out.resize(HEADER + padded, 0);
+        self.gamma.iter().for_each(|g| out.extend_from_slice(&g.to_le_bytes()));
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<TrainingBlock> {
+        if bytes.len() < HEADER || &bytes[0..4] != MAGIC {
+            return invalid!("not a training block: expected magic SPB1 and at least {HEADER} bytes, got {} bytes", bytes.len());
+        }
+        let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap()) as usize;
+        let (n_rows, n_features, n_arms, width) = (u32_at(4), u32_at(8), u32_at(12), u32_at(16));
+        let shift = i32::from_le_bytes(bytes[20..24].try_into().unwrap());
+        if width != 1 && width != 2 {
+            return invalid!("training block has code width {width}; expected 1 or 2");
+        }
+        let code_bytes = n_features
+            .checked_mul(n_rows)
+            .and_then(|c| c.checked_mul(width))
+            .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
+        let padded = code_bytes.div_ceil(8) * 8;
+        let gamma_len = n_rows
+            .checked_mul(n_arms)
+            .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
+        let expected = HEADER + padded + gamma_len * 8;
+        if bytes.len() != expected {
+            return invalid!("training block is {} bytes but its header implies {expected}", bytes.len());
+        }
+        let code_slice = &bytes[HEADER..HEADER + code_bytes];
+        let codes = if width == 1 {
+            Codes::U8(code_slice.to_vec())
+        } else {
+            Codes::U16(code_slice.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+        };
+        let gamma = bytes[HEADER + padded..]
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        Ok(TrainingBlock { n_rows, n_features, n_arms, shift, codes, gamma })
+    }
+}
+
+/// Accumulates Arrow batches (F feature columns, then K reward columns, all Float64) into one block.
+pub struct BlockBuilder {
+    edges: Vec<Vec<f64>>,
+    n_arms: usize,
+    shift: i32,
+    scale: f64,
+    wide: bool,
+    codes: Vec<Vec<u16>>,
+    gamma: Vec<i64>,
+    n_rows: usize,
+}
+
+impl BlockBuilder {
+    pub fn new(config: &BlockConfig, flat_edges: &[f64]) -> Result<BlockBuilder> {
+        let total: usize = config.edge_counts.iter().sum();
+        if total != flat_edges.len() {
+            return invalid!("block config lists {total} boundary values but {} were passed", flat_edges.len());
+        }
+        if config.n_arms < 2 {
+            return invalid!("a policy needs at least 2 arms, got {}", config.n_arms);
+        }
+        let mut edges = Vec::with_capacity(config.edge_counts.len());
+        let mut offset = 0;
+        for (f, &n) in config.edge_counts.iter().enumerate() {
+            let e = flat_edges[offset..offset + n].to_vec();
+            validate_edges(f, &e)?;
+            if codes_for(&e) > u16::MAX as usize + 1 {
+                return invalid!("feature {f} has {n} boundaries; at most 65,534 are supported");
+            }
+            offset += n;
+            edges.push(e);
+        }
+        let wide = edges.iter().any(|e| codes_for(e) > 256);
+        Ok(BlockBuilder {
+            codes: vec![Vec::new(); edges.len()],
+            edges,
+            n_arms: config.n_arms,
+            shift: config.shift,
+            scale: scale(config.shift),
+            wide,
+            gamma: Vec::new(),
+            n_rows: 0,
+        })
+    }
+
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
+        let f = self.edges.len();
+        let k = self.n_arms;
+        if batch.num_columns() != f + k {
+            return invalid!("training batch has {} columns; expected {f} features + {k} rewards", batch.num_columns());
+        }
+        let column = |i: usize| -> Result<&Float64Array> {
+            batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
+                PolicyError::InvalidInput(format!(
+                    "training batch column {i} ('{}') is {}; expected Float64",
+                    batch.schema().field(i).name(),
+                    batch.column(i).data_type()
+                ))
+            })
+        };
+        let n = batch.num_rows();
+        for (feature, edges) in self.edges.iter().enumerate() {
+            let col = column(feature)?;
+            let out = &mut self.codes[feature];
+            out.try_reserve(n).map_err(|_| PolicyError::InvalidInput("cannot allocate block codes".into()))?;
+            for r in 0..n {
+                let x = if col.is_null(r) { f64::NAN } else { col.value(r) };
+                out.push(bin_code(edges, x) as u16);
+            }
+        }
+        let start = self.gamma.len();
+        self.gamma
+            .try_reserve(n * k)
+            .map_err(|_| PolicyError::InvalidInput("cannot allocate block rewards".into()))?;
+        self.gamma.resize(start + n * k, 0);
+        for a in 0..k {
+            let col = column(f + a)?;
+            for r in 0..n {
+                let g = col.value(r);
+                if col.is_null(r) || !g.is_finite() {
+                    // The driver validates rewards before binning; reaching this is a bug upstream.
+                    return Err(PolicyError::Internal(format!(
+                        "reward column {a} has a null or non-finite value ({g}) at batch row {r}"
+                    )));
+                }
+                self.gamma[start + r * k + a] = quantize(g, self.scale);
+            }
+        }
+        self.n_rows += n;
+        Ok(())
+    }
+
+    pub fn finish(self) -> TrainingBlock {
+        let codes = if self.wide {
+            Codes::U16(self.codes.into_iter().flatten().collect())
+        } else {
+            Codes::U8(self.codes.into_iter().flatten().map(|c| c as u8).collect())
+        };
+        TrainingBlock {
+            n_rows: self.n_rows,
+            n_features: self.edges.len(),
+            n_arms: self.n_arms,
+            shift: self.shift,
+            codes,
+            gamma: self.gamma,
+        }
+    }
+}
+
+/// Zeroed fixed-size helper used by tests and benches to build blocks directly.
+pub fn block_from_codes(codes: Vec<Vec<u16>>, gamma: Vec<i64>, n_arms: usize, wide: bool) -> Result<TrainingBlock> {
+    let n_rows = codes.first().map_or(gamma.len() / n_arms.max(1), |c| c.len());
+    let n_features = codes.len();
+    let mut flat: Vec<u16> = try_zeroed(0, "codes")?;
+    codes.into_iter().for_each(|c| flat.extend(c));
+    let codes = if wide { Codes::U16(flat) } else { Codes::U8(flat.into_iter().map(|c| c as u8).collect()) };
+    Ok(TrainingBlock { n_rows, n_features, n_arms, shift: 0, codes, gamma })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::ArrayRef;
+    use std::sync::Arc;
+
+    #[test]
+    fn builder_bins_quantizes_and_round_trips() {
+        let config = BlockConfig { n_arms: 2, edge_counts: vec![2, 1], shift: 4 };
+        let mut b = BlockBuilder::new(&config, &[0.5, 1.5, 10.0]).unwrap();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from(vec![Some(0.1), None, Some(2.0)])),
+            Arc::new(Float64Array::from(vec![10.0, 11.0, f64::NAN])),
+            Arc::new(Float64Array::from(vec![1.0, -0.5, 0.0])),
+            Arc::new(Float64Array::from(vec![0.25, 0.0, 3.0])),
+        ];
+        let batch = RecordBatch::try_from_iter(cols.into_iter().enumerate().map(|(i, c)| (format!("c{i}"), c))).unwrap();
+        b.push(&batch).unwrap();
+        let block = b.finish();
+        assert_eq!(block.codes, Codes::U8(vec![0, 3, 2, 0, 1, 2]));
+        assert_eq!(block.gamma, vec![16, 4, -8, 0, 0, 48]);
+        assert_eq!(TrainingBlock::decode(&block.encode()).unwrap(), block);
+    }
+
+    #[test]
+    fn decode_rejects_truncated_and_foreign_bytes() {
+        assert!(TrainingBlock::decode(b"garbage").unwrap_err().to_string().contains("not a training block"));
+        let block = block_from_codes(vec![vec![1, 2, 3]], vec![1, 2, 3, 4, 5, 6], 2, false).unwrap();
+        let mut bytes = block.encode();
+        bytes.pop();
+        assert!(TrainingBlock::decode(&bytes).unwrap_err().to_string().contains("header implies"));
+    }
+}

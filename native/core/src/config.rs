@@ -1,0 +1,56 @@
+//! The small JSON config blobs that accompany each native call. Field names are the
+//! wire format shared with `jvm/.../exec/NativeConfigs.scala`; bump `ABI_VERSION` when they change.
+
+use serde::Deserialize;
+
+/// Turns one partition's rows into a training block.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlockConfig {
+    pub n_arms: usize,
+    /// Number of edges per feature; the edges themselves travel as one flat f64 buffer.
+    pub edge_counts: Vec<usize>,
+    /// Fixed-point shift from `fixed_point::reward_shift`.
+    pub shift: i32,
+}
+
+/// One histogram pass of one tree level over one partition.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KernelConfig {
+    pub n_arms: usize,
+    /// Codes per feature (value bins + missing), in contract order.
+    pub codes_per_feature: Vec<usize>,
+    /// Heap ids of the frontier nodes, in frontier-slot order.
+    pub frontier: Vec<u32>,
+    /// Memory-bounded work units: each emits histograms for a slot range × feature range.
+    pub chunks: Vec<Chunk>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct Chunk {
+    pub slot_start: usize,
+    pub slot_end: usize,
+    pub feature_start: usize,
+    pub feature_end: usize,
+}
+
+/// Split search over one merged (node, feature block) histogram.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SplitConfig {
+    pub n_arms: usize,
+    pub min_node_size: u64,
+    /// Contract index of the block's first feature.
+    pub feature_start: usize,
+    /// Codes per feature of the block.
+    pub codes_per_feature: Vec<usize>,
+}
+
+/// Compiling a node table for scoring.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScorerConfig {
+    pub n_features: usize,
+    pub n_arms: usize,
+}
+
+pub fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> crate::Result<T> {
+    Ok(serde_json::from_slice(bytes)?)
+}

@@ -1,0 +1,199 @@
+//! Reward histograms: for each frontier node, feature and bin code, the exact fixed-point
+//! sum of Γ per arm and the row count. One flat i64 array, indexed
+//! `[node slot][feature][code][arm 0..K, then count]`, like MLlib's DTStatsAggregator with
+//! K+1 integer statistics per bin. Integer sums make every merge order give the same bits.
+
+use crate::block::{Codes, TrainingBlock};
+use crate::config::{Chunk, KernelConfig};
+use crate::error::try_zeroed;
+use crate::node_table::NodeTable;
+use crate::{invalid, PolicyError, Result};
+
+/// Marks a row that sits in a finished leaf and feeds no histogram.
+pub const INACTIVE: u32 = u32::MAX;
+
+/// Offsets of each feature's codes inside one node's histogram, for a feature range.
+#[derive(Debug, Clone)]
+pub struct HistogramLayout {
+    pub n_arms: usize,
+    pub feature_offsets: Vec<usize>,
+    /// i64 cells per node.
+    pub node_len: usize,
+}
+
+impl HistogramLayout {
+    pub fn new(n_arms: usize, codes_per_feature: &[usize]) -> HistogramLayout {
+        let stride = n_arms + 1;
+        let mut feature_offsets = Vec::with_capacity(codes_per_feature.len());
+        let mut off = 0;
+        for &c in codes_per_feature {
+            feature_offsets.push(off);
+            off += c * stride;
+        }
+        HistogramLayout { n_arms, feature_offsets, node_len: off }
+    }
+}
+
+/// Routes binned rows through the current tree to frontier slots, by bin codes.
+/// A split node sends code ≤ threshold_bin left and the missing code to its learned side.
+pub fn route_rows(tree: &NodeTable, frontier: &[u32], codes_per_feature: &[usize], block: &TrainingBlock) -> Result<Vec<u32>> {
+    let dense = tree.dense();
+    let mut slot_of = vec![INACTIVE; dense.len()];
+    for (slot, &id) in frontier.iter().enumerate() {
+        match dense.get(id as usize).copied().flatten() {
+            Some(node) if node.is_leaf => slot_of[id as usize] = slot as u32,
+            _ => return invalid!("frontier node {id} is not a leaf of the training tree"),
+        }
+    }
+    for node in tree.nodes.iter().filter(|n| !n.is_leaf) {
+        let f = node.feature as usize;
+        if f >= block.n_features || f >= codes_per_feature.len() {
+            return invalid!("tree node {} splits on feature index {f}, but the data has {} features", node.id, block.n_features);
+        }
+        if node.threshold_bin < 0 || node.threshold_bin as usize >= codes_per_feature[f] - 1 {
+            return invalid!("tree node {} has threshold bin {} outside feature {f}'s {} value bins", node.id, node.threshold_bin, codes_per_feature[f] - 1);
+        }
+    }
+    let mut slots = try_zeroed::<u32>(block.n_rows, "row routing")?;
+    for (r, slot) in slots.iter_mut().enumerate() {
+        let mut id = 1usize;
+        loop {
+            let node = dense[id].ok_or_else(|| PolicyError::Internal(format!("route reached absent node {id}")))?;
+            if node.is_leaf {
+                *slot = slot_of[id];
+                break;
+            }
+            let f = node.feature as usize;
+            let code = block.code(f, r);
+            let left = if code == codes_per_feature[f] - 1 { node.missing_left } else { code <= node.threshold_bin as usize };
+            id = if left { 2 * id } else { 2 * id + 1 };
+        }
+    }
+    Ok(slots)
+}
+
+/// One partition's histogram work for one tree level: blocks are routed once when added,
+/// then each memory-bounded chunk scans them and emits its histograms.
+pub struct HistogramKernel {
+    config: KernelConfig,
+    tree: NodeTable,
+    blocks: Vec<(TrainingBlock, Vec<u32>)>,
+}
+
+impl HistogramKernel {
+    pub fn new(tree: NodeTable, config: KernelConfig) -> Result<HistogramKernel> {
+        if config.n_arms != tree.n_arms {
+            return invalid!("kernel config has {} arms but the tree has {}", config.n_arms, tree.n_arms);
+        }
+        for (i, c) in config.chunks.iter().enumerate() {
+            if c.slot_start >= c.slot_end || c.slot_end > config.frontier.len() || c.feature_start >= c.feature_end || c.feature_end > config.codes_per_feature.len() {
+                return invalid!("kernel chunk {i} {c:?} is empty or outside {} slots × {} features", config.frontier.len(), config.codes_per_feature.len());
+            }
+        }
+        if config.codes_per_feature.iter().any(|&c| c < 2) {
+            return invalid!("every feature needs at least 2 codes (one value bin and the missing code)");
+        }
+        Ok(HistogramKernel { config, tree, blocks: Vec::new() })
+    }
+
+    pub fn add_block(&mut self, block: TrainingBlock) -> Result<()> {
+        if block.n_arms != self.config.n_arms || block.n_features != self.config.codes_per_feature.len() {
+            return invalid!(
+                "training block has {} features × {} arms; the kernel expects {} × {}",
+                block.n_features, block.n_arms, self.config.codes_per_feature.len(), self.config.n_arms
+            );
+        }
+        let slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
+        self.blocks.push((block, slots));
+        Ok(())
+    }
+
+    pub fn chunk(&self, index: usize) -> Result<Chunk> {
+        self.config.chunks.get(index).copied().ok_or_else(|| {
+            PolicyError::InvalidInput(format!("chunk {index} requested but the kernel has {}", self.config.chunks.len()))
+        })
+    }
+
+    /// Histograms of chunk `index`: `[slot in chunk][feature in chunk][code][K+1]`.
+    pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
+        let chunk = self.chunk(index)?;
+        let codes = &self.config.codes_per_feature[chunk.feature_start..chunk.feature_end];
+        let layout = HistogramLayout::new(self.config.n_arms, codes);
+        let n_slots = chunk.slot_end - chunk.slot_start;
+        let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
+        // slot → base offset of its node histogram, or usize::MAX when outside this chunk.
+        let mut base = vec![usize::MAX; self.config.frontier.len() + 1];
+        for s in chunk.slot_start..chunk.slot_end {
+            base[s] = (s - chunk.slot_start) * layout.node_len;
+        }
+        let inactive = self.config.frontier.len();
+        for (block, slots) in &self.blocks {
+            for (j, f) in (chunk.feature_start..chunk.feature_end).enumerate() {
+                let range = f * block.n_rows..(f + 1) * block.n_rows;
+                let off = layout.feature_offsets[j];
+                match &block.codes {
+                    Codes::U8(c) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?,
+                    Codes::U16(c) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?,
+                }
+            }
+        }
+        Ok(hist)
+    }
+}
+
+/// The hot loop: one feature column of one block into the chunk's histograms.
+/// Specialised on K for the common arm counts so the per-row adds unroll.
+#[allow(clippy::too_many_arguments)]
+fn accumulate<C: Copy + Into<usize>>(
+    codes: &[C], gamma: &[i64], slots: &[u32], base: &[usize], inactive: usize,
+    feature_off: usize, n_codes: usize, hist: &mut [i64], k: usize,
+) -> Result<()> {
+    if codes.iter().any(|&c| c.into() >= n_codes) {
+        return invalid!("training block has a bin code ≥ the feature's {n_codes} codes; blocks and boundaries disagree");
+    }
+    match k {
+        2 => accumulate_k::<C, 2>(codes, gamma, slots, base, inactive, feature_off, hist),
+        3 => accumulate_k::<C, 3>(codes, gamma, slots, base, inactive, feature_off, hist),
+        4 => accumulate_k::<C, 4>(codes, gamma, slots, base, inactive, feature_off, hist),
+        _ => accumulate_any(codes, gamma, slots, base, inactive, feature_off, hist, k),
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn accumulate_k<C: Copy + Into<usize>, const K: usize>(
+    codes: &[C], gamma: &[i64], slots: &[u32], base: &[usize], inactive: usize, feature_off: usize, hist: &mut [i64],
+) {
+    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(K)) {
+        let slot = (slot as usize).min(inactive);
+        let b = base[slot];
+        if b == usize::MAX {
+            continue;
+        }
+        let cell = b + feature_off + code.into() * (K + 1);
+        let h = &mut hist[cell..cell + K + 1];
+        for a in 0..K {
+            h[a] += g[a];
+        }
+        h[K] += 1;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn accumulate_any<C: Copy + Into<usize>>(
+    codes: &[C], gamma: &[i64], slots: &[u32], base: &[usize], inactive: usize, feature_off: usize, hist: &mut [i64], k: usize,
+) {
+    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(k)) {
+        let slot = (slot as usize).min(inactive);
+        let b = base[slot];
+        if b == usize::MAX {
+            continue;
+        }
+        let cell = b + feature_off + code.into() * (k + 1);
+        let h = &mut hist[cell..cell + k + 1];
+        for a in 0..k {
+            h[a] += g[a];
+        }
+        h[k] += 1;
+    }
+}

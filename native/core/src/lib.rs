@@ -1,0 +1,23 @@
+//! Pure-Rust kernels of Spark Policy Toolkit. Nothing here knows about JNI or Spark:
+//! the JNI crate decodes Arrow IPC and calls these functions, and `cargo test` exercises them directly.
+//!
+//! Data flow of a fit, in file order:
+//! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows)
+//! → `histogram` (per-node reward histograms) → `split` (best split of a merged histogram)
+//! → `node_table` (the tree) → `scoring` (raw rows → arm, scores, leaf).
+
+pub mod binning;
+pub mod block;
+pub mod config;
+pub mod error;
+pub mod fixed_point;
+pub mod histogram;
+pub mod node_table;
+pub mod scoring;
+pub mod split;
+
+pub use error::{PolicyError, Result};
+
+/// Bumped whenever an export's signature, a config field or a byte layout changes;
+/// the JVM loader refuses a library whose version differs from its own.
+pub const ABI_VERSION: i32 = 1;

@@ -1,0 +1,124 @@
+//! The scorer: a node table compiled into dense arrays indexed by heap id, immutable and
+//! shared by every task of an executor. Rows go left when `x <= threshold`; a missing value
+//! (null or NaN) goes to the split's learned side.
+
+use crate::node_table::NodeTable;
+use crate::{invalid, PolicyError, Result};
+use arrow_array::{Array, Float64Array, RecordBatch};
+
+/// Split nodes have feature ≥ 0; leaves −1; ids with no node −2 (never reached from the root).
+const LEAF: i32 = -1;
+
+#[derive(Debug, Clone)]
+pub struct CompiledModel {
+    pub n_features: usize,
+    pub n_arms: usize,
+    feature: Vec<i32>,
+    threshold: Vec<f64>,
+    missing_left: Vec<bool>,
+    arm: Vec<i32>,
+    /// `values[id * K + a]`: a leaf's mean Γ for arm a.
+    values: Vec<f64>,
+}
+
+/// Outputs of one scored batch, column by column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    pub action: Vec<i32>,
+    pub leaf: Vec<i32>,
+    /// Row-major: K scores per row.
+    pub scores: Vec<f64>,
+}
+
+impl CompiledModel {
+    pub fn compile(table: &NodeTable, n_features: usize, n_arms: usize) -> Result<CompiledModel> {
+        table.validate()?;
+        if table.n_arms != n_arms {
+            return invalid!("model has {} arms but the scorer was configured for {n_arms}", table.n_arms);
+        }
+        if let Some(f) = table.max_feature() {
+            if f as usize >= n_features {
+                return invalid!("model splits on feature index {f}, but only {n_features} feature columns are given");
+            }
+        }
+        let len = table.nodes.iter().map(|n| n.id).max().unwrap_or(1) as usize + 1;
+        let mut m = CompiledModel {
+            n_features,
+            n_arms,
+            feature: vec![-2; len],
+            threshold: vec![0.0; len],
+            missing_left: vec![false; len],
+            arm: vec![0; len],
+            values: vec![0.0; len * n_arms],
+        };
+        for n in &table.nodes {
+            let i = n.id as usize;
+            if n.is_leaf {
+                m.feature[i] = LEAF;
+                m.arm[i] = n.arm;
+                m.values[i * n_arms..(i + 1) * n_arms].copy_from_slice(&n.values);
+            } else {
+                m.feature[i] = n.feature;
+                m.threshold[i] = n.threshold;
+                m.missing_left[i] = n.missing_left;
+            }
+        }
+        Ok(m)
+    }
+
+    /// The leaf id of one row, given a way to read feature f of that row (NaN = missing).
+    #[inline]
+    pub fn leaf_of(&self, mut value: impl FnMut(usize) -> f64) -> usize {
+        let mut id = 1usize;
+        loop {
+            let f = self.feature[id];
+            if f < 0 {
+                return id;
+            }
+            let x = value(f as usize);
+            let left = if x.is_nan() { self.missing_left[id] } else { x <= self.threshold[id] };
+            id = 2 * id + (!left) as usize;
+        }
+    }
+
+    pub fn leaf_arm(&self, leaf: usize) -> i32 {
+        self.arm[leaf]
+    }
+
+    pub fn leaf_values(&self, leaf: usize) -> &[f64] {
+        &self.values[leaf * self.n_arms..(leaf + 1) * self.n_arms]
+    }
+
+    /// Scores a batch whose first `n_features` columns are the features (Float64, nulls = missing).
+    pub fn score_batch(&self, batch: &RecordBatch) -> Result<Scores> {
+        if batch.num_columns() < self.n_features {
+            return invalid!("scoring batch has {} columns; the model needs {} features", batch.num_columns(), self.n_features);
+        }
+        let cols: Vec<&Float64Array> = (0..self.n_features)
+            .map(|i| {
+                batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
+                    PolicyError::InvalidInput(format!(
+                        "scoring batch column {i} ('{}') is {}; expected Float64",
+                        batch.schema().field(i).name(),
+                        batch.column(i).data_type()
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let n = batch.num_rows();
+        let mut out = Scores { action: Vec::with_capacity(n), leaf: Vec::with_capacity(n), scores: Vec::with_capacity(n * self.n_arms) };
+        let any_nulls = cols.iter().any(|c| c.null_count() > 0);
+        let raw: Vec<&[f64]> = cols.iter().map(|c| c.values().as_ref()).collect();
+        for r in 0..n {
+            let leaf = if any_nulls {
+                self.leaf_of(|f| if cols[f].is_null(r) { f64::NAN } else { raw[f][r] })
+            } else {
+                self.leaf_of(|f| raw[f][r])
+            };
+            out.action.push(self.arm[leaf]);
+            out.leaf.push(leaf as i32);
+            out.scores.extend_from_slice(self.leaf_values(leaf));
+        }
+        Ok(out)
+    }
+}

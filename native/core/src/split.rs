@@ -1,0 +1,154 @@
+//! Split search over merged histograms, with policytree's criterion and tie order.
+//!
+//! A split's reward is max_a ΣΓ(a) over its left rows plus max_a ΣΓ(a) over its right rows.
+//! Candidates are visited features in contract order, then thresholds ascending, then (when the
+//! node has missing values) missing-right before missing-left; a candidate replaces the best
+//! only when strictly better, so ties go to the first visited. Arm ties go to the lowest index.
+
+use crate::config::SplitConfig;
+use crate::histogram::HistogramLayout;
+use crate::{invalid, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitCandidate {
+    /// Contract index of the feature.
+    pub feature: usize,
+    /// Rows with code ≤ threshold_bin (x ≤ edge[threshold_bin]) go left.
+    pub threshold_bin: usize,
+    pub missing_left: bool,
+    /// Exact reward of the split in fixed-point units.
+    pub reward: i128,
+    /// Left and right sums: K arm sums then the count.
+    pub left: Vec<i64>,
+    pub right: Vec<i64>,
+}
+
+/// The best arm of a K-sum vector and its sum; ties to the lowest index.
+#[inline]
+pub fn best_arm(sums: &[i64]) -> (usize, i64) {
+    let mut best = (0, sums[0]);
+    for (a, &s) in sums.iter().enumerate().skip(1) {
+        if s > best.1 {
+            best = (a, s);
+        }
+    }
+    best
+}
+
+/// Best split of one feature's histogram `[code][K+1]` (last code = missing), or None if no
+/// threshold leaves at least `min_node_size` rows on each side.
+pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_node_size: u64) -> Option<SplitCandidate> {
+    let stride = n_arms + 1;
+    let n_codes = hist.len() / stride;
+    let value_bins = n_codes - 1;
+    let missing = &hist[value_bins * stride..n_codes * stride];
+    let has_missing = missing[n_arms] > 0;
+    let mut total = missing.to_vec();
+    for b in 0..value_bins {
+        add(&mut total, &hist[b * stride..(b + 1) * stride]);
+    }
+    let mut best: Option<SplitCandidate> = None;
+    let mut prefix = vec![0i64; stride];
+    for b in 0..value_bins.saturating_sub(1) {
+        add(&mut prefix, &hist[b * stride..(b + 1) * stride]);
+        let options: &[Option<bool>] = if has_missing { &[Some(false), Some(true)] } else { &[None] };
+        for &side in options {
+            let mut left = prefix.clone();
+            if side == Some(true) {
+                add(&mut left, missing);
+            }
+            let right: Vec<i64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
+            let (nl, nr) = (left[n_arms], right[n_arms]);
+            if (nl as u64) < min_node_size || (nr as u64) < min_node_size {
+                continue;
+            }
+            let reward = best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128;
+            if best.as_ref().is_none_or(|c| reward > c.reward) {
+                // With no missing rows seen, future missing values go to the larger child.
+                let missing_left = side.unwrap_or(nl >= nr);
+                best = Some(SplitCandidate { feature, threshold_bin: b, missing_left, reward, left, right });
+            }
+        }
+    }
+    best
+}
+
+#[inline]
+fn add(acc: &mut [i64], x: &[i64]) {
+    acc.iter_mut().zip(x).for_each(|(a, v)| *a += v);
+}
+
+/// Totals (K sums + count) of a node, read from its first feature's histogram.
+pub fn node_totals(node_hist: &[i64], n_arms: usize, codes_first_feature: usize) -> Vec<i64> {
+    let stride = n_arms + 1;
+    let mut total = vec![0i64; stride];
+    for c in 0..codes_first_feature {
+        add(&mut total, &node_hist[c * stride..(c + 1) * stride]);
+    }
+    total
+}
+
+/// Best split over a (node, feature block) histogram, in loop order.
+pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<Option<SplitCandidate>> {
+    let layout = HistogramLayout::new(config.n_arms, &config.codes_per_feature);
+    if node_hist.len() != layout.node_len {
+        return invalid!("histogram has {} cells but the split config implies {}", node_hist.len(), layout.node_len);
+    }
+    if config.codes_per_feature.iter().any(|&c| c < 2) {
+        return invalid!("every feature needs at least 2 codes");
+    }
+    let stride = config.n_arms + 1;
+    let mut best: Option<SplitCandidate> = None;
+    for (j, &codes) in config.codes_per_feature.iter().enumerate() {
+        let off = layout.feature_offsets[j];
+        let cand = best_split_for_feature(config.feature_start + j, &node_hist[off..off + codes * stride], config.n_arms, config.min_node_size);
+        if let Some(c) = cand {
+            if best.as_ref().is_none_or(|b| c.reward > b.reward) {
+                best = Some(c);
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// The split result as it crosses JNI: a flat i64 record, decoded by `SplitRecord.scala`.
+/// `[found, feature, threshold_bin, missing_left, reward_hi, reward_lo, totals(K+1), left(K+1), right(K+1)]`
+pub fn encode_split(totals: &[i64], best: Option<&SplitCandidate>) -> Vec<i64> {
+    let stride = totals.len();
+    let mut out = Vec::with_capacity(6 + 3 * stride);
+    match best {
+        Some(c) => {
+            out.extend_from_slice(&[1, c.feature as i64, c.threshold_bin as i64, c.missing_left as i64, (c.reward >> 64) as i64, c.reward as i64]);
+            out.extend_from_slice(totals);
+            out.extend_from_slice(&c.left);
+            out.extend_from_slice(&c.right);
+        }
+        None => {
+            out.extend_from_slice(&[0, -1, -1, 0, 0, 0]);
+            out.extend_from_slice(totals);
+            out.extend(std::iter::repeat_n(0, 2 * stride));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reward_record_keeps_i128_exact() {
+        let c = SplitCandidate { feature: 2, threshold_bin: 5, missing_left: true, reward: (1i128 << 63) + 7, left: vec![1, 2, 3], right: vec![4, 5, 6] };
+        let rec = encode_split(&[5, 7, 9], Some(&c));
+        assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
+        let neg = SplitCandidate { reward: -3, ..c };
+        let rec = encode_split(&[5, 7, 9], Some(&neg));
+        assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), -3);
+    }
+
+    #[test]
+    fn arm_ties_go_to_lowest_index() {
+        assert_eq!(best_arm(&[3, 5, 5]), (1, 5));
+        assert_eq!(best_arm(&[-1, -1]), (0, -1));
+    }
+}

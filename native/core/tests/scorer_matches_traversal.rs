@@ -1,0 +1,75 @@
+//! The compiled scorer must give the same leaf, arm and scores as a direct walk of the node table.
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+use proptest::prelude::*;
+use sparkpolicy_core::node_table::{NodeTable, TreeNode};
+use sparkpolicy_core::scoring::CompiledModel;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const N_FEATURES: usize = 4;
+const N_ARMS: usize = 3;
+
+/// A random full tree of `depth` whose splits use values from a small grid, so rows land on thresholds.
+fn tree(depth: u32) -> impl Strategy<Value = NodeTable> {
+    let n_internal = (1usize << depth) - 1;
+    let splits = prop::collection::vec((0..N_FEATURES as i32, 0i32..6, any::<bool>()), n_internal);
+    let leaves = prop::collection::vec((0..N_ARMS as i32, prop::collection::vec(-5.0f64..5.0, N_ARMS)), 1 << depth);
+    (splits, leaves).prop_map(move |(splits, leaves)| {
+        let mut nodes = Vec::new();
+        for (i, (f, t, m)) in splits.into_iter().enumerate() {
+            nodes.push(TreeNode { id: i as u32 + 1, is_leaf: false, feature: f, threshold: t as f64 * 0.5, threshold_bin: t, missing_left: m, arm: -1, count: 0, values: vec![0.0; N_ARMS] });
+        }
+        for (i, (arm, values)) in leaves.into_iter().enumerate() {
+            nodes.push(TreeNode { id: (1 << depth) + i as u32, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm, count: 1, values });
+        }
+        NodeTable { n_arms: N_ARMS, nodes }
+    })
+}
+
+fn walk(table: &NodeTable, row: &[Option<f64>]) -> u32 {
+    let by_id: HashMap<u32, &TreeNode> = table.nodes.iter().map(|n| (n.id, n)).collect();
+    let mut node = by_id[&1];
+    while !node.is_leaf {
+        let left = match row[node.feature as usize] {
+            Some(x) if !x.is_nan() => x <= node.threshold,
+            _ => node.missing_left,
+        };
+        node = by_id[&(2 * node.id + if left { 0 } else { 1 })];
+    }
+    node.id
+}
+
+fn value() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![8 => (0i32..7).prop_map(|v| Some(v as f64 * 0.5 - 0.25 * (v % 2) as f64)), 1 => Just(None), 1 => Just(Some(f64::NAN))]
+}
+
+proptest! {
+    #[test]
+    fn compiled_scorer_equals_direct_walk(table in (1u32..5).prop_flat_map(tree), rows in prop::collection::vec(prop::collection::vec(value(), N_FEATURES), 1..200)) {
+        let cols: Vec<(String, ArrayRef)> = (0..N_FEATURES)
+            .map(|f| (format!("x{f}"), Arc::new(Float64Array::from(rows.iter().map(|r| r[f]).collect::<Vec<_>>())) as ArrayRef))
+            .collect();
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let model = CompiledModel::compile(&table, N_FEATURES, N_ARMS).unwrap();
+        let out = model.score_batch(&batch).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            let leaf = walk(&table, row);
+            let node = table.nodes.iter().find(|n| n.id == leaf).unwrap();
+            prop_assert_eq!(out.leaf[r] as u32, leaf);
+            prop_assert_eq!(out.action[r], node.arm);
+            prop_assert_eq!(&out.scores[r * N_ARMS..(r + 1) * N_ARMS], &node.values[..]);
+        }
+    }
+}
+
+#[test]
+fn feature_index_out_of_range_is_rejected() {
+    let mut t = NodeTable { n_arms: 2, nodes: vec![] };
+    t.nodes.push(TreeNode { id: 1, is_leaf: false, feature: 9, threshold: 0.0, threshold_bin: 0, missing_left: false, arm: -1, count: 2, values: vec![0.0; 2] });
+    for id in [2, 3] {
+        t.nodes.push(TreeNode { id, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm: 0, count: 1, values: vec![0.0; 2] });
+    }
+    let err = CompiledModel::compile(&t, 3, 2).unwrap_err().to_string();
+    assert!(err.contains("feature index 9") && err.contains("3 feature columns"), "{err}");
+}

@@ -1,0 +1,188 @@
+//! The histogram split search must return exactly the split a brute-force scan over every
+//! candidate (feature, threshold, missing side) returns, rows summed one by one — ties included.
+
+use proptest::prelude::*;
+use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
+use sparkpolicy_core::config::{Chunk, KernelConfig, SplitConfig};
+use sparkpolicy_core::histogram::HistogramKernel;
+use sparkpolicy_core::node_table::{NodeTable, TreeNode};
+use sparkpolicy_core::split::{best_arm, best_split, SplitCandidate};
+
+#[derive(Debug, Clone)]
+struct Case {
+    codes_per_feature: Vec<usize>,
+    codes: Vec<Vec<u16>>,
+    gamma: Vec<i64>,
+    n_arms: usize,
+    min_node_size: u64,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (1usize..5, 2usize..5, 1usize..120, 1u64..4, 0u32..3).prop_flat_map(|(n_features, n_arms, n_rows, min_node_size, missing_rate)| {
+        let codes_per_feature = prop::collection::vec(2usize..7, n_features);
+        // Small reward range so that ties between candidates and arms are frequent.
+        let gamma = prop::collection::vec(-3i64..4, n_rows * n_arms);
+        (codes_per_feature, gamma, Just(n_arms), Just(n_rows), Just(min_node_size), Just(missing_rate)).prop_flat_map(
+            |(cpf, gamma, n_arms, n_rows, min_node_size, missing_rate)| {
+                let cols: Vec<_> = cpf
+                    .iter()
+                    .map(|&c| {
+                        let value_bins = (c - 1) as u16;
+                        prop::collection::vec((0u16..value_bins, 0u32..10), n_rows).prop_map(move |v| {
+                            v.into_iter().map(|(code, m)| if m < missing_rate { value_bins } else { code }).collect::<Vec<u16>>()
+                        })
+                    })
+                    .collect();
+                (cols, Just(cpf), Just(gamma), Just(n_arms), Just(min_node_size))
+                    .prop_map(|(codes, codes_per_feature, gamma, n_arms, min_node_size)| Case { codes_per_feature, codes, gamma, n_arms, min_node_size })
+            },
+        )
+    })
+}
+
+fn leaf(id: u32, k: usize) -> TreeNode {
+    TreeNode { id, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm: 0, count: 0, values: vec![0.0; k] }
+}
+
+/// Sums (K arms + count) over the rows of `rows` selected by `pick`.
+fn sums(case: &Case, rows: &[usize], pick: impl Fn(usize) -> bool) -> Vec<i64> {
+    let k = case.n_arms;
+    let mut s = vec![0i64; k + 1];
+    for &r in rows.iter().filter(|&&r| pick(r)) {
+        for a in 0..k {
+            s[a] += case.gamma[r * k + a];
+        }
+        s[k] += 1;
+    }
+    s
+}
+
+fn brute_force(case: &Case, rows: &[usize]) -> Option<SplitCandidate> {
+    let k = case.n_arms;
+    let mut best: Option<SplitCandidate> = None;
+    for (f, &n_codes) in case.codes_per_feature.iter().enumerate() {
+        let missing = (n_codes - 1) as u16;
+        let is_missing = |r: usize| case.codes[f][r] == missing;
+        let has_missing = rows.iter().any(|&r| is_missing(r));
+        for b in 0..n_codes.saturating_sub(2) {
+            let sides: Vec<Option<bool>> = if has_missing { vec![Some(false), Some(true)] } else { vec![None] };
+            for side in sides {
+                let goes_left = |r: usize| if is_missing(r) { side == Some(true) } else { case.codes[f][r] as usize <= b };
+                let left = sums(case, rows, goes_left);
+                let right = sums(case, rows, |r| !goes_left(r));
+                if (left[k] as u64) < case.min_node_size || (right[k] as u64) < case.min_node_size {
+                    continue;
+                }
+                let reward = best_arm(&left[..k]).1 as i128 + best_arm(&right[..k]).1 as i128;
+                if best.as_ref().is_none_or(|c| reward > c.reward) {
+                    let missing_left = side.unwrap_or(left[k] >= right[k]);
+                    best = Some(SplitCandidate { feature: f, threshold_bin: b, missing_left, reward, left, right });
+                }
+            }
+        }
+    }
+    best
+}
+
+fn block_of(case: &Case, rows: &[usize]) -> TrainingBlock {
+    let k = case.n_arms;
+    let codes = case.codes.iter().map(|c| rows.iter().map(|&r| c[r]).collect()).collect();
+    let gamma = rows.iter().flat_map(|&r| case.gamma[r * k..(r + 1) * k].to_vec()).collect();
+    block_from_codes(codes, gamma, k, false).unwrap()
+}
+
+/// Histograms for `frontier` of `tree`, with the rows split over `n_blocks` blocks and the
+/// features over two chunks, as partitions and memory budgets would split them.
+fn kernel_histograms(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: usize) -> Vec<Vec<i64>> {
+    let n_rows = case.codes[0].len();
+    let f = case.codes_per_feature.len();
+    let mid = f.div_ceil(2);
+    let mut chunks = vec![Chunk { slot_start: 0, slot_end: frontier.len(), feature_start: 0, feature_end: mid }];
+    if mid < f {
+        chunks.push(Chunk { slot_start: 0, slot_end: frontier.len(), feature_start: mid, feature_end: f });
+    }
+    let config = KernelConfig { n_arms: case.n_arms, codes_per_feature: case.codes_per_feature.clone(), frontier: frontier.to_vec(), chunks: chunks.clone() };
+    let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
+    let all: Vec<usize> = (0..n_rows).collect();
+    for part in all.chunks(n_rows.div_ceil(n_blocks)) {
+        let block = block_of(case, part);
+        // Through the byte format too, as blocks travel between JVM and kernel.
+        kernel.add_block(TrainingBlock::decode(&block.encode()).unwrap()).unwrap();
+    }
+    let stride = case.n_arms + 1;
+    let per_feature = |range: std::ops::Range<usize>| range.map(|j| case.codes_per_feature[j] * stride).sum::<usize>();
+    let mut per_slot = vec![Vec::new(); frontier.len()];
+    for (i, c) in chunks.iter().enumerate() {
+        let hist = kernel.emit(i).unwrap();
+        let len = per_feature(c.feature_start..c.feature_end);
+        for (s, h) in per_slot.iter_mut().enumerate() {
+            h.extend_from_slice(&hist[s * len..(s + 1) * len]);
+        }
+    }
+    per_slot
+}
+
+fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
+    let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone() };
+    best_split(hist, &config).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn root_split_equals_brute_force(case in case(), n_blocks in 1usize..4) {
+        let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
+        let hists = kernel_histograms(&case, &tree, &[1], n_blocks);
+        let rows: Vec<usize> = (0..case.codes[0].len()).collect();
+        prop_assert_eq!(search(&case, &hists[0]), brute_force(&case, &rows));
+    }
+
+    #[test]
+    fn child_splits_equal_brute_force_after_routing(case in case(), missing_left: bool) {
+        // Split the root on feature 0 at its first threshold, then search both children.
+        let n_codes = case.codes_per_feature[0];
+        prop_assume!(n_codes >= 3);
+        let k = case.n_arms;
+        let mut root = leaf(1, k);
+        root.is_leaf = false;
+        root.feature = 0;
+        root.threshold_bin = 0;
+        root.missing_left = missing_left;
+        let tree = NodeTable { n_arms: k, nodes: vec![root, leaf(2, k), leaf(3, k)] };
+        let hists = kernel_histograms(&case, &tree, &[2, 3], 2);
+        let missing = (n_codes - 1) as u16;
+        let goes_left = |r: usize| if case.codes[0][r] == missing { missing_left } else { case.codes[0][r] == 0 };
+        let n_rows = case.codes[0].len();
+        let left_rows: Vec<usize> = (0..n_rows).filter(|&r| goes_left(r)).collect();
+        let right_rows: Vec<usize> = (0..n_rows).filter(|&r| !goes_left(r)).collect();
+        prop_assert_eq!(search(&case, &hists[0]), brute_force(&case, &left_rows));
+        prop_assert_eq!(search(&case, &hists[1]), brute_force(&case, &right_rows));
+    }
+
+    #[test]
+    fn histograms_do_not_depend_on_blocking(case in case()) {
+        let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
+        let one = kernel_histograms(&case, &tree, &[1], 1);
+        let many = kernel_histograms(&case, &tree, &[1], 3);
+        prop_assert_eq!(one, many);
+    }
+}
+
+#[test]
+fn ties_go_to_the_first_candidate_in_loop_order() {
+    // Two identical features: every candidate of feature 1 ties with feature 0's; feature 0 must win,
+    // and within it the lowest threshold that reaches the best reward.
+    let case = Case {
+        codes_per_feature: vec![4, 4],
+        codes: vec![vec![0, 1, 2, 2], vec![0, 1, 2, 2]],
+        gamma: vec![5, 0, 5, 0, 0, 5, 0, 5],
+        n_arms: 2,
+        min_node_size: 1,
+    };
+    let tree = NodeTable { n_arms: 2, nodes: vec![leaf(1, 2)] };
+    let hists = kernel_histograms(&case, &tree, &[1], 1);
+    let best = search(&case, &hists[0]).unwrap();
+    assert_eq!((best.feature, best.threshold_bin), (0, 1));
+    assert_eq!(best.reward, 20);
+}
