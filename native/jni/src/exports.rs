@@ -1,0 +1,209 @@
+//! Every JNI export of libsparkpolicy, declared in `org.sparkpolicy.NativeLib`.
+//! Signatures stay short: a handle, a data buffer, a config blob. Each body runs in `guarded`.
+//!
+//! # Safety
+//! The JVM calls these with a valid `JNIEnv` for the current thread and references of the
+//! declared Java types; jni-rs wraps them without further `unsafe` here. No export keeps a
+//! JNI reference past its return, and no JNI call happens off the calling thread.
+
+use crate::guard::{guarded, ExportResult};
+use crate::handles::{self, lock, wrong_kind, Handle, TaskScorer};
+use crate::ipc;
+use jni::objects::{JByteArray, JClass, JDoubleArray, JLongArray};
+use jni::sys::{jbyteArray, jdouble, jint, jlong, jlongArray};
+use jni::JNIEnv;
+use sparkpolicy_core::block::{BlockBuilder, TrainingBlock};
+use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::fixed_point::reward_shift;
+use sparkpolicy_core::histogram::HistogramKernel;
+use sparkpolicy_core::node_table::NodeTable;
+use sparkpolicy_core::scoring::CompiledModel;
+use sparkpolicy_core::split::{best_split, encode_split, node_totals};
+use sparkpolicy_core::{PolicyError, ABI_VERSION};
+use std::ptr::null_mut;
+use std::sync::{Arc, Mutex};
+
+fn bytes(env: &mut JNIEnv, array: &JByteArray) -> ExportResult<Vec<u8>> {
+    Ok(env.convert_byte_array(array)?)
+}
+
+fn longs(env: &mut JNIEnv, array: &JLongArray) -> ExportResult<Vec<i64>> {
+    let len = env.get_array_length(array)? as usize;
+    let mut out = sparkpolicy_core::error::try_zeroed::<i64>(len, "long[] copy")?;
+    env.get_long_array_region(array, 0, &mut out)?;
+    Ok(out)
+}
+
+fn doubles(env: &mut JNIEnv, array: &JDoubleArray) -> ExportResult<Vec<f64>> {
+    let len = env.get_array_length(array)? as usize;
+    let mut out = sparkpolicy_core::error::try_zeroed::<f64>(len, "double[] copy")?;
+    env.get_double_array_region(array, 0, &mut out)?;
+    Ok(out)
+}
+
+fn new_bytes(env: &mut JNIEnv, data: &[u8]) -> ExportResult<jbyteArray> {
+    Ok(env.byte_array_from_slice(data)?.into_raw())
+}
+
+fn new_longs(env: &mut JNIEnv, data: &[i64]) -> ExportResult<jlongArray> {
+    let len = i32::try_from(data.len()).map_err(|_| PolicyError::InvalidInput(format!("result of {} longs exceeds a Java array", data.len())))?;
+    let array = env.new_long_array(len)?;
+    env.set_long_array_region(&array, 0, data)?;
+    Ok(array.into_raw())
+}
+
+fn node_table(env: &mut JNIEnv, ipc_bytes: &JByteArray) -> ExportResult<NodeTable> {
+    let batch = ipc::read_single(&bytes(env, ipc_bytes)?)?;
+    Ok(NodeTable::from_record_batch(&batch)?)
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_abiVersion(_env: JNIEnv, _class: JClass) -> jint {
+    ABI_VERSION
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_rewardShift(mut env: JNIEnv, _class: JClass, n_rows: jlong, max_abs: jdouble) -> jint {
+    guarded(&mut env, 0, |_| {
+        if n_rows < 0 {
+            return Err(PolicyError::InvalidInput(format!("row count must be non-negative, got {n_rows}")).into());
+        }
+        Ok(reward_shift(n_rows as u64, max_abs)?)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, config: JByteArray<'l>, edges: JDoubleArray<'l>) -> jlong {
+    guarded(&mut env, 0, |env| {
+        let config: BlockConfig = config::parse(&bytes(env, &config)?)?;
+        let builder = BlockBuilder::new(&config, &doubles(env, &edges)?)?;
+        Ok(handles::insert(Handle::BlockBuilder(Mutex::new(Some(builder)))))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderPush<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong, ipc_bytes: JByteArray<'l>) {
+    guarded(&mut env, (), |env| {
+        let h = handles::get(handle)?;
+        let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(handle, "block builder").into()) };
+        let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
+        let mut guard = lock(builder);
+        let builder = guard.as_mut().ok_or_else(|| PolicyError::InvalidInput(format!("block builder {handle} is already finished")))?;
+        for batch in &batches {
+            builder.push(batch)?;
+        }
+        Ok(())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderFinish<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong) -> jbyteArray {
+    guarded(&mut env, null_mut(), |env| {
+        let h = handles::get(handle)?;
+        let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(handle, "block builder").into()) };
+        let builder = lock(builder).take().ok_or_else(|| PolicyError::InvalidInput(format!("block builder {handle} is already finished")))?;
+        new_bytes(env, &builder.finish().encode())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, tree_ipc: JByteArray<'l>, config: JByteArray<'l>) -> jlong {
+    guarded(&mut env, 0, |env| {
+        let tree = node_table(env, &tree_ipc)?;
+        let config: KernelConfig = config::parse(&bytes(env, &config)?)?;
+        Ok(handles::insert(Handle::Kernel(Mutex::new(HistogramKernel::new(tree, config)?))))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelAddBlock<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong, block: JByteArray<'l>) {
+    guarded(&mut env, (), |env| {
+        let h = handles::get(handle)?;
+        let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
+        let block = TrainingBlock::decode(&bytes(env, &block)?)?;
+        lock(kernel).add_block(block)?;
+        Ok(())
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong, chunk: jint) -> jlongArray {
+    guarded(&mut env, null_mut(), |env| {
+        let h = handles::get(handle)?;
+        let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
+        if chunk < 0 {
+            return Err(PolicyError::InvalidInput(format!("chunk index must be non-negative, got {chunk}")).into());
+        }
+        let hist = lock(kernel).emit(chunk as usize)?;
+        new_longs(env, &hist)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, histogram: JLongArray<'l>, config: JByteArray<'l>) -> jlongArray {
+    guarded(&mut env, null_mut(), |env| {
+        let config: SplitConfig = config::parse(&bytes(env, &config)?)?;
+        let hist = longs(env, &histogram)?;
+        let best = best_split(&hist, &config)?;
+        let totals = node_totals(&hist, config.n_arms, config.codes_per_feature[0]);
+        new_longs(env, &encode_split(&totals, best.as_ref()))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_modelCompile<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, tree_ipc: JByteArray<'l>, config: JByteArray<'l>) -> jlong {
+    guarded(&mut env, 0, |env| {
+        let tree = node_table(env, &tree_ipc)?;
+        let config: ScorerConfig = config::parse(&bytes(env, &config)?)?;
+        let model = CompiledModel::compile(&tree, config.n_features, config.n_arms)?;
+        Ok(handles::insert(Handle::Model(Arc::new(model))))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_scorerOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, model: jlong) -> jlong {
+    guarded(&mut env, 0, |_| {
+        let h = handles::get(model)?;
+        let Handle::Model(model_ref) = h.as_ref() else { return Err(wrong_kind(model, "compiled model").into()) };
+        Ok(handles::insert(Handle::Scorer(TaskScorer { model: model_ref.clone() })))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, scorer: jlong, ipc_bytes: JByteArray<'l>) -> jbyteArray {
+    guarded(&mut env, null_mut(), |env| {
+        let h = handles::get(scorer)?;
+        let Handle::Scorer(task) = h.as_ref() else { return Err(wrong_kind(scorer, "task scorer").into()) };
+        let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
+        let outputs = batches
+            .iter()
+            .map(|b| ipc::scores_batch(task.model.score_batch(b)?, task.model.n_arms))
+            .collect::<Result<Vec<_>, _>>()?;
+        if outputs.is_empty() {
+            return Err(PolicyError::InvalidInput("scoring stream has no record batch".into()).into());
+        }
+        new_bytes(env, &ipc::write_batches(&outputs)?)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_close(_env: JNIEnv, _class: JClass, handle: jlong) {
+    handles::close(handle);
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_liveHandles(_env: JNIEnv, _class: JClass) -> jint {
+    handles::live() as jint
+}
+
+/// Exercises the guard from Java tests: mode 1 panics, mode 2 raises an internal error,
+/// mode 3 an invalid-input error; anything else returns normally.
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_selfTest(mut env: JNIEnv, _class: JClass, mode: jint) -> jint {
+    guarded(&mut env, -1, |_| match mode {
+        1 => panic!("self-test panic requested"),
+        2 => Err(PolicyError::Internal("self-test internal error requested".into()).into()),
+        3 => Err(PolicyError::InvalidInput("self-test invalid input requested".into()).into()),
+        _ => Ok(mode),
+    })
+}

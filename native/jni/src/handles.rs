@@ -1,0 +1,63 @@
+//! Native objects owned by Java through opaque ids. A registry (not raw pointers) makes
+//! `close` idempotent and turns use-after-close into a clear error instead of undefined behaviour.
+
+use sparkpolicy_core::block::BlockBuilder;
+use sparkpolicy_core::histogram::HistogramKernel;
+use sparkpolicy_core::scoring::CompiledModel;
+use sparkpolicy_core::{PolicyError, Result};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+
+pub enum Handle {
+    /// A partition's rows being binned into a training block; `None` once finished.
+    BlockBuilder(Mutex<Option<BlockBuilder>>),
+    /// One partition's histogram work for one tree level.
+    Kernel(Mutex<HistogramKernel>),
+    /// A compiled model: immutable, shared by every task of the executor.
+    Model(Arc<CompiledModel>),
+    /// A task's scorer: holds the shared model alive for the task's lifetime.
+    Scorer(TaskScorer),
+}
+
+pub struct TaskScorer {
+    pub model: Arc<CompiledModel>,
+}
+
+static REGISTRY: LazyLock<Mutex<HashMap<i64, Arc<Handle>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static NEXT_ID: AtomicI64 = AtomicI64::new(1);
+
+fn registry() -> MutexGuard<'static, HashMap<i64, Arc<Handle>>> {
+    // A panic elsewhere never leaves the map half-updated (inserts and removes are single calls).
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub fn insert(handle: Handle) -> i64 {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    registry().insert(id, Arc::new(handle));
+    id
+}
+
+pub fn get(id: i64) -> Result<Arc<Handle>> {
+    registry()
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| PolicyError::InvalidInput(format!("native handle {id} is closed or was never opened")))
+}
+
+/// Frees the handle; closing twice or closing 0 is a no-op.
+pub fn close(id: i64) {
+    registry().remove(&id);
+}
+
+pub fn live() -> usize {
+    registry().len()
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub fn wrong_kind(id: i64, expected: &str) -> PolicyError {
+    PolicyError::InvalidInput(format!("native handle {id} is not a {expected}"))
+}
