@@ -1,0 +1,58 @@
+package org.sparkpolicy.exec
+
+import org.apache.spark.rdd.RDD
+import org.apache.spark.storage.StorageLevel
+import org.sparkpolicy.NativeLib
+
+/**
+ * Bins the training data once: each partition becomes compact native training blocks (feature
+ * codes as u8/u16, Γ as fixed-point i64), persisted so every tree level re-reads only these bytes.
+ */
+private[sparkpolicy] object BinnedBlocks {
+  /** Rows per Arrow batch sent to the block builder. */
+  val BatchRows = 8192
+  /** Rows per training block; bounds a block's byte array well below the JVM's 2 GiB limit. */
+  val MaxBlockRows = 1 << 20
+
+  def build(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[Array[Byte]] = {
+    val nFeatures = data.nFeatures
+    val nArms = data.nArms
+    val config = NativeConfigs.block(nArms, edges, shift)
+    val flatEdges = edges.flatten
+    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName)
+    data.frame.queryExecution.toRdd
+      .mapPartitions { rows =>
+        if (!rows.hasNext) Iterator.empty
+        else {
+          NativeLib.load()
+          val writer = new DoubleBatchWriter(names, BatchRows)
+          TaskResources.closeAtTaskEnd(writer)
+          new Iterator[Array[Byte]] {
+            def hasNext: Boolean = rows.hasNext
+            def next(): Array[Byte] = {
+              val builder = NativeLib.blockBuilderOpen(config, flatEdges)
+              val close = TaskResources.closeAtTaskEnd(builder)
+              var n = 0
+              while (rows.hasNext && n < MaxBlockRows) {
+                val row = rows.next()
+                var c = 0
+                while (c < nFeatures + nArms) {
+                  if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
+                  c += 1
+                }
+                writer.endRow()
+                n += 1
+                if (writer.rowCount == BatchRows) NativeLib.blockBuilderPush(builder, writer.drainToIpc())
+              }
+              if (writer.rowCount > 0) NativeLib.blockBuilderPush(builder, writer.drainToIpc())
+              val block = NativeLib.blockBuilderFinish(builder)
+              close()
+              block
+            }
+          }
+        }
+      }
+      .setName("sparkpolicy training blocks")
+      .persist(StorageLevel.MEMORY_AND_DISK)
+  }
+}

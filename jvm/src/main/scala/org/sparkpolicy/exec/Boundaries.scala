@@ -1,0 +1,75 @@
+package org.sparkpolicy.exec
+
+import org.apache.spark.sql.DataFrame
+import org.apache.spark.sql.functions._
+
+/**
+ * Split boundaries per feature, computed on executors and independent of how the data is laid out:
+ * the sample is chosen by a hash of each row's content (never its position or partition), and the
+ * boundaries are exact quantiles of that sample placed at observed values. Only the boundary arrays
+ * reach the driver.
+ */
+private[sparkpolicy] object Boundaries {
+
+  /** Seed of the sampling hash; part of the contract, so never change it silently. */
+  val SampleSeed = 20240917L
+
+  def compute(data: TrainingData, maxBins: Int, sampleSize: Int): Array[Array[Double]] = {
+    val features = (0 until data.nFeatures).map(TrainingData.featureName)
+    val rate = math.min(1.0, sampleSize.toDouble / data.nRows)
+    val sample =
+      if (rate >= 1.0) data.frame
+      else {
+        // xxhash64 of the row's content, mapped to [0, 1): the same rows are chosen in any layout.
+        val content = data.frame.columns.map(col).toSeq
+        val u = (pmod(xxhash64(content: _*), lit(1L << 53)).cast("double") / lit((1L << 53).toDouble))
+        data.frame.where(u < lit(rate))
+      }
+    val counts = sample
+      .select(posexplode(array(features.map(col): _*)).as(Seq("feature", "value")))
+      .where(col("value").isNotNull && !isnan(col("value")))
+      .groupBy("feature", "value")
+      .count()
+    val nParts = math.max(1, math.min(data.nFeatures, data.frame.sparkSession.sparkContext.defaultParallelism))
+    val edges = counts.rdd
+      .map(r => r.getInt(0) -> (r.getDouble(1), r.getLong(2)))
+      .groupByKey(nParts)
+      .mapValues(vs => edgesFromCounts(vs.toArray.sortBy(_._1), maxBins))
+      .collectAsMap()
+    Array.tabulate(data.nFeatures)(f => edges.getOrElse(f, Array.empty[Double]))
+  }
+
+  /**
+   * Boundaries from a feature's distinct values (sorted ascending) and their counts. With at most
+   * `maxBins` distinct values every value but the largest is a boundary, so every distinct value is
+   * a candidate threshold (as in policytree). Otherwise boundary j is the smallest value whose
+   * cumulative count reaches ⌈j·n/maxBins⌉. The largest value is never a boundary: `x <= max` holds
+   * for every row and would split nothing.
+   */
+  def edgesFromCounts(valueCounts: Array[(Double, Long)], maxBins: Int): Array[Double] = {
+    val m = valueCounts.length
+    if (m <= maxBins) valueCounts.iterator.take(m - 1).map(_._1).toArray
+    else {
+      val total = valueCounts.iterator.map(_._2).sum
+      val out = Array.newBuilder[Double]
+      var i = 0
+      var cum = valueCounts(0)._2
+      var last = Double.NaN
+      var j = 1
+      while (j < maxBins) {
+        val target = (j.toLong * total + maxBins - 1) / maxBins
+        while (cum < target) {
+          i += 1
+          cum += valueCounts(i)._2
+        }
+        val v = valueCounts(i)._1
+        if (i < m - 1 && !(v == last)) {
+          out += v
+          last = v
+        }
+        j += 1
+      }
+      out.result()
+    }
+  }
+}

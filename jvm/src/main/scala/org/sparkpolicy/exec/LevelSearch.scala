@@ -1,0 +1,122 @@
+package org.sparkpolicy.exec
+
+import org.apache.spark.HashPartitioner
+import org.apache.spark.rdd.RDD
+import org.sparkpolicy.NativeLib
+
+/**
+ * How one level's histograms are cut to fit `maxMemoryMB` per task: frontier slots in groups,
+ * features in contiguous blocks. Every (node, feature block) becomes one shuffle key.
+ */
+private[sparkpolicy] final case class LevelPlan(nodeGroups: Vector[(Int, Int)], featureBlocks: Vector[(Int, Int)]) {
+  def chunks: Vector[Chunk] =
+    for ((s0, s1) <- nodeGroups; (f0, f1) <- featureBlocks) yield Chunk(s0, s1, f0, f1)
+}
+
+private[sparkpolicy] object LevelPlan {
+  def apply(frontierSize: Int, codesPerFeature: Array[Int], nArms: Int, maxMemoryMB: Int): LevelPlan = {
+    val budgetCells = math.max(1L, maxMemoryMB.toLong * 1024 * 1024 / 8)
+    val stride = (nArms + 1).toLong
+    val maxCodes = codesPerFeature.max.toLong
+    val nodesPerGroup = math.max(1L, math.min(frontierSize.toLong, budgetCells / (maxCodes * stride))).toInt
+    val groups = (0 until frontierSize by nodesPerGroup).map(s => (s, math.min(frontierSize, s + nodesPerGroup))).toVector
+    val blocks = Vector.newBuilder[(Int, Int)]
+    var start = 0
+    var cells = 0L
+    codesPerFeature.indices.foreach { f =>
+      val c = nodesPerGroup * codesPerFeature(f) * stride
+      if (f > start && cells + c > budgetCells) {
+        blocks += ((start, f))
+        start = f
+        cells = 0L
+      }
+      cells += c
+    }
+    blocks += ((start, codesPerFeature.length))
+    LevelPlan(groups, blocks.result())
+  }
+}
+
+/** What one level cost and how much reached the driver. */
+final case class LevelStats(
+    depth: Int,
+    frontierNodes: Int,
+    featureBlocks: Int,
+    nodeGroups: Int,
+    recordsToDriver: Int,
+    nodesSplit: Int,
+    millis: Long)
+
+/**
+ * One tree level, collect-less: each partition's native kernel builds histograms for the frontier;
+ * `reduceByKey` merges the exact integer partials on executors, where the best split per
+ * (node, feature block) is also chosen. Only those split records are collected.
+ */
+private[sparkpolicy] object LevelSearch {
+
+  def run(
+      blocks: RDD[Array[Byte]],
+      tree: NodeTable,
+      frontier: Array[Int],
+      plan: LevelPlan,
+      codesPerFeature: Array[Int],
+      nArms: Int,
+      minNodeSize: Int): Array[SplitRecord] = {
+    val sc = blocks.sparkContext
+    val stride = nArms + 1
+    val chunks = plan.chunks
+    val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
+    // Per chunk: (feature block index, cells per node in the chunk, cells of its first feature).
+    val chunkLayout = chunks.map { c =>
+      val cells = (c.featureStart until c.featureEnd).map(codesPerFeature(_) * stride).sum
+      (blockOf((c.featureStart, c.featureEnd)), cells, codesPerFeature(c.featureStart))
+    }
+    val payload = sc.broadcast((tree.toArrowIpc, NativeConfigs.kernel(nArms, codesPerFeature, frontier, chunks)))
+    val splitConfigs = plan.featureBlocks.map { case (f0, f1) =>
+      NativeConfigs.split(nArms, minNodeSize, f0, codesPerFeature.slice(f0, f1))
+    }
+
+    val partials: RDD[((Int, Int), Array[Long])] = blocks.mapPartitions { it =>
+      val local = it.toArray // references to the cached blocks, not copies
+      if (local.isEmpty) Iterator.empty
+      else {
+        NativeLib.load()
+        val (treeIpc, config) = payload.value
+        val kernel = NativeLib.kernelOpen(treeIpc, config)
+        val close = TaskResources.closeAtTaskEnd(kernel)
+        local.foreach(NativeLib.kernelAddBlock(kernel, _))
+        // Lazily, chunk by chunk, so a task holds one chunk's histograms at a time.
+        chunks.indices.iterator.flatMap { ci =>
+          val hist = NativeLib.kernelEmit(kernel, ci)
+          if (ci == chunks.size - 1) close()
+          val c = chunks(ci)
+          val (fb, cells, firstCodes) = chunkLayout(ci)
+          (c.slotStart until c.slotEnd).iterator.flatMap { slot =>
+            val base = (slot - c.slotStart) * cells
+            var rows = 0L
+            var code = 0
+            while (code < firstCodes) { rows += hist(base + code * stride + nArms); code += 1 }
+            if (rows == 0) Iterator.empty // this partition has no rows in that node
+            else Iterator.single((frontier(slot), fb) -> java.util.Arrays.copyOfRange(hist, base, base + cells))
+          }
+        }
+      }
+    }
+
+    val nKeys = frontier.length * plan.featureBlocks.size
+    val partitioner = new HashPartitioner(math.max(1, math.min(nKeys, sc.defaultParallelism)))
+    val records = partials
+      .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => {
+        var i = 0
+        while (i < a.length) { a(i) += b(i); i += 1 }
+        a
+      })
+      .map { case ((node, fb), hist) =>
+        NativeLib.load()
+        SplitRecord.decode(node, fb, NativeLib.bestSplit(hist, splitConfigs(fb)), nArms)
+      }
+      .collect()
+    payload.destroy()
+    records
+  }
+}

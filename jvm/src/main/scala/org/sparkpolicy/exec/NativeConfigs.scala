@@ -1,0 +1,31 @@
+package org.sparkpolicy.exec
+
+import java.nio.charset.StandardCharsets
+
+/**
+ * The JSON config blobs passed beside each native call. Field names mirror
+ * `native/core/src/config.rs`; both sides change together with `NativeLib.ABI_VERSION`.
+ */
+private[sparkpolicy] object NativeConfigs {
+  private def ints(xs: Iterable[Int]): String = xs.mkString("[", ",", "]")
+
+  private def bytes(s: String): Array[Byte] = s.getBytes(StandardCharsets.UTF_8)
+
+  def block(nArms: Int, edges: Array[Array[Double]], shift: Int): Array[Byte] =
+    bytes(s"""{"n_arms":$nArms,"edge_counts":${ints(edges.map(_.length))},"shift":$shift}""")
+
+  def kernel(nArms: Int, codesPerFeature: Array[Int], frontier: Array[Int], chunks: Seq[Chunk]): Array[Byte] = {
+    val cs = chunks.map(c =>
+      s"""{"slot_start":${c.slotStart},"slot_end":${c.slotEnd},"feature_start":${c.featureStart},"feature_end":${c.featureEnd}}""")
+    bytes(s"""{"n_arms":$nArms,"codes_per_feature":${ints(codesPerFeature)},"frontier":${ints(frontier)},"chunks":${cs.mkString("[", ",", "]")}}""")
+  }
+
+  def split(nArms: Int, minNodeSize: Long, featureStart: Int, codes: Array[Int]): Array[Byte] =
+    bytes(s"""{"n_arms":$nArms,"min_node_size":$minNodeSize,"feature_start":$featureStart,"codes_per_feature":${ints(codes)}}""")
+
+  def scorer(nFeatures: Int, nArms: Int): Array[Byte] =
+    bytes(s"""{"n_features":$nFeatures,"n_arms":$nArms}""")
+}
+
+/** A memory-bounded unit of histogram work: frontier slots [slotStart, slotEnd) × features [featureStart, featureEnd). */
+private[sparkpolicy] final case class Chunk(slotStart: Int, slotEnd: Int, featureStart: Int, featureEnd: Int)

@@ -1,0 +1,137 @@
+package org.sparkpolicy.exec
+
+import java.io.ByteArrayOutputStream
+import java.nio.ByteBuffer
+import java.nio.channels.Channels
+import java.security.MessageDigest
+
+import scala.jdk.CollectionConverters._
+
+import org.apache.arrow.vector.{BigIntVector, BitVector, Float8Vector, IntVector, VectorSchemaRoot}
+import org.apache.arrow.vector.ipc.ArrowStreamWriter
+import org.apache.arrow.vector.types.FloatingPointPrecision
+import org.apache.arrow.vector.types.pojo.{ArrowType, Field, FieldType, Schema}
+
+/**
+ * One node of a policy tree, in heap numbering (root 1, children 2k and 2k+1). Split nodes send
+ * `x <= threshold` left and missing values to `missingLeft`; leaves carry the arm and the mean Γ
+ * per arm (`values`). `thresholdBin` is the same split on bin codes, used while training.
+ */
+final case class TreeNode(
+    id: Int,
+    isLeaf: Boolean,
+    feature: Int,
+    threshold: Double,
+    thresholdBin: Int,
+    missingLeft: Boolean,
+    arm: Int,
+    count: Long,
+    values: Vector[Double])
+
+/** The tree as a flat node table: the model format that crosses JNI, is persisted and is scored. */
+final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
+  lazy val byId: Map[Int, TreeNode] = nodes.iterator.map(n => n.id -> n).toMap
+
+  def root: TreeNode = byId(1)
+
+  def depth: Int = nodes.map(n => 31 - Integer.numberOfLeadingZeros(n.id)).max
+
+  def numNodes: Int = nodes.size
+
+  def leaves: Vector[TreeNode] = nodes.filter(_.isLeaf)
+
+  /** Direct traversal: the leaf a row lands in, reading feature `f` with `value(f)` (NaN = missing). */
+  def leafOf(value: Int => Double): TreeNode = {
+    var node = root
+    while (!node.isLeaf) {
+      val x = value(node.feature)
+      val left = if (x.isNaN) node.missingLeft else x <= node.threshold
+      node = byId(if (left) 2 * node.id else 2 * node.id + 1)
+    }
+    node
+  }
+
+  /** The table as one Arrow IPC batch (see native/core/src/node_table.rs for the columns). */
+  def toArrowIpc: Array[Byte] = {
+    val allocator = ArrowAllocator.child("sparkpolicy-node-table")
+    def field(name: String, t: ArrowType) = new Field(name, FieldType.notNullable(t), null)
+    val f64 = new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE)
+    val i32 = new ArrowType.Int(32, true)
+    val fields = Seq(
+      field("node_id", i32),
+      field("is_leaf", ArrowType.Bool.INSTANCE),
+      field("feature", i32),
+      field("threshold", f64),
+      field("threshold_bin", i32),
+      field("missing_left", ArrowType.Bool.INSTANCE),
+      field("arm", i32),
+      field("count", new ArrowType.Int(64, true))) ++ (0 until nArms).map(a => field(s"value_$a", f64))
+    val root = VectorSchemaRoot.create(new Schema(fields.asJava), allocator)
+    try {
+      root.allocateNew()
+      def int(name: String) = root.getVector(name).asInstanceOf[IntVector]
+      def bit(name: String) = root.getVector(name).asInstanceOf[BitVector]
+      def dbl(name: String) = root.getVector(name).asInstanceOf[Float8Vector]
+      nodes.zipWithIndex.foreach { case (n, i) =>
+        int("node_id").setSafe(i, n.id)
+        bit("is_leaf").setSafe(i, if (n.isLeaf) 1 else 0)
+        int("feature").setSafe(i, n.feature)
+        dbl("threshold").setSafe(i, n.threshold)
+        int("threshold_bin").setSafe(i, n.thresholdBin)
+        bit("missing_left").setSafe(i, if (n.missingLeft) 1 else 0)
+        int("arm").setSafe(i, n.arm)
+        root.getVector("count").asInstanceOf[BigIntVector].setSafe(i, n.count)
+        (0 until nArms).foreach(a => dbl(s"value_$a").setSafe(i, n.values(a)))
+      }
+      root.setRowCount(nodes.size)
+      val out = new ByteArrayOutputStream()
+      val writer = new ArrowStreamWriter(root, null, Channels.newChannel(out))
+      writer.start()
+      writer.writeBatch()
+      writer.end()
+      writer.close()
+      out.toByteArray
+    } finally {
+      root.close()
+      allocator.close()
+    }
+  }
+
+  /** SHA-256 over a canonical encoding (nodes by id, fixed-width big-endian fields, doubles as bits). */
+  def contentHash: String = {
+    val digest = MessageDigest.getInstance("SHA-256")
+    val buf = ByteBuffer.allocate(48 + 8 * nArms)
+    digest.update(ByteBuffer.allocate(4).putInt(nArms).array())
+    nodes.sortBy(_.id).foreach { n =>
+      buf.clear()
+      buf.putInt(n.id).put((if (n.isLeaf) 1 else 0).toByte).putInt(n.feature)
+      buf.putLong(java.lang.Double.doubleToLongBits(n.threshold)).putInt(n.thresholdBin)
+      buf.put((if (n.missingLeft) 1 else 0).toByte).putInt(n.arm).putLong(n.count)
+      n.values.foreach(v => buf.putLong(java.lang.Double.doubleToLongBits(v)))
+      digest.update(buf.array(), 0, buf.position())
+    }
+    digest.digest().map(b => f"$b%02x").mkString
+  }
+
+  /** A readable rendering with feature names and arm labels, in the style of MLlib's `toDebugString`. */
+  def render(featureNames: Seq[String], armLabels: Seq[String]): String = {
+    val sb = new StringBuilder
+    def fmt(v: Double) = java.lang.Double.toString(v)
+    def go(id: Int, indent: String): Unit = {
+      val n = byId(id)
+      if (n.isLeaf) {
+        val scores = n.values.map(v => f"$v%.4f").mkString(", ")
+        sb.append(s"${indent}Predict: ${armLabels(n.arm)} (node $id, n=${n.count}, mean reward per arm [$scores])\n")
+      } else {
+        val name = featureNames(n.feature)
+        val (ml, mr) = if (n.missingLeft) (" or missing", "") else ("", " or missing")
+        sb.append(s"${indent}If ($name <= ${fmt(n.threshold)}$ml)\n")
+        go(2 * id, indent + "  ")
+        sb.append(s"${indent}Else ($name > ${fmt(n.threshold)}$mr)\n")
+        go(2 * id + 1, indent + "  ")
+      }
+    }
+    go(1, "  ")
+    sb.toString
+  }
+}

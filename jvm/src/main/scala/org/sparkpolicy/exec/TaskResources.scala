@@ -1,0 +1,23 @@
+package org.sparkpolicy.exec
+
+import org.apache.spark.TaskContext
+import org.sparkpolicy.NativeLib
+
+/** Ties native handles to the running task: closed when the task ends, whatever way it ends. */
+private[sparkpolicy] object TaskResources {
+  /** Registers `close(handle)` at task completion (if in a task) and returns a closer for early release. */
+  def closeAtTaskEnd(handle: Long): () => Unit = {
+    var closed = false
+    val close = () => synchronized {
+      if (!closed) {
+        closed = true
+        NativeLib.close(handle)
+      }
+    }
+    Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => close()))
+    close
+  }
+
+  def closeAtTaskEnd(resource: AutoCloseable): Unit =
+    Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => resource.close()))
+}

@@ -1,0 +1,203 @@
+package org.sparkpolicy.exec
+
+import org.apache.spark.sql.{Column, DataFrame}
+import org.apache.spark.sql.functions._
+import org.apache.spark.sql.types._
+
+/** What the learner's Params say about the input columns, resolved once per fit. */
+private[sparkpolicy] final case class InputSpec(
+    featureCols: Array[String],
+    treatmentCol: Option[String],
+    rewardCols: Option[Array[String]],
+    outcomeCol: Option[String],
+    propensityCol: Option[String],
+    rewardType: Option[String],
+    vocabulary: Option[Array[String]])
+
+/**
+ * Validated training data: feature columns cast to double (`f0..`, null = missing) and one Γ
+ * column per arm (`g0..`), plus the order-independent aggregates the kernels need.
+ */
+private[sparkpolicy] final case class TrainingData(
+    frame: DataFrame,
+    nFeatures: Int,
+    vocabulary: Array[String],
+    rewardType: String,
+    nRows: Long,
+    maxAbsReward: Double,
+    armCounts: Map[String, Long]) {
+  def nArms: Int = vocabulary.length
+}
+
+private[sparkpolicy] object TrainingData {
+  val MaxArms = 1000
+
+  def featureName(i: Int): String = s"f$i"
+  def rewardName(a: Int): String = s"g$a"
+
+  def isNumeric(t: DataType): Boolean = t match {
+    case _: NumericType | BooleanType => true
+    case _ => false
+  }
+
+  private def isIntegral(t: DataType): Boolean = t match {
+    case ByteType | ShortType | IntegerType | LongType => true
+    case _ => false
+  }
+
+  private def fail(msg: String): Nothing = throw new IllegalArgumentException(msg)
+
+  def column(schema: StructType, param: String, name: String): StructField =
+    schema.fields.find(_.name == name).getOrElse(
+      fail(s"$param: column '$name' does not exist; available columns: ${schema.fieldNames.mkString(", ")}"))
+
+  /** Checks feature columns exist and are numeric or boolean; shared by fit and transform. */
+  def validateFeatures(schema: StructType, featureCols: Array[String]): Unit = {
+    if (featureCols.isEmpty) fail("featureCols is empty; set at least one feature column")
+    val dup = featureCols.diff(featureCols.distinct)
+    if (dup.nonEmpty) fail(s"featureCols lists '${dup.head}' more than once")
+    featureCols.foreach { c =>
+      val f = column(schema, "featureCols", c)
+      if (!isNumeric(f.dataType))
+        fail(s"feature column '$c' has type ${f.dataType.simpleString}; features must be numeric or boolean " +
+          "(encode string columns first, e.g. with StringIndexer)")
+    }
+  }
+
+  def prepare(df: DataFrame, spec: InputSpec): TrainingData = {
+    val schema = df.schema
+    validateFeatures(schema, spec.featureCols)
+    spec.rewardCols.foreach { cols =>
+      if (cols.isEmpty) fail("rewardCols is empty")
+      cols.foreach { c =>
+        val f = column(schema, "rewardCols", c)
+        if (!isNumeric(f.dataType)) fail(s"reward column '$c' has type ${f.dataType.simpleString}; rewards must be numeric")
+      }
+    }
+    val rewardType = spec.rewardType.getOrElse(if (spec.rewardCols.isDefined) "given" else "ipw")
+    rewardType match {
+      case "given" if spec.rewardCols.isEmpty => fail("rewardType 'given' needs rewardCols (one reward column per arm)")
+      case "ipw" if spec.outcomeCol.isEmpty => fail("rewardType 'ipw' needs outcomeCol (and treatmentCol)")
+      case "ipw" if spec.treatmentCol.isEmpty => fail("rewardType 'ipw' needs treatmentCol")
+      case "given" | "ipw" =>
+      case other => fail(s"rewardType '$other' is not supported; use 'given' or 'ipw'")
+    }
+    if (spec.treatmentCol.isEmpty && spec.rewardCols.isEmpty)
+      fail("set treatmentCol (with outcomeCol) or rewardCols")
+    spec.outcomeCol.foreach { c =>
+      val f = column(schema, "outcomeCol", c)
+      if (!isNumeric(f.dataType)) fail(s"outcome column '$c' has type ${f.dataType.simpleString}; outcomes must be numeric")
+    }
+    spec.propensityCol.foreach { c =>
+      val f = column(schema, "propensityCol", c)
+      if (!isNumeric(f.dataType)) fail(s"propensity column '$c' has type ${f.dataType.simpleString}; it must be numeric")
+    }
+
+    val (vocabulary, armCounts, labelOf) = resolveVocabulary(df, spec)
+    if (vocabulary.length < 2)
+      fail(s"a policy needs at least 2 arms, but the treatment vocabulary is [${vocabulary.mkString(", ")}]")
+    spec.rewardCols.foreach { cols =>
+      if (cols.length != vocabulary.length)
+        fail(s"rewardCols has ${cols.length} columns [${cols.mkString(", ")}] but the treatment vocabulary has " +
+          s"${vocabulary.length} arms [${vocabulary.mkString(", ")}]; give one reward column per arm, in vocabulary order")
+    }
+
+    val rewards: Seq[(String, Column)] = rewardType match {
+      case "given" => spec.rewardCols.get.toSeq.map(c => c -> col(c).cast(DoubleType))
+      case "ipw" =>
+        val y = col(spec.outcomeCol.get).cast(DoubleType)
+        val total = armCounts.values.sum.toDouble
+        vocabulary.toSeq.map { arm =>
+          val e = spec.propensityCol match {
+            case Some(p) => col(p).cast(DoubleType)
+            case None =>
+              val n = armCounts.getOrElse(arm, 0L)
+              if (n == 0) fail(s"treatment arm '$arm' has no rows, so its share (the IPW propensity) is 0; " +
+                "remove it from treatmentVocabulary or pass propensityCol")
+              lit(n / total)
+          }
+          s"reward for arm '$arm'" -> when(labelOf.get === lit(arm), y / e).otherwise(lit(0.0))
+        }
+    }
+
+    val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) => col(c).cast(DoubleType).as(featureName(i)) }
+    val gammas = rewards.zipWithIndex.map { case ((_, g), a) => g.as(rewardName(a)) }
+    val frame = df.select(features ++ gammas: _*)
+
+    // One pass of order-independent aggregates decides every data-dependent error on the driver.
+    val badReward = rewards.indices.map { a =>
+      val g = col(rewardName(a))
+      sum(when(g.isNull || isnan(g) || abs(g) === lit(Double.PositiveInfinity), 1L).otherwise(0L))
+    }
+    val maxAbs = rewards.indices.map(a => max(abs(col(rewardName(a)))))
+    val extra = Seq(
+      spec.outcomeCol.map(c => sum(when(col(c).isNull || isnan(col(c).cast(DoubleType)), 1L).otherwise(0L))),
+      spec.propensityCol.map { c =>
+        val p = col(c).cast(DoubleType)
+        sum(when(p.isNull || isnan(p) || p <= 0.0 || p > 1.0, 1L).otherwise(0L))
+      }).flatten
+    val row = df.select(features ++ gammas ++ spec.outcomeCol.map(col).toSeq ++ spec.propensityCol.map(col).toSeq: _*)
+      .agg(count(lit(1)), (badReward ++ maxAbs ++ extra): _*)
+      .head()
+    val nRows = row.getLong(0)
+    if (nRows == 0) fail("the training data has no rows")
+    val k = rewards.size
+    def longAt(i: Int) = if (row.isNullAt(i)) 0L else row.getLong(i)
+    var next = 1 + 2 * k
+    spec.outcomeCol.foreach { c =>
+      val bad = longAt(next); next += 1
+      if (bad > 0) fail(s"outcome column '$c' has $bad null or NaN values out of $nRows rows")
+    }
+    spec.propensityCol.foreach { c =>
+      val bad = longAt(next); next += 1
+      if (bad > 0) fail(s"propensity column '$c' has $bad values that are null, NaN or outside (0, 1], out of $nRows rows")
+    }
+    rewards.indices.foreach { a =>
+      val bad = longAt(1 + a)
+      if (bad > 0) {
+        val what = if (rewardType == "given") s"reward column '${rewards(a)._1}'" else rewards(a)._1
+        fail(s"$what has $bad null, NaN or infinite values out of $nRows rows")
+      }
+    }
+    val maxAbsReward = rewards.indices.map(a => if (row.isNullAt(1 + k + a)) 0.0 else row.getDouble(1 + k + a)).max
+    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, armCounts)
+  }
+
+  /**
+   * The treatment vocabulary: given, or the observed labels (integers sorted numerically,
+   * strings by UTF-8 bytes), or the reward column names. Labels are strings from here on.
+   */
+  private def resolveVocabulary(df: DataFrame, spec: InputSpec): (Array[String], Map[String, Long], Option[Column]) =
+    spec.treatmentCol match {
+      case None =>
+        (spec.vocabulary.getOrElse(spec.rewardCols.get), Map.empty, None)
+      case Some(t) =>
+        val field = column(df.schema, "treatmentCol", t)
+        val integral = isIntegral(field.dataType)
+        if (!integral && field.dataType != StringType)
+          fail(s"treatment column '$t' has type ${field.dataType.simpleString}; labels must be string or integer")
+        val label = col(t).cast(StringType)
+        val counts = df.groupBy(col(t)).count().limit(MaxArms + 1).collect()
+        if (counts.length > MaxArms)
+          fail(s"treatment column '$t' has more than $MaxArms distinct labels; is it really the treatment?")
+        val nulls = counts.find(_.isNullAt(0)).map(_.getLong(1)).getOrElse(0L)
+        if (nulls > 0) fail(s"treatment column '$t' has $nulls null values")
+        val observed: Map[String, Long] = counts.map(r => r.get(0).toString -> r.getLong(1)).toMap
+        val vocabulary = spec.vocabulary match {
+          case Some(v) =>
+            val dup = v.diff(v.distinct)
+            if (dup.nonEmpty) fail(s"treatmentVocabulary lists '${dup.head}' more than once")
+            val unknown = observed.keys.filterNot(v.contains).toSeq.sorted
+            if (unknown.nonEmpty)
+              fail(s"treatment column '$t' has label '${unknown.head}' (${observed(unknown.head)} rows) that is not in " +
+                s"treatmentVocabulary [${v.mkString(", ")}]" + (if (unknown.size > 1) s"; also ${unknown.tail.mkString(", ")}" else ""))
+            v
+          case None if integral => observed.keys.toArray.sortBy(_.toLong)
+          case None => observed.keys.toArray.sortWith(utf8Less)
+        }
+        (vocabulary, observed, Some(label))
+    }
+
+  private def utf8Less(a: String, b: String): Boolean =
+    java.util.Arrays.compareUnsigned(a.getBytes("UTF-8"), b.getBytes("UTF-8")) < 0
+}

@@ -1,0 +1,105 @@
+package org.sparkpolicy.exec
+
+import scala.collection.mutable
+
+/** A split the driver accepted: rows with code ≤ thresholdBin (x ≤ edge) go left. */
+private[sparkpolicy] final case class ChosenSplit(feature: Int, thresholdBin: Int, threshold: Double, missingLeft: Boolean, gain: Double)
+
+/** One entry of the split-decision log: what each frontier node decided, and why. */
+final case class SplitDecision(depth: Int, node: Int, split: Boolean, feature: Int, threshold: Double, gain: Double, rows: Long)
+
+/**
+ * The driver's small reducer. It sees only split records (never a histogram), picks the best per
+ * node with the fixed tie order, grows the tree level by level and finally turns every unsplit
+ * node into a leaf: the arm with the largest Γ sum (ties to the lowest index) and the mean Γ per arm.
+ */
+private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: Int, minNodeSize: Int, edges: Array[Array[Double]]) {
+  private val splits = mutable.TreeMap.empty[Int, ChosenSplit]
+  private val totals = mutable.TreeMap.empty[Int, Array[Long]]
+  private val scale = math.pow(2.0, -shift)
+  val decisions: mutable.ArrayBuffer[SplitDecision] = mutable.ArrayBuffer.empty
+
+  private def count(t: Array[Long]): Long = t(nArms)
+
+  private def bestArm(t: Array[Long]): (Int, Long) = {
+    var best = 0
+    var a = 1
+    while (a < nArms) { if (t(a) > t(best)) best = a; a += 1 }
+    (best, t(best))
+  }
+
+  private def depthOf(id: Int): Int = 31 - Integer.numberOfLeadingZeros(id)
+
+  /** The tree to route rows with during the next level: accepted splits, every other node a leaf. */
+  def trainingTable(): NodeTable = {
+    val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
+    NodeTable(nArms, ids.map { id =>
+      splits.get(id) match {
+        case Some(s) => TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(nArms)(0.0))
+        case None => TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector.fill(nArms)(0.0))
+      }
+    })
+  }
+
+  /** Applies one level's split records; returns the next frontier (sorted node ids). */
+  def applyLevel(frontier: Array[Int], records: Array[SplitRecord]): Array[Int] = {
+    val byNode = records.groupBy(_.nodeId)
+    val next = Array.newBuilder[Int]
+    frontier.foreach { node =>
+      val recs = byNode.getOrElse(node, throw new IllegalStateException(s"no split record for frontier node $node"))
+        .sortBy(_.featureBlock)
+      val t = recs.head.totals
+      totals.getOrElseUpdate(node, t)
+      // Feature blocks are contiguous in contract order, so the first strict maximum is the first in loop order.
+      var best: Option[SplitRecord] = None
+      recs.foreach(r => if (r.found && best.forall(b => r.reward > b.reward)) best = Some(r))
+      val own = BigInt(bestArm(t)._2)
+      best.filter(_.reward > own) match {
+        case Some(b) =>
+          val gain = (b.reward - own).toDouble * scale
+          splits(node) = ChosenSplit(b.feature, b.thresholdBin, edges(b.feature)(b.thresholdBin), b.missingLeft, gain)
+          totals(2 * node) = b.left
+          totals(2 * node + 1) = b.right
+          decisions += SplitDecision(depthOf(node), node, split = true, b.feature, edges(b.feature)(b.thresholdBin), gain, count(t))
+          Seq(2 * node, 2 * node + 1).foreach { child =>
+            if (depthOf(child) < maxDepth && count(totals(child)) >= 2L * minNodeSize) next += child
+          }
+        case None =>
+          decisions += SplitDecision(depthOf(node), node, split = false, -1, Double.NaN, 0.0, count(t))
+      }
+    }
+    next.result().sorted
+  }
+
+  def splitCount: Int = splits.size
+
+  /** The best constant arm on the training data (the root's best arm), recorded to avoid the winner's curse at evaluation. */
+  def rootBestArm: Int = bestArm(totals(1))._1
+
+  /** The finished tree, with sibling leaves of the same arm merged (as policytree does). */
+  def result(): NodeTable = {
+    var changed = true
+    while (changed) {
+      changed = false
+      splits.keys.toVector.sorted.reverse.foreach { id =>
+        val (l, r) = (2 * id, 2 * id + 1)
+        if (!splits.contains(l) && !splits.contains(r) && bestArm(totals(l))._1 == bestArm(totals(r))._1) {
+          splits.remove(id)
+          changed = true
+        }
+      }
+    }
+    val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
+    NodeTable(nArms, ids.map { id =>
+      val t = totals(id)
+      splits.get(id) match {
+        case Some(s) =>
+          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, count(t), Vector.fill(nArms)(0.0))
+        case None =>
+          val n = count(t).toDouble
+          TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, bestArm(t)._1, count(t),
+            Vector.tabulate(nArms)(a => if (n == 0) 0.0 else t(a).toDouble * scale / n))
+      }
+    })
+  }
+}

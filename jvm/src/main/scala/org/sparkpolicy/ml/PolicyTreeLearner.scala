@@ -1,0 +1,64 @@
+package org.sparkpolicy.ml
+
+import org.apache.spark.ml.Estimator
+import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
+import org.apache.spark.sql.Dataset
+import org.apache.spark.sql.types.StructType
+import org.sparkpolicy.exec.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
+
+/**
+ * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ,
+ * with policytree's greedy criterion, on native exact-integer histograms and without collecting
+ * rows, histograms or candidates on the driver.
+ *
+ * {{{
+ * val model = new PolicyTreeLearner()
+ *   .setFeatureCols(Array("recency", "history"))
+ *   .setTreatmentCol("segment").setOutcomeCol("spend")   // IPW rewards
+ *   .setMaxDepth(3)
+ *   .fit(train)
+ * }}}
+ */
+class PolicyTreeLearner(override val uid: String)
+    extends Estimator[PolicyTreeModel]
+    with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch
+    with DefaultParamsWritable {
+
+  def this() = this(Identifiable.randomUID("policyTreeLearner"))
+
+  def setFeatureCols(value: Array[String]): this.type = set(featureCols, value)
+  def setTreatmentCol(value: String): this.type = set(treatmentCol, value)
+  def setRewardCols(value: Array[String]): this.type = set(rewardCols, value)
+  def setOutcomeCol(value: String): this.type = set(outcomeCol, value)
+  def setPropensityCol(value: String): this.type = set(propensityCol, value)
+  def setRewardType(value: String): this.type = set(rewardType, value)
+  def setTreatmentVocabulary(value: Array[String]): this.type = set(treatmentVocabulary, value)
+  def setMaxDepth(value: Int): this.type = set(maxDepth, value)
+  def setMinNodeSize(value: Int): this.type = set(minNodeSize, value)
+  def setMaxBins(value: Int): this.type = set(maxBins, value)
+  def setMaxMemoryMB(value: Int): this.type = set(maxMemoryMB, value)
+  def setBoundarySampleSize(value: Int): this.type = set(boundarySampleSize, value)
+  def setScoringBatchSize(value: Int): this.type = set(scoringBatchSize, value)
+
+  private def opt[T](p: org.apache.spark.ml.param.Param[T]): Option[T] = get(p)
+
+  override def fit(dataset: Dataset[_]): PolicyTreeModel = {
+    if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
+    val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
+      opt(rewardType), opt(treatmentVocabulary))
+    val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), $(maxMemoryMB), $(boundarySampleSize))
+    val trained = TreeTrainer.fit(dataset.toDF(), spec, settings, lockedBoundaries = None)
+    val model = new PolicyTreeModel(uid, trained)
+    copyValues(model.setParent(this))
+  }
+
+  override def transformSchema(schema: StructType): StructType = {
+    if (isDefined(featureCols)) TrainingData.validateFeatures(schema, $(featureCols))
+    PolicyTreeModel.outputSchema(schema)
+  }
+
+  override def copy(extra: ParamMap): PolicyTreeLearner = defaultCopy(extra)
+}
+
+object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner]

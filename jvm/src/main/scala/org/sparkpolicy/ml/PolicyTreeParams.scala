@@ -1,0 +1,69 @@
+package org.sparkpolicy.ml
+
+import org.apache.spark.ml.param._
+
+/** Which columns hold the features; shared by the learner and the model (transform reads them). */
+trait HasPolicyFeatures extends Params {
+  final val featureCols: StringArrayParam = new StringArrayParam(this, "featureCols",
+    "numeric or boolean feature columns, in contract order (the order is part of the semantic contract)")
+  final def getFeatureCols: Array[String] = $(featureCols)
+}
+
+/** Where the rewards Γ come from: given per-arm columns, or IPW from an outcome and treatment. */
+trait HasRewardInputs extends Params {
+  final val treatmentCol: Param[String] = new Param[String](this, "treatmentCol",
+    "column of arm labels (string or integer); optional when rewardCols is set")
+  final val rewardCols: StringArrayParam = new StringArrayParam(this, "rewardCols",
+    "one reward (Γ) column per arm, in vocabulary order; without treatmentCol the arms are named after these columns")
+  final val outcomeCol: Param[String] = new Param[String](this, "outcomeCol", "observed outcome Y, for IPW rewards")
+  final val propensityCol: Param[String] = new Param[String](this, "propensityCol",
+    "probability of the arm each row received; when unset, the arm's share in the data")
+  final val rewardType: Param[String] = new Param[String](this, "rewardType",
+    "how Γ is built: 'given' (rewardCols) or 'ipw' (Γ(a) = 1{W=a}·Y/e); default 'given' when rewardCols is set, else 'ipw'",
+    ParamValidators.inArray(Array("given", "ipw")))
+  final val treatmentVocabulary: StringArrayParam = new StringArrayParam(this, "treatmentVocabulary",
+    "fixed arm order; default: integer labels sorted numerically, string labels by UTF-8 bytes")
+
+  final def getTreatmentCol: String = $(treatmentCol)
+  final def getRewardCols: Array[String] = $(rewardCols)
+  final def getOutcomeCol: String = $(outcomeCol)
+  final def getPropensityCol: String = $(propensityCol)
+  final def getRewardType: String = $(rewardType)
+}
+
+/** How the tree is grown. */
+trait HasTreeGrowth extends Params {
+  final val maxDepth: IntParam = new IntParam(this, "maxDepth", "maximum depth of the tree (1 to 12)", ParamValidators.inRange(1, 12))
+  final val minNodeSize: IntParam = new IntParam(this, "minNodeSize",
+    "minimum number of rows in each child of a split (policytree's min.node.size)", ParamValidators.gtEq(1))
+  final val maxBins: IntParam = new IntParam(this, "maxBins",
+    "maximum value bins per feature (2 to 65,535), plus one code reserved for missing values", ParamValidators.inRange(2, 65535))
+  final val maxMemoryMB: IntParam = new IntParam(this, "maxMemoryMB",
+    "per-task native histogram budget in MiB; frontier nodes and feature blocks are grouped to fit", ParamValidators.gtEq(1))
+  final val boundarySampleSize: IntParam = new IntParam(this, "boundarySampleSize",
+    "rows sampled (by content hash) to place split boundaries; every row when the data is smaller", ParamValidators.gtEq(1))
+  setDefault(maxDepth -> 3, minNodeSize -> 1, maxBins -> 64, maxMemoryMB -> 256, boundarySampleSize -> 200000)
+
+  final def getMaxDepth: Int = $(maxDepth)
+  final def getMinNodeSize: Int = $(minNodeSize)
+  final def getMaxBins: Int = $(maxBins)
+  final def getMaxMemoryMB: Int = $(maxMemoryMB)
+  final def getBoundarySampleSize: Int = $(boundarySampleSize)
+}
+
+/** How transform feeds the native scorer. */
+trait HasScoringBatch extends Params {
+  final val scoringBatchSize: IntParam = new IntParam(this, "scoringBatchSize",
+    "rows per Arrow batch sent to the native scorer", ParamValidators.inRange(1, 1 << 20))
+  setDefault(scoringBatchSize -> 4096)
+  final def getScoringBatchSize: Int = $(scoringBatchSize)
+}
+
+/** The columns transform appends. */
+object PolicyOutputColumns {
+  val Action = "policy_action"
+  val ActionIndex = "policy_action_index"
+  val Scores = "policy_scores"
+  val Leaf = "policy_leaf"
+  val All: Seq[String] = Seq(Action, ActionIndex, Scores, Leaf)
+}

@@ -1,0 +1,107 @@
+package org.sparkpolicy.ml
+
+import org.apache.spark.sql.DataFrame
+import org.apache.spark.sql.functions._
+import org.scalatest.funsuite.AnyFunSuite
+import org.sparkpolicy.SparkTestSession
+import org.sparkpolicy.exec.{NodeTable, TreeNode}
+import org.sparkpolicy.synthetic.PlantedPolicyData
+
+/** End to end on the planted depth-2 policy: recovery, layout independence, scoring parity, driver traffic. */
+class PlantedPolicySuite extends AnyFunSuite with SparkTestSession {
+  private val rows = 120000L
+  private lazy val data: DataFrame = PlantedPolicyData.generate(spark, rows, numFeatures = 10, numPartitions = 4).cache()
+  private lazy val train = data.where(!col("holdout"))
+  private lazy val holdout = data.where(col("holdout"))
+
+  private def learner = new PolicyTreeLearner()
+    .setFeatureCols(PlantedPolicyData.featureNames(10))
+    .setRewardCols(Array("g0", "g1", "g2"))
+    .setTreatmentVocabulary(PlantedPolicyData.Arms.toArray)
+    .setMaxDepth(2)
+
+  // 256 bins: one bin of threshold error on x0 costs ~1.5 × bin width of value under this planted design,
+  // so 64 bins (width 1/64) could miss the 1% value bound while still being "within one bin".
+  private lazy val model = learner.setMaxBins(256).fit(train)
+
+  /** Index of the boundary bin that holds `x` for feature `f`. */
+  private def binOf(m: PolicyTreeModel, f: Int, x: Double): Int = m.boundaries(f).count(_ < x)
+
+  private def assertSplitNear(m: PolicyTreeModel, node: Int, feature: Int, threshold: Double): Unit = {
+    val n = m.nodeTable.byId(node)
+    assert(!n.isLeaf, s"node $node should split\n${m.toDebugString}")
+    assert(n.feature == feature, s"node $node splits on x${n.feature}, planted x$feature\n${m.toDebugString}")
+    val (learned, planted) = (binOf(m, feature, n.threshold), binOf(m, feature, threshold))
+    assert(math.abs(learned - planted) <= 1, s"node $node threshold ${n.threshold} is ${learned - planted} bins from $threshold")
+  }
+
+  test("recovers the planted depth-2 policy: features, thresholds within one bin, holdout value within 1%") {
+    assertSplitNear(model, 1, 0, 0.5)
+    assertSplitNear(model, 2, 1, 0.3)
+    assertSplitNear(model, 3, 2, 0.6)
+    assert(model.nodeTable.leaves.map(l => l.id -> l.arm).toMap == Map(4 -> 1, 5 -> 0, 6 -> 2, 7 -> 0))
+    val scored = model.transform(holdout)
+    val learnedValue = PlantedPolicyData.trueValue(scored, PolicyOutputColumns.ActionIndex)
+    val plantedValue = PlantedPolicyData.trueValue(holdout, "planted_arm")
+    assert(math.abs(plantedValue - PlantedPolicyData.PlantedValue) < 0.02, s"planted value on the holdout: $plantedValue")
+    assert(learnedValue >= 0.99 * plantedValue, s"learned $learnedValue vs planted $plantedValue\n${model.toDebugString}")
+    assert(model.getTreatmentVocabulary.toSeq == PlantedPolicyData.Arms)
+    assert(model.bestArmOnTraining == "arm0")
+  }
+
+  test("the tree learned from 1 partition and from 16 partitions is identical, node for node") {
+    val one = learner.setMaxBins(256).fit(train.coalesce(1)).nodeTable
+    val sixteen = learner.setMaxBins(256).fit(train.repartition(16)).nodeTable
+    assert(one == model.nodeTable)
+    assert(sixteen == model.nodeTable)
+    assert(one.contentHash == sixteen.contentHash)
+  }
+
+  test("transform equals a direct traversal of the node table in Scala") {
+    val features = PlantedPolicyData.featureNames(10)
+    val out = model.transform(holdout.limit(20000)).select(
+      (features.map(col).toSeq :+ col(PolicyOutputColumns.Action) :+ col(PolicyOutputColumns.ActionIndex) :+
+        col(PolicyOutputColumns.Scores) :+ col(PolicyOutputColumns.Leaf)): _*).collect()
+    assert(out.length == 20000)
+    val table = model.nodeTable
+    out.foreach { r =>
+      val leaf: TreeNode = table.leafOf(f => r.getDouble(f))
+      assert(r.getInt(11) == leaf.arm)
+      assert(r.getString(10) == PlantedPolicyData.Arms(leaf.arm))
+      assert(r.getSeq[Double](12) == leaf.values)
+      assert(r.getInt(13) == leaf.id)
+    }
+  }
+
+  test("the driver receives at most frontier nodes × feature blocks split records per level") {
+    // A tiny histogram budget with many bins forces several feature blocks per level.
+    val blocked = learner.setMaxBins(4096).setMaxMemoryMB(1).setMaxDepth(3).fit(train)
+    val levels = blocked.trainingSummary.levels
+    assert(levels.size == 3)
+    assert(levels.exists(_.featureBlocks > 1), s"expected feature blocking: $levels")
+    levels.foreach { l =>
+      assert(l.recordsToDriver > 0)
+      assert(l.recordsToDriver <= l.frontierNodes * l.featureBlocks, s"level $l")
+    }
+    // Blocking changes how the work is cut, never the tree.
+    val unblocked = learner.setMaxBins(4096).setMaxMemoryMB(256).setMaxDepth(3).fit(train)
+    assert(unblocked.trainingSummary.levels.forall(_.featureBlocks == 1))
+    assert(blocked.nodeTable == unblocked.nodeTable)
+  }
+
+  test("toDebugString names features, thresholds and arm labels") {
+    val s = model.toDebugString
+    assert(s.contains("If (x0 <= ") && s.contains("Predict: arm1") && s.contains("Predict: arm2"), s)
+  }
+
+  test("IPW rewards from outcome and treatment find the planted root split") {
+    val ipw = new PolicyTreeLearner()
+      .setFeatureCols(PlantedPolicyData.featureNames(10))
+      .setTreatmentCol("treatment").setOutcomeCol("outcome").setPropensityCol("propensity")
+      .setMaxDepth(1)
+      .fit(train)
+    assert(ipw.getTreatmentVocabulary.toSeq == PlantedPolicyData.Arms)
+    assertSplitNear(ipw, 1, 0, 0.5)
+    assert(ipw.trainingSummary.rewardType == "ipw")
+  }
+}
