@@ -116,7 +116,8 @@ private[sparkpolicy] object TrainingData {
                 "remove it from treatmentVocabulary or pass propensityCol")
               lit(n / total)
           }
-          s"reward for arm '$arm'" -> when(labelOf.get === lit(arm), y / e).otherwise(lit(0.0))
+          // The e > 0 guard keeps ANSI mode from failing on a bad propensity before it is counted and reported.
+          s"reward for arm '$arm'" -> when(labelOf.get === lit(arm) && e > 0.0, y / e).otherwise(lit(0.0))
         }
     }
 

@@ -1,0 +1,107 @@
+package org.sparkpolicy
+
+import org.apache.spark.sql.functions.col
+import org.scalatest.funsuite.AnyFunSuite
+import org.sparkpolicy.exec.{ArrowAllocator, DoubleBatchWriter, NativeConfigs, NodeTable, ScorerCache, ScoredColumns, TreeNode}
+import org.sparkpolicy.ml.PolicyTreeLearner
+import org.sparkpolicy.synthetic.PlantedPolicyData
+
+/** The JNI boundary through the real library: bad input and panics become Java exceptions, and the JVM carries on. */
+class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
+  NativeLib.load()
+
+  private def leaf(id: Int, arm: Int) = TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, arm, 1L, Vector(1.0 * arm, 2.0))
+  private val stump = NodeTable(2, Vector(TreeNode(1, isLeaf = false, 0, 0.5, 0, missingLeft = true, -1, 2L, Vector(0.0, 0.0)), leaf(2, 0), leaf(3, 1)))
+
+  private def batch(xs: Double*): Array[Byte] = {
+    val w = new DoubleBatchWriter(Seq("x0"), 8)
+    try {
+      xs.foreach { x => if (x.isNaN) w.setNull(0) else w.set(0, x); w.endRow() }
+      w.drainToIpc()
+    } finally w.close()
+  }
+
+  private def withScorer[T](table: NodeTable, nFeatures: Int)(f: Long => T): T = {
+    val model = NativeLib.modelCompile(table.toArrowIpc, NativeConfigs.scorer(nFeatures, table.nArms))
+    val scorer = NativeLib.scorerOpen(model)
+    try f(scorer) finally { NativeLib.close(scorer); NativeLib.close(model) }
+  }
+
+  private def score(scorer: Long, xs: Double*): ScoredColumns = {
+    val allocator = ArrowAllocator.child("test")
+    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, batch(xs: _*)), 2, allocator) finally allocator.close()
+  }
+
+  test("ABI handshake and every declared native are callable") {
+    assert(NativeLib.abiVersion() == NativeLib.ABI_VERSION)
+    assert(NativeLib.selfTest(7) == 7)
+    assert(NativeLib.rewardShift(2000, 7.9) == 61 - 3 - 11)
+    withScorer(stump, 1) { s =>
+      val out = score(s, 0.2, 0.9, Double.NaN)
+      assert(out.action.toSeq == Seq(0, 1, 0) && out.leaf.toSeq == Seq(2, 3, 2))
+      assert(out.scores.toSeq == Seq(0.0, 2.0, 1.0, 2.0, 0.0, 2.0))
+    }
+  }
+
+  test("a malformed Arrow buffer raises IllegalArgumentException, and the next call works") {
+    withScorer(stump, 1) { s =>
+      val e = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, Array[Byte](1, 2, 3, 4, 5)))
+      assert(e.getMessage.contains("invalid Arrow IPC stream (5 bytes)"), e.getMessage)
+      assert(score(s, 0.1).action.toSeq == Seq(0))
+    }
+    val b = intercept[IllegalArgumentException](NativeLib.kernelAddBlock(0L, Array[Byte](9)))
+    assert(b.getMessage.contains("native handle 0 is closed or was never opened"), b.getMessage)
+  }
+
+  test("an out-of-range feature index raises IllegalArgumentException naming it") {
+    val far = stump.copy(nodes = stump.nodes.map(n => if (n.isLeaf) n else n.copy(feature = 9)))
+    val e = intercept[IllegalArgumentException](NativeLib.modelCompile(far.toArrowIpc, NativeConfigs.scorer(3, 2)))
+    assert(e.getMessage.contains("feature index 9") && e.getMessage.contains("only 3 feature columns"), e.getMessage)
+    withScorer(stump, 1)(s => assert(score(s, 0.7).action.toSeq == Seq(1)))
+  }
+
+  test("a scoring batch with too few columns is refused") {
+    val twoFeatures = stump.copy(nodes = stump.nodes.map(n => if (n.isLeaf) n else n.copy(feature = 1)))
+    withScorer(twoFeatures, 2) { s =>
+      val e = intercept[IllegalArgumentException](score(s, 0.1))
+      assert(e.getMessage.contains("scoring batch has 1 columns; the model needs 2 features"), e.getMessage)
+    }
+  }
+
+  test("a native panic becomes NativeException and the JVM carries on") {
+    val p = intercept[NativeException](NativeLib.selfTest(1))
+    assert(p.getMessage.contains("native panic: self-test panic requested"))
+    val i = intercept[NativeException](NativeLib.selfTest(2))
+    assert(i.getMessage.contains("internal error: self-test internal error"))
+    assert(intercept[IllegalArgumentException](NativeLib.selfTest(3)).getMessage.contains("self-test invalid input"))
+    assert(NativeLib.selfTest(5) == 5)
+  }
+
+  test("close is idempotent and a closed handle is an error, not a crash") {
+    val model = NativeLib.modelCompile(stump.toArrowIpc, NativeConfigs.scorer(1, 2))
+    NativeLib.close(model)
+    NativeLib.close(model)
+    val e = intercept[IllegalArgumentException](NativeLib.scorerOpen(model))
+    assert(e.getMessage.contains(s"native handle $model is closed"))
+    intercept[IllegalArgumentException](NativeLib.blockBuilderFinish(model))
+  }
+
+  test("a block that disagrees with the boundaries is refused") {
+    val e = intercept[IllegalArgumentException](NativeLib.blockBuilderOpen(NativeConfigs.block(2, Array(Array(1.0, 0.5)), 0), Array(1.0, 0.5)))
+    assert(e.getMessage.contains("boundaries of feature 0 must be strictly increasing"), e.getMessage)
+    val n = intercept[IllegalArgumentException](NativeLib.blockBuilderOpen(NativeConfigs.block(2, Array(Array(1.0)), 0), Array(1.0, 2.0)))
+    assert(n.getMessage.contains("lists 1 boundary values but 2 were passed"), n.getMessage)
+  }
+
+  test("transform builds the compiled model at most once per JVM and closes every task handle") {
+    val data = PlantedPolicyData.generate(spark, 20000, numFeatures = 4, numPartitions = 4)
+    val model = new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(4))
+      .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).fit(data)
+    val before = ScorerCache.buildCount
+    val handlesBefore = NativeLib.liveHandles()
+    val counts = (1 to 3).map(_ => model.transform(data.repartition(6)).where(col("policy_leaf") > 0).count())
+    assert(counts.forall(_ == 20000))
+    assert(ScorerCache.buildCount - before == 1, "compiled once for three transforms over 18 tasks")
+    assert(NativeLib.liveHandles() == handlesBefore + 1, "only the cached model stays open; every task scorer was closed")
+  }
+}
