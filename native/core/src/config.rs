@@ -23,6 +23,14 @@ pub struct KernelConfig {
     pub frontier: Vec<u32>,
     /// Memory-bounded work units: each emits histograms for a slot range × feature range.
     pub chunks: Vec<Chunk>,
+    /// Native threads per task (Spark's `spark.task.cpus` or a Param); each owns whole features,
+    /// so the histograms do not depend on it.
+    #[serde(default = "one")]
+    pub threads: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -114,10 +114,41 @@ impl HistogramKernel {
         })
     }
 
-    /// Histograms of chunk `index`: `[slot in chunk][feature in chunk][code][K+1]`.
+    /// Histograms of chunk `index`: `[slot in chunk][feature in chunk][code][K+1]`. With several
+    /// threads each builds whole features, so the result is the same bits for any thread count.
     pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
         let chunk = self.chunk(index)?;
-        let codes = &self.config.codes_per_feature[chunk.feature_start..chunk.feature_end];
+        let threads = self.config.threads.clamp(1, chunk.feature_end - chunk.feature_start);
+        if threads == 1 {
+            return self.emit_features(&chunk, chunk.feature_start, chunk.feature_end);
+        }
+        let n_features = chunk.feature_end - chunk.feature_start;
+        let bounds: Vec<usize> = (0..=threads).map(|t| chunk.feature_start + t * n_features / threads).collect();
+        let parts: Vec<Result<Vec<i64>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| scope.spawn(move || self.emit_features(&chunk, w[0], w[1])))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(PolicyError::Internal("histogram thread panicked".into())))).collect()
+        });
+        // Interleave the per-thread feature ranges back into the [slot][feature] layout.
+        let stride = self.config.n_arms + 1;
+        let cells = |f0: usize, f1: usize| (f0..f1).map(|f| self.config.codes_per_feature[f] * stride).sum::<usize>();
+        let node_len = cells(chunk.feature_start, chunk.feature_end);
+        let n_slots = chunk.slot_end - chunk.slot_start;
+        let mut hist = try_zeroed::<i64>(n_slots * node_len, "histogram chunk")?;
+        for (t, part) in parts.into_iter().enumerate() {
+            let part = part?;
+            let (offset, len) = (cells(chunk.feature_start, bounds[t]), cells(bounds[t], bounds[t + 1]));
+            for s in 0..n_slots {
+                hist[s * node_len + offset..s * node_len + offset + len].copy_from_slice(&part[s * len..(s + 1) * len]);
+            }
+        }
+        Ok(hist)
+    }
+
+    fn emit_features(&self, chunk: &Chunk, feature_start: usize, feature_end: usize) -> Result<Vec<i64>> {
+        let codes = &self.config.codes_per_feature[feature_start..feature_end];
         let layout = HistogramLayout::new(self.config.n_arms, codes);
         let n_slots = chunk.slot_end - chunk.slot_start;
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
@@ -128,7 +159,7 @@ impl HistogramKernel {
         }
         let inactive = self.config.frontier.len();
         for (block, slots) in &self.blocks {
-            for (j, f) in (chunk.feature_start..chunk.feature_end).enumerate() {
+            for (j, f) in (feature_start..feature_end).enumerate() {
                 let range = f * block.n_rows..(f + 1) * block.n_rows;
                 let off = layout.feature_offsets[j];
                 match &block.codes {

@@ -88,8 +88,16 @@ pub fn node_totals(node_hist: &[i64], n_arms: usize, codes_first_feature: usize)
     total
 }
 
-/// Best split over a (node, feature block) histogram, in loop order.
-pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<Option<SplitCandidate>> {
+/// The best split of a (node, feature block) histogram and the runner-up: the best split on any
+/// other feature (the alternative an auditor asks about), both in loop order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockBest {
+    pub best: Option<SplitCandidate>,
+    pub runner_up: Option<SplitCandidate>,
+}
+
+/// Best split over a (node, feature block) histogram, in loop order, with the runner-up.
+pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> {
     let layout = HistogramLayout::new(config.n_arms, &config.codes_per_feature);
     if node_hist.len() != layout.node_len {
         return invalid!("histogram has {} cells but the split config implies {}", node_hist.len(), layout.node_len);
@@ -98,36 +106,50 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<Option<Spli
         return invalid!("every feature needs at least 2 codes");
     }
     let stride = config.n_arms + 1;
-    let mut best: Option<SplitCandidate> = None;
-    for (j, &codes) in config.codes_per_feature.iter().enumerate() {
-        let off = layout.feature_offsets[j];
-        let cand = best_split_for_feature(config.feature_start + j, &node_hist[off..off + codes * stride], config.n_arms, config.min_node_size);
-        if let Some(c) = cand {
-            if best.as_ref().is_none_or(|b| c.reward > b.reward) {
-                best = Some(c);
-            }
-        }
+    let per_feature: Vec<SplitCandidate> = config
+        .codes_per_feature
+        .iter()
+        .enumerate()
+        .filter_map(|(j, &codes)| {
+            let off = layout.feature_offsets[j];
+            best_split_for_feature(config.feature_start + j, &node_hist[off..off + codes * stride], config.n_arms, config.min_node_size)
+        })
+        .collect();
+    let first_max = |exclude: Option<usize>| {
+        per_feature.iter().filter(|c| Some(c.feature) != exclude).fold(None::<&SplitCandidate>, |b, c| match b {
+            Some(b) if c.reward <= b.reward => Some(b),
+            _ => Some(c),
+        })
+    };
+    let best = first_max(None).cloned();
+    let runner_up = best.as_ref().and_then(|b| first_max(Some(b.feature)).cloned());
+    Ok(BlockBest { best, runner_up })
+}
+
+/// Longs of one candidate in a split record: found, feature, threshold_bin, missing_left, reward_hi, reward_lo.
+const CANDIDATE_LEN: usize = 6;
+
+fn encode_candidate(out: &mut Vec<i64>, c: Option<&SplitCandidate>) {
+    match c {
+        Some(c) => out.extend_from_slice(&[1, c.feature as i64, c.threshold_bin as i64, c.missing_left as i64, (c.reward >> 64) as i64, c.reward as i64]),
+        None => out.extend_from_slice(&[0, -1, -1, 0, 0, 0]),
     }
-    Ok(best)
 }
 
 /// The split result as it crosses JNI: a flat i64 record, decoded by `SplitRecord.scala`.
-/// `[found, feature, threshold_bin, missing_left, reward_hi, reward_lo, totals(K+1), left(K+1), right(K+1)]`
-pub fn encode_split(totals: &[i64], best: Option<&SplitCandidate>) -> Vec<i64> {
+/// `[best candidate (6), runner-up candidate (6), totals (K+1), best.left (K+1), best.right (K+1)]`
+pub fn encode_split(totals: &[i64], result: &BlockBest) -> Vec<i64> {
     let stride = totals.len();
-    let mut out = Vec::with_capacity(6 + 3 * stride);
-    match best {
+    let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 3 * stride);
+    encode_candidate(&mut out, result.best.as_ref());
+    encode_candidate(&mut out, result.runner_up.as_ref());
+    out.extend_from_slice(totals);
+    match &result.best {
         Some(c) => {
-            out.extend_from_slice(&[1, c.feature as i64, c.threshold_bin as i64, c.missing_left as i64, (c.reward >> 64) as i64, c.reward as i64]);
-            out.extend_from_slice(totals);
             out.extend_from_slice(&c.left);
             out.extend_from_slice(&c.right);
         }
-        None => {
-            out.extend_from_slice(&[0, -1, -1, 0, 0, 0]);
-            out.extend_from_slice(totals);
-            out.extend(std::iter::repeat_n(0, 2 * stride));
-        }
+        None => out.extend(std::iter::repeat_n(0, 2 * stride)),
     }
     out
 }
@@ -139,11 +161,11 @@ mod tests {
     #[test]
     fn reward_record_keeps_i128_exact() {
         let c = SplitCandidate { feature: 2, threshold_bin: 5, missing_left: true, reward: (1i128 << 63) + 7, left: vec![1, 2, 3], right: vec![4, 5, 6] };
-        let rec = encode_split(&[5, 7, 9], Some(&c));
+        let neg = SplitCandidate { reward: -3, ..c.clone() };
+        let rec = encode_split(&[5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(neg) });
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
-        let neg = SplitCandidate { reward: -3, ..c };
-        let rec = encode_split(&[5, 7, 9], Some(&neg));
-        assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), -3);
+        assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
+        assert_eq!(rec.len(), 12 + 9);
     }
 
     #[test]

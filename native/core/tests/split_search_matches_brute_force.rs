@@ -58,9 +58,13 @@ fn sums(case: &Case, rows: &[usize], pick: impl Fn(usize) -> bool) -> Vec<i64> {
 }
 
 fn brute_force(case: &Case, rows: &[usize]) -> Option<SplitCandidate> {
+    brute_force_excluding(case, rows, None)
+}
+
+fn brute_force_excluding(case: &Case, rows: &[usize], excluded: Option<usize>) -> Option<SplitCandidate> {
     let k = case.n_arms;
     let mut best: Option<SplitCandidate> = None;
-    for (f, &n_codes) in case.codes_per_feature.iter().enumerate() {
+    for (f, &n_codes) in case.codes_per_feature.iter().enumerate().filter(|(f, _)| Some(*f) != excluded) {
         let missing = (n_codes - 1) as u16;
         let is_missing = |r: usize| case.codes[f][r] == missing;
         let has_missing = rows.iter().any(|&r| is_missing(r));
@@ -94,6 +98,10 @@ fn block_of(case: &Case, rows: &[usize]) -> TrainingBlock {
 /// Histograms for `frontier` of `tree`, with the rows split over `n_blocks` blocks and the
 /// features over two chunks, as partitions and memory budgets would split them.
 fn kernel_histograms(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: usize) -> Vec<Vec<i64>> {
+    kernel_histograms_threads(case, tree, frontier, n_blocks, 1)
+}
+
+fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: usize, threads: usize) -> Vec<Vec<i64>> {
     let n_rows = case.codes[0].len();
     let f = case.codes_per_feature.len();
     let mid = f.div_ceil(2);
@@ -101,7 +109,7 @@ fn kernel_histograms(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: 
     if mid < f {
         chunks.push(Chunk { slot_start: 0, slot_end: frontier.len(), feature_start: mid, feature_end: f });
     }
-    let config = KernelConfig { n_arms: case.n_arms, codes_per_feature: case.codes_per_feature.clone(), frontier: frontier.to_vec(), chunks: chunks.clone() };
+    let config = KernelConfig { n_arms: case.n_arms, codes_per_feature: case.codes_per_feature.clone(), frontier: frontier.to_vec(), chunks: chunks.clone(), threads };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n_rows).collect();
     for part in all.chunks(n_rows.div_ceil(n_blocks)) {
@@ -124,7 +132,7 @@ fn kernel_histograms(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: 
 
 fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
     let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone() };
-    best_split(hist, &config).unwrap()
+    best_split(hist, &config).unwrap().best
 }
 
 proptest! {
@@ -158,6 +166,23 @@ proptest! {
         let right_rows: Vec<usize> = (0..n_rows).filter(|&r| !goes_left(r)).collect();
         prop_assert_eq!(search(&case, &hists[0]), brute_force(&case, &left_rows));
         prop_assert_eq!(search(&case, &hists[1]), brute_force(&case, &right_rows));
+    }
+
+    #[test]
+    fn runner_up_is_the_best_split_on_another_feature(case in case()) {
+        let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
+        let hists = kernel_histograms(&case, &tree, &[1], 1);
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone() };
+        let result = best_split(&hists[0], &config).unwrap();
+        let rows: Vec<usize> = (0..case.codes[0].len()).collect();
+        let expected = result.best.as_ref().and_then(|b| brute_force_excluding(&case, &rows, Some(b.feature)));
+        prop_assert_eq!(result.runner_up, expected);
+    }
+
+    #[test]
+    fn histograms_do_not_depend_on_thread_count(case in case(), threads in 2usize..5) {
+        let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
+        prop_assert_eq!(kernel_histograms_threads(&case, &tree, &[1], 2, 1), kernel_histograms_threads(&case, &tree, &[1], 2, threads));
     }
 
     #[test]

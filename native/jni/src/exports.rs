@@ -144,9 +144,9 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(mut env: JNI
     guarded(&mut env, null_mut(), |env| {
         let config: SplitConfig = config::parse(&bytes(env, &config)?)?;
         let hist = longs(env, &histogram)?;
-        let best = best_split(&hist, &config)?;
+        let result = best_split(&hist, &config)?;
         let totals = node_totals(&hist, config.n_arms, config.codes_per_feature[0]);
-        new_longs(env, &encode_split(&totals, best.as_ref()))
+        new_longs(env, &encode_split(&totals, &result))
     })
 }
 

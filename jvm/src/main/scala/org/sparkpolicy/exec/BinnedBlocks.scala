@@ -22,6 +22,7 @@ private[sparkpolicy] object BinnedBlocks {
     val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName)
     data.frame.queryExecution.toRdd
       .mapPartitions { rows =>
+        FaultInjection.maybeFail("binning")
         if (!rows.hasNext) Iterator.empty
         else {
           NativeLib.load()

@@ -20,9 +20,12 @@ private[sparkpolicy] object Boundaries {
     val sample =
       if (rate >= 1.0) data.frame
       else {
-        // xxhash64 of the row's content, mapped to [0, 1): the same rows are chosen in any layout.
-        val content = data.frame.columns.map(col).toSeq
-        val u = (pmod(xxhash64(content: _*), lit(1L << 53)).cast("double") / lit((1L << 53).toDouble))
+        // A hash of the row id, or else of the row's content, mapped to [0, 1): the same rows are chosen in any layout.
+        val key =
+          if (data.frame.columns.contains(TrainingData.RowIdName)) Seq(col(TrainingData.RowIdName))
+          else data.frame.columns.toSeq.map(col)
+        val hash = xxhash64(lit(SampleSeed) +: key: _*)
+        val u = pmod(hash, lit(1L << 53)).cast("double") / lit((1L << 53).toDouble)
         data.frame.where(u < lit(rate))
       }
     val counts = sample
@@ -37,6 +40,33 @@ private[sparkpolicy] object Boundaries {
       .mapValues(vs => edgesFromCounts(vs.toArray.sortBy(_._1), maxBins))
       .collectAsMap()
     Array.tabulate(data.nFeatures)(f => edges.getOrElse(f, Array.empty[Double]))
+  }
+
+  /**
+   * Spark's `approxQuantile` (Greenwald–Khanna sketches merged across partitions): fast, but the
+   * sketches merge in partition order, so the boundaries may change with the layout. Not part of
+   * the invariance promise; offered for very wide data where the exact pass is too slow.
+   */
+  def approximate(data: TrainingData, maxBins: Int): Array[Array[Double]] = {
+    val features = (0 until data.nFeatures).map(TrainingData.featureName).toArray
+    val probabilities = (1 until maxBins).map(_.toDouble / maxBins).toArray
+    val quantiles = data.frame.na.drop("all", features).stat.approxQuantile(features, probabilities, 1.0 / (4 * maxBins))
+    quantiles.map(q => q.filterNot(_.isNaN).distinct.sorted)
+  }
+
+  /** Checks locked boundaries, naming the feature at fault. */
+  def validate(boundaries: Array[Array[Double]], featureCols: Array[String]): Unit = {
+    if (boundaries.length != featureCols.length)
+      throw new IllegalArgumentException(s"locked boundaries cover ${boundaries.length} features but featureCols has ${featureCols.length}")
+    boundaries.zip(featureCols).foreach { case (b, name) =>
+      if (b.exists(_.isNaN)) throw new IllegalArgumentException(s"locked boundaries of feature '$name' contain NaN")
+      b.sliding(2).foreach {
+        case Array(x, y) if !(x < y) =>
+          throw new IllegalArgumentException(s"locked boundaries of feature '$name' must be strictly increasing, but $x is followed by $y")
+        case _ =>
+      }
+      if (b.length > 65534) throw new IllegalArgumentException(s"locked boundaries of feature '$name' have ${b.length} values; at most 65,534")
+    }
   }
 
   /**

@@ -61,7 +61,8 @@ private[sparkpolicy] object LevelSearch {
       plan: LevelPlan,
       codesPerFeature: Array[Int],
       nArms: Int,
-      minNodeSize: Int): Array[SplitRecord] = {
+      minNodeSize: Int,
+      nativeThreads: Int): Array[SplitRecord] = {
     val sc = blocks.sparkContext
     val stride = nArms + 1
     val chunks = plan.chunks
@@ -71,13 +72,14 @@ private[sparkpolicy] object LevelSearch {
       val cells = (c.featureStart until c.featureEnd).map(codesPerFeature(_) * stride).sum
       (blockOf((c.featureStart, c.featureEnd)), cells, codesPerFeature(c.featureStart))
     }
-    val payload = sc.broadcast((tree.toArrowIpc, NativeConfigs.kernel(nArms, codesPerFeature, frontier, chunks)))
+    val payload = sc.broadcast((tree.toArrowIpc, NativeConfigs.kernel(nArms, codesPerFeature, frontier, chunks, nativeThreads)))
     val splitConfigs = plan.featureBlocks.map { case (f0, f1) =>
       NativeConfigs.split(nArms, minNodeSize, f0, codesPerFeature.slice(f0, f1))
     }
 
     val partials: RDD[((Int, Int), Array[Long])] = blocks.mapPartitions { it =>
       val local = it.toArray // references to the cached blocks, not copies
+      FaultInjection.maybeFail("histograms")
       if (local.isEmpty) Iterator.empty
       else {
         NativeLib.load()

@@ -1,37 +1,39 @@
 package org.sparkpolicy.exec
 
+/** One candidate split inside a record: rows with code ≤ thresholdBin (x ≤ edge) go left. */
+private[sparkpolicy] final case class Candidate(feature: Int, thresholdBin: Int, missingLeft: Boolean, reward: BigInt)
+
 /**
- * The best split of one (frontier node, feature block), as chosen on an executor. This small
- * record is all that reaches the driver per key; it never carries a histogram.
- * Decodes the flat layout of `split::encode_split` (native/core/src/split.rs).
+ * The best split of one (frontier node, feature block), chosen on an executor, with the runner-up
+ * (the best split on another feature of the block). This small record is all that reaches the
+ * driver per key; it never carries a histogram. Decodes `split::encode_split` (native/core/src/split.rs).
  */
 private[sparkpolicy] final case class SplitRecord(
     nodeId: Int,
     featureBlock: Int,
-    found: Boolean,
-    feature: Int,
-    thresholdBin: Int,
-    missingLeft: Boolean,
-    reward: BigInt,
+    best: Option[Candidate],
+    runnerUp: Option[Candidate],
     totals: Array[Long],
     left: Array[Long],
     right: Array[Long])
 
 private[sparkpolicy] object SplitRecord {
+  private val CandidateLongs = 6
+
+  private def candidate(rec: Array[Long], at: Int): Option[Candidate] =
+    if (rec(at) != 1) None
+    else {
+      val reward = (BigInt(rec(at + 4)) << 64) + (BigInt(rec(at + 5)) & ((BigInt(1) << 64) - 1))
+      Some(Candidate(rec(at + 1).toInt, rec(at + 2).toInt, rec(at + 3) == 1, reward))
+    }
+
   def decode(nodeId: Int, featureBlock: Int, rec: Array[Long], nArms: Int): SplitRecord = {
     val stride = nArms + 1
-    require(rec.length == 6 + 3 * stride, s"split record has ${rec.length} longs, expected ${6 + 3 * stride}")
-    val reward = (BigInt(rec(4)) << 64) + (BigInt(rec(5)) & ((BigInt(1) << 64) - 1))
-    SplitRecord(
-      nodeId,
-      featureBlock,
-      found = rec(0) == 1,
-      feature = rec(1).toInt,
-      thresholdBin = rec(2).toInt,
-      missingLeft = rec(3) == 1,
-      reward = reward,
-      totals = rec.slice(6, 6 + stride),
-      left = rec.slice(6 + stride, 6 + 2 * stride),
-      right = rec.slice(6 + 2 * stride, 6 + 3 * stride))
+    val base = 2 * CandidateLongs
+    require(rec.length == base + 3 * stride, s"split record has ${rec.length} longs, expected ${base + 3 * stride}")
+    SplitRecord(nodeId, featureBlock, candidate(rec, 0), candidate(rec, CandidateLongs),
+      totals = rec.slice(base, base + stride),
+      left = rec.slice(base + stride, base + 2 * stride),
+      right = rec.slice(base + 2 * stride, base + 3 * stride))
   }
 }

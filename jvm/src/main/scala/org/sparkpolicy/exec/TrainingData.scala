@@ -12,7 +12,8 @@ private[sparkpolicy] final case class InputSpec(
     outcomeCol: Option[String],
     propensityCol: Option[String],
     rewardType: Option[String],
-    vocabulary: Option[Array[String]])
+    vocabulary: Option[Array[String]],
+    rowIdCol: Option[String] = None)
 
 /**
  * Validated training data: feature columns cast to double (`f0..`, null = missing) and one Γ
@@ -31,6 +32,8 @@ private[sparkpolicy] final case class TrainingData(
 
 private[sparkpolicy] object TrainingData {
   val MaxArms = 1000
+
+  val RowIdName = "row_id"
 
   def featureName(i: Int): String = s"f$i"
   def rewardName(a: Int): String = s"g$a"
@@ -123,7 +126,9 @@ private[sparkpolicy] object TrainingData {
 
     val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) => col(c).cast(DoubleType).as(featureName(i)) }
     val gammas = rewards.zipWithIndex.map { case ((_, g), a) => g.as(rewardName(a)) }
-    val frame = df.select(features ++ gammas: _*)
+    spec.rowIdCol.foreach(c => column(schema, "rowIdCol", c))
+    // The row id, when given, rides behind the features and rewards: blocks read only the first F + K columns.
+    val frame = df.select(features ++ gammas ++ spec.rowIdCol.map(c => col(c).as(RowIdName)).toSeq: _*)
 
     // One pass of order-independent aggregates decides every data-dependent error on the driver.
     val badReward = rewards.indices.map { a =>

@@ -5,8 +5,23 @@ import scala.collection.mutable
 /** A split the driver accepted: rows with code ≤ thresholdBin (x ≤ edge) go left. */
 private[sparkpolicy] final case class ChosenSplit(feature: Int, thresholdBin: Int, threshold: Double, missingLeft: Boolean, gain: Double)
 
-/** One entry of the split-decision log: what each frontier node decided, and why. */
-final case class SplitDecision(depth: Int, node: Int, split: Boolean, feature: Int, threshold: Double, gain: Double, rows: Long)
+/**
+ * One entry of the split-decision log: what a frontier node decided, its gain over staying a leaf
+ * (in reward units), and the runner-up: the best split on any other feature (feature −1 if none).
+ * A node that did not split records its best candidate anyway (`split` false), when it had one.
+ */
+final case class SplitDecision(
+    depth: Int,
+    node: Int,
+    split: Boolean,
+    rows: Long,
+    feature: Int,
+    threshold: Double,
+    missingLeft: Boolean,
+    gain: Double,
+    runnerUpFeature: Int,
+    runnerUpThreshold: Double,
+    runnerUpGain: Double)
 
 /**
  * The driver's small reducer. It sees only split records (never a histogram), picks the best per
@@ -51,21 +66,33 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
       val t = recs.head.totals
       totals.getOrElseUpdate(node, t)
       // Feature blocks are contiguous in contract order, so the first strict maximum is the first in loop order.
-      var best: Option[SplitRecord] = None
-      recs.foreach(r => if (r.found && best.forall(b => r.reward > b.reward)) best = Some(r))
+      val candidates = recs.flatMap(r => r.best.map(_ -> r))
+      val winner = candidates.foldLeft(Option.empty[(Candidate, SplitRecord)]) {
+        case (Some(b), c) if c._1.reward <= b._1.reward => Some(b)
+        case (_, c) => Some(c)
+      }
+      // Runner-up: the winner block's own runner-up, or another block's best (blocks hold disjoint features).
+      val runnerUp = winner.flatMap { case (w, wr) =>
+        (wr.runnerUp.toSeq ++ recs.filter(_ ne wr).flatMap(_.best)).sortBy(_.feature).foldLeft(Option.empty[Candidate]) {
+          case (Some(b), c) if c.reward <= b.reward => Some(b)
+          case (_, c) => Some(c)
+        }
+      }
       val own = BigInt(bestArm(t)._2)
-      best.filter(_.reward > own) match {
-        case Some(b) =>
-          val gain = (b.reward - own).toDouble * scale
-          splits(node) = ChosenSplit(b.feature, b.thresholdBin, edges(b.feature)(b.thresholdBin), b.missingLeft, gain)
-          totals(2 * node) = b.left
-          totals(2 * node + 1) = b.right
-          decisions += SplitDecision(depthOf(node), node, split = true, b.feature, edges(b.feature)(b.thresholdBin), gain, count(t))
-          Seq(2 * node, 2 * node + 1).foreach { child =>
-            if (depthOf(child) < maxDepth && count(totals(child)) >= 2L * minNodeSize) next += child
-          }
-        case None =>
-          decisions += SplitDecision(depthOf(node), node, split = false, -1, Double.NaN, 0.0, count(t))
+      def gainOf(c: Candidate) = (c.reward - own).toDouble * scale
+      def thresholdOf(c: Candidate) = edges(c.feature)(c.thresholdBin)
+      val accepted = winner.filter(_._1.reward > own)
+      decisions += SplitDecision(depthOf(node), node, accepted.isDefined, count(t),
+        winner.map(_._1.feature).getOrElse(-1), winner.map(w => thresholdOf(w._1)).getOrElse(Double.NaN),
+        winner.exists(_._1.missingLeft), winner.map(w => gainOf(w._1)).getOrElse(0.0),
+        runnerUp.map(_.feature).getOrElse(-1), runnerUp.map(thresholdOf).getOrElse(Double.NaN), runnerUp.map(gainOf).getOrElse(0.0))
+      accepted.foreach { case (b, rec) =>
+        splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, gainOf(b))
+        totals(2 * node) = rec.left
+        totals(2 * node + 1) = rec.right
+        Seq(2 * node, 2 * node + 1).foreach { child =>
+          if (depthOf(child) < maxDepth && count(totals(child)) >= 2L * minNodeSize) next += child
+        }
       }
     }
     next.result().sorted

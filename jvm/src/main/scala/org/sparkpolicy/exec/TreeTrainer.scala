@@ -1,23 +1,37 @@
 package org.sparkpolicy.exec
 
+import java.nio.ByteBuffer
+
 import org.apache.spark.sql.DataFrame
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.NativeLib
+import org.sparkpolicy.contract.{BoundaryRecipe, Contract, FeatureSpec, RewardSpec, Signatures}
 
 /** Tree-growing settings, resolved from the learner's Params. */
-private[sparkpolicy] final case class TreeSettings(maxDepth: Int, minNodeSize: Int, maxBins: Int, maxMemoryMB: Int, sampleSize: Int)
+private[sparkpolicy] final case class TreeSettings(
+    maxDepth: Int,
+    minNodeSize: Int,
+    maxBins: Int,
+    maxMemoryMB: Int,
+    sampleSize: Int,
+    boundaryStrategy: String = "exact",
+    nativeThreads: Int = 1)
 
 /** Everything a fit produces besides the model's Params. */
 private[sparkpolicy] final case class TrainedTree(
     tree: NodeTable,
-    vocabulary: Array[String],
+    contract: Contract,
     rewardType: String,
-    boundaries: Array[Array[Double]],
     rewardShift: Int,
     nRows: Long,
     levels: Vector[LevelStats],
     decisions: Vector[SplitDecision],
-    bestArmOnTraining: Int)
+    bestArmOnTraining: Int,
+    inputSignature: String) {
+  def vocabulary: Array[String] = contract.vocabulary.toArray
+  def boundaries: Array[Array[Double]] = contract.boundaries.map(_.toArray).toArray
+  def decisionsSignature: String = TreeTrainer.decisionsSignature(decisions)
+}
 
 /**
  * A fit, in data-flow order: validate and build Γ (TrainingData) → boundaries on executors
@@ -30,14 +44,19 @@ private[sparkpolicy] object TreeTrainer {
   def fit(df: DataFrame, spec: InputSpec, settings: TreeSettings, lockedBoundaries: Option[Array[Array[Double]]]): TrainedTree = {
     val sc = df.sparkSession.sparkContext
     NativeLib.load()
+    lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
     val data = TrainingData.prepare(df, spec)
-    val edges = lockedBoundaries match {
-      case Some(b) =>
-        if (b.length != data.nFeatures)
-          throw new IllegalArgumentException(s"locked boundaries cover ${b.length} features but featureCols has ${data.nFeatures}")
-        b
-      case None => Boundaries.compute(data, settings.maxBins, settings.sampleSize)
-    }
+    val edges = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
+      case "exact" => Boundaries.compute(data, settings.maxBins, settings.sampleSize)
+      case "approx" => Boundaries.approximate(data, settings.maxBins)
+    })
+    val contract = Contract(
+      spec.featureCols.toSeq.map(c => FeatureSpec(c, df.schema(c).dataType.simpleString, "numeric", Contract.MissingLearnedSide)),
+      data.vocabulary.toSeq,
+      RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol),
+      BoundaryRecipe(if (lockedBoundaries.isDefined) "locked" else settings.boundaryStrategy, settings.maxBins, settings.sampleSize,
+        Boundaries.SampleSeed, spec.rowIdCol),
+      edges.map(_.toSeq).toSeq)
     val codesPerFeature = edges.map(_.length + 2)
     val shift = NativeLib.rewardShift(data.nRows, data.maxAbsReward)
     val blocks = BinnedBlocks.build(data, edges, shift)
@@ -51,7 +70,8 @@ private[sparkpolicy] object TreeTrainer {
         val plan = LevelPlan(frontier.length, codesPerFeature, data.nArms, settings.maxMemoryMB)
         sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
         val splitsBefore = grower.splitCount
-        val records = LevelSearch.run(blocks, grower.trainingTable(), frontier, plan, codesPerFeature, data.nArms, settings.minNodeSize)
+        val records = LevelSearch.run(blocks, grower.trainingTable(), frontier, plan, codesPerFeature, data.nArms,
+          settings.minNodeSize, settings.nativeThreads)
         val next = grower.applyLevel(frontier, records)
         val stats = LevelStats(depth, frontier.length, plan.featureBlocks.size, plan.nodeGroups.size, records.length,
           grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000)
@@ -61,9 +81,24 @@ private[sparkpolicy] object TreeTrainer {
         frontier = next
         depth += 1
       }
+      sc.setJobDescription("PolicyTreeLearner: input signature")
+      val inputSignature = Signatures.input(df, contract)
       sc.setJobDescription(null)
-      TrainedTree(grower.result(), data.vocabulary, data.rewardType, edges, shift, data.nRows, levels.result(),
-        grower.decisions.toVector, grower.rootBestArm)
+      TrainedTree(grower.result(), contract, data.rewardType, shift, data.nRows, levels.result(),
+        grower.decisions.toVector, grower.rootBestArm, inputSignature)
     } finally blocks.unpersist(blocking = false)
+  }
+
+  /** SHA-256 over the decision log's canonical bytes (ints and IEEE bits, in log order). */
+  def decisionsSignature(decisions: Seq[SplitDecision]): String = {
+    val buf = ByteBuffer.allocate(4 + decisions.size * 66)
+    buf.putInt(decisions.size)
+    decisions.foreach { d =>
+      buf.putInt(d.depth).putInt(d.node).put((if (d.split) 1 else 0).toByte).putLong(d.rows).putInt(d.feature)
+      buf.putLong(java.lang.Double.doubleToLongBits(d.threshold)).put((if (d.missingLeft) 1 else 0).toByte)
+      buf.putLong(java.lang.Double.doubleToLongBits(d.gain)).putInt(d.runnerUpFeature)
+      buf.putLong(java.lang.Double.doubleToLongBits(d.runnerUpThreshold)).putLong(java.lang.Double.doubleToLongBits(d.runnerUpGain))
+    }
+    Signatures.sha256Hex(java.util.Arrays.copyOf(buf.array(), buf.position()))
   }
 }

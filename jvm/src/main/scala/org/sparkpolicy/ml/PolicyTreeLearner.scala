@@ -5,6 +5,7 @@ import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
+import org.sparkpolicy.contract.Contract
 import org.sparkpolicy.exec.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
 
 /**
@@ -40,17 +41,35 @@ class PolicyTreeLearner(override val uid: String)
   def setMaxMemoryMB(value: Int): this.type = set(maxMemoryMB, value)
   def setBoundarySampleSize(value: Int): this.type = set(boundarySampleSize, value)
   def setScoringBatchSize(value: Int): this.type = set(scoringBatchSize, value)
+  def setBoundaryStrategy(value: String): this.type = set(boundaryStrategy, value)
+  def setRowIdCol(value: String): this.type = set(rowIdCol, value)
+  def setNativeThreads(value: Int): this.type = set(nativeThreads, value)
+
+  /** Locks the split boundaries (one strictly increasing array per feature, featureCols order). */
+  def setBoundaries(value: Array[Array[Double]]): this.type = set(boundaries, value)
+
+  /** Locks everything a contract fixes: feature order, treatment vocabulary and boundaries. */
+  def setContract(contract: Contract): this.type = {
+    set(featureCols, contract.featureNames.toArray)
+    set(treatmentVocabulary, contract.vocabulary.toArray)
+    set(boundaries, contract.boundaries.map(_.toArray).toArray)
+  }
 
   private def opt[T](p: org.apache.spark.ml.param.Param[T]): Option[T] = get(p)
 
   override def fit(dataset: Dataset[_]): PolicyTreeModel = {
     if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
+    val df = dataset.toDF()
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
-      opt(rewardType), opt(treatmentVocabulary))
-    val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), $(maxMemoryMB), $(boundarySampleSize))
-    val trained = TreeTrainer.fit(dataset.toDF(), spec, settings, lockedBoundaries = None)
-    val model = new PolicyTreeModel(uid, trained)
-    copyValues(model.setParent(this))
+      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol))
+    val threads = if ($(nativeThreads) > 0) $(nativeThreads) else df.sparkSession.sparkContext.getConf.getInt("spark.task.cpus", 1)
+    val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), $(maxMemoryMB), $(boundarySampleSize),
+      $(boundaryStrategy), threads)
+    val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries))
+    // The training output signature scores the training rows with the finished model.
+    val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
+    val output = draft.outputSignature(df)
+    copyValues(new PolicyTreeModel(uid, trained, output).setParent(this))
   }
 
   override def transformSchema(schema: StructType): StructType = {

@@ -1,11 +1,13 @@
 package org.sparkpolicy.ml
 
+import scala.jdk.CollectionConverters._
+
 import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.ml.util.Identifiable
-import org.apache.spark.sql.{DataFrame, Dataset, Encoders, Row}
-import org.apache.spark.sql.functions.col
+import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
+import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
+import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.exec._
 
 /** What a fit recorded: per-level costs (including how many records reached the driver) and the split decisions. */
@@ -22,9 +24,13 @@ final class PolicyTreeTrainingSummary private[sparkpolicy] (
 /**
  * A learned policy tree. `transform` appends `policy_action` (arm label), `policy_action_index`,
  * `policy_scores` (the leaf's mean Γ per arm, vocabulary order) and `policy_leaf` (heap node id),
- * scoring partitions natively in Arrow batches.
+ * scoring partitions natively in Arrow batches. `transformWithSql` does the same with a pure Spark
+ * SQL expression and agrees bit for bit.
  */
-class PolicyTreeModel private[sparkpolicy] (override val uid: String, private val trained: TrainedTree)
+class PolicyTreeModel private[sparkpolicy] (
+    override val uid: String,
+    private val trained: TrainedTree,
+    private val trainingOutputSignature: String)
     extends Model[PolicyTreeModel]
     with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch {
 
@@ -35,27 +41,66 @@ class PolicyTreeModel private[sparkpolicy] (override val uid: String, private va
 
   def numNodes: Int = trained.tree.numNodes
 
+  /** The semantic contract: feature order and types, vocabulary, manifest, boundaries, reward definition. */
+  def contract: Contract = trained.contract
+
   /** The resolved arm labels, in the order of `policy_scores` and `policy_action_index`. */
-  def getTreatmentVocabulary: Array[String] = trained.vocabulary.clone()
+  def getTreatmentVocabulary: Array[String] = trained.vocabulary
 
-  /** Split boundaries per feature, in `featureCols` order. */
-  def boundaries: Array[Array[Double]] = trained.boundaries.map(_.clone())
+  /** Split boundaries per feature, in `featureCols` order (the locked or computed ones). */
+  def splitBoundaries: Array[Array[Double]] = trained.boundaries
 
-  /** The best constant arm on the training data. */
+  /** The best constant arm on the training data (the root's best arm). */
   def bestArmOnTraining: String = trained.vocabulary(trained.bestArmOnTraining)
 
   lazy val trainingSummary: PolicyTreeTrainingSummary =
     new PolicyTreeTrainingSummary(trained.levels, trained.decisions, trained.nRows, trained.rewardType, trained.rewardShift)
 
+  /** Every level's split decision per node, with gain and runner-up. */
+  def trainingLog: Seq[SplitDecision] = trained.decisions
+
   /** SHA-256 of the canonical node table. */
   def modelHash: String = trained.tree.contentHash
 
+  /**
+   * The six signatures (SHA-256 hex): `manifest`, `boundaries`, `model`, `decisions`, and `input` and
+   * `output` of the training data. Same contract and rows ⇒ the same signatures in any layout.
+   */
+  def signatures: java.util.Map[String, String] = {
+    val m = new java.util.LinkedHashMap[String, String]()
+    m.put("manifest", trained.contract.manifestSignature)
+    m.put("boundaries", trained.contract.boundariesSignature)
+    m.put("model", trained.tree.contentHash)
+    m.put("decisions", trained.decisionsSignature)
+    m.put("input", trained.inputSignature)
+    m.put("output", trainingOutputSignature)
+    java.util.Collections.unmodifiableMap(m)
+  }
+
+  /** Order-independent signature of `df`'s contract columns (features and the reward's source columns). */
+  def inputSignature(df: Dataset[_]): String = Signatures.input(df.toDF(), trained.contract)
+
+  /** Scores `df` natively and signs (row key, action, score bits), order-independently. */
+  def outputSignature(df: Dataset[_]): String =
+    Signatures.output(transform(df), trained.contract, PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores)
+
+  /** The same signature for a DataFrame scored by any backend (e.g. `transformWithSql`). */
+  def outputSignatureOfScored(scored: Dataset[_]): String =
+    Signatures.output(scored.toDF(), trained.contract, PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores)
+
   override def toString: String = s"PolicyTreeModel: uid=$uid, depth=$depth, numNodes=$numNodes, arms=${trained.vocabulary.length}"
 
-  def toDebugString: String = s"$toString\n" + trained.tree.render($(featureCols).toSeq, trained.vocabulary.toSeq)
+  def toDebugString: String = s"$toString\n" + trained.tree.render(trained.contract.featureNames, trained.vocabulary.toSeq)
 
+  /** Checks the input against the contract: every feature present with its training type. */
   override def transformSchema(schema: StructType): StructType = {
     TrainingData.validateFeatures(schema, $(featureCols))
+    trained.contract.features.foreach { f =>
+      val actual = schema(f.name).dataType.simpleString
+      if (actual != f.dataType)
+        throw new IllegalArgumentException(s"feature column '${f.name}' has type $actual but the model's contract says ${f.dataType}; " +
+          s"cast it to ${f.dataType} so scoring sees the same values as training")
+    }
     PolicyTreeModel.outputSchema(schema)
   }
 
@@ -64,8 +109,8 @@ class PolicyTreeModel private[sparkpolicy] (override val uid: String, private va
     val df = dataset.toDF()
     val keep = df.columns.length
     // Features cast to double in SQL, appended behind the user's columns, so each row reads plain doubles.
-    val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) => col(c).cast(DoubleType).as(s"__sparkpolicy_x$i") }
-    val withFeatures = df.select(df.columns.toSeq.map(c => df.col(s"`$c`")) ++ features: _*)
+    val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) => col(SqlExpression.quote(c)).cast(DoubleType).as(s"__sparkpolicy_x$i") }
+    val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
     val featureIdx = Array.tabulate($(featureCols).length)(keep + _)
     val payload = ScoringPayload(trained.tree.toArrowIpc, trained.tree.contentHash, $(featureCols).length, trained.vocabulary.length)
     val bc = df.sparkSession.sparkContext.broadcast(payload)
@@ -75,7 +120,20 @@ class PolicyTreeModel private[sparkpolicy] (override val uid: String, private va
       Encoders.row(outSchema))
   }
 
-  override def copy(extra: ParamMap): PolicyTreeModel = copyValues(new PolicyTreeModel(uid, trained), extra).setParent(parent)
+  /** The tree as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores, policy_leaf). */
+  def toSqlExpression: String = SqlExpression.of(trained.tree, trained.contract.featureNames, trained.vocabulary.toSeq)
+
+  /** `transform` through the pure-SQL backend: same columns, bit-identical values, no native code. */
+  def transformWithSql(dataset: Dataset[_]): DataFrame = {
+    transformSchema(dataset.schema)
+    val df = dataset.toDF()
+    val tmp = "__sparkpolicy_sql"
+    df.withColumn(tmp, expr(toSqlExpression))
+      .select(df.columns.map(c => df.col(SqlExpression.quote(c))).toSeq ++ PolicyOutputColumns.All.map(c => col(s"$tmp.$c").as(c)): _*)
+  }
+
+  override def copy(extra: ParamMap): PolicyTreeModel =
+    copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature), extra).setParent(parent)
 }
 
 object PolicyTreeModel {

@@ -42,13 +42,26 @@ trait HasTreeGrowth extends Params {
     "per-task native histogram budget in MiB; frontier nodes and feature blocks are grouped to fit", ParamValidators.gtEq(1))
   final val boundarySampleSize: IntParam = new IntParam(this, "boundarySampleSize",
     "rows sampled (by content hash) to place split boundaries; every row when the data is smaller", ParamValidators.gtEq(1))
-  setDefault(maxDepth -> 3, minNodeSize -> 1, maxBins -> 64, maxMemoryMB -> 256, boundarySampleSize -> 200000)
+  final val boundaryStrategy: Param[String] = new Param[String](this, "boundaryStrategy",
+    "'exact' (default): exact quantiles of a content-hash sample, identical in any layout; " +
+      "'approx': Spark's approxQuantile, fast but not layout-invariant", ParamValidators.inArray(Array("exact", "approx")))
+  final val rowIdCol: Param[String] = new Param[String](this, "rowIdCol",
+    "optional row id column; when set, the boundary sample is chosen by a hash of the id instead of the row's content")
+  final val boundaries: DoubleArrayArrayParam = new DoubleArrayArrayParam(this, "boundaries",
+    "locked split boundaries per feature (featureCols order); when set, no boundaries are computed")
+  final val nativeThreads: IntParam = new IntParam(this, "nativeThreads",
+    "native threads per task for histograms; 0 uses spark.task.cpus. Results do not depend on it", ParamValidators.gtEq(0))
+  setDefault(maxDepth -> 3, minNodeSize -> 1, maxBins -> 64, maxMemoryMB -> 256, boundarySampleSize -> 200000,
+    boundaryStrategy -> "exact", nativeThreads -> 0)
 
   final def getMaxDepth: Int = $(maxDepth)
   final def getMinNodeSize: Int = $(minNodeSize)
   final def getMaxBins: Int = $(maxBins)
   final def getMaxMemoryMB: Int = $(maxMemoryMB)
   final def getBoundarySampleSize: Int = $(boundarySampleSize)
+  final def getBoundaryStrategy: String = $(boundaryStrategy)
+  final def getRowIdCol: String = $(rowIdCol)
+  final def getNativeThreads: Int = $(nativeThreads)
 }
 
 /** How transform feeds the native scorer. */

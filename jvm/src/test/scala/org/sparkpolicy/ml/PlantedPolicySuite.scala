@@ -25,7 +25,7 @@ class PlantedPolicySuite extends AnyFunSuite with SparkTestSession {
   private lazy val model = learner.setMaxBins(256).fit(train)
 
   /** Index of the boundary bin that holds `x` for feature `f`. */
-  private def binOf(m: PolicyTreeModel, f: Int, x: Double): Int = m.boundaries(f).count(_ < x)
+  private def binOf(m: PolicyTreeModel, f: Int, x: Double): Int = m.splitBoundaries(f).count(_ < x)
 
   private def assertSplitNear(m: PolicyTreeModel, node: Int, feature: Int, threshold: Double): Unit = {
     val n = m.nodeTable.byId(node)

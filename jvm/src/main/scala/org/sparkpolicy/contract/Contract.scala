@@ -1,0 +1,123 @@
+package org.sparkpolicy.contract
+
+import java.nio.ByteBuffer
+
+import org.json4s._
+import org.json4s.jackson.JsonMethods
+
+/** One feature of the contract: its column, Spark type, kind and missing-value policy. */
+final case class FeatureSpec(name: String, dataType: String, kind: String, missing: String)
+
+/** How Γ is defined: `given` reward columns, or `ipw` from treatment, outcome and propensity. */
+final case class RewardSpec(
+    rewardType: String,
+    treatmentCol: Option[String],
+    rewardCols: Seq[String],
+    outcomeCol: Option[String],
+    propensityCol: Option[String])
+
+/** How the split boundaries were (or are to be) placed. */
+final case class BoundaryRecipe(strategy: String, maxBins: Int, sampleSize: Int, sampleSeed: Long, rowIdCol: Option[String])
+
+/**
+ * The semantic contract of a policy: feature order and types, treatment vocabulary, the
+ * preprocessing manifest (per feature: kind and missing-value policy; the boundary recipe) and the
+ * split boundaries, plus the reward definition. Same contract and same rows ⇒ bit-identical scores,
+ * split decisions and policy, in any layout. Serialized as canonical JSON (fixed key order, no
+ * whitespace) so its bytes, and so its signatures, are stable.
+ */
+final case class Contract(
+    features: Seq[FeatureSpec],
+    vocabulary: Seq[String],
+    reward: RewardSpec,
+    recipe: BoundaryRecipe,
+    boundaries: Seq[Seq[Double]]) {
+  require(boundaries.length == features.length, s"${boundaries.length} boundary arrays for ${features.length} features")
+
+  def featureNames: Seq[String] = features.map(_.name)
+
+  /** Canonical JSON of everything but the boundary values. */
+  def manifestJson: String = Contract.canonical(manifestValue)
+
+  /** Canonical JSON of the whole contract (manifest and boundaries). */
+  def toJson: String = Contract.canonical(JObject(
+    "version" -> JInt(Contract.FormatVersion),
+    "manifest" -> manifestValue,
+    "boundaries" -> JArray(boundaries.toList.map(b => JArray(b.toList.map(Contract.doubleValue))))))
+
+  /** SHA-256 of the canonical manifest. */
+  def manifestSignature: String = Signatures.sha256Hex(manifestJson.getBytes("UTF-8"))
+
+  /** SHA-256 over the boundary values' IEEE bits, feature by feature. */
+  def boundariesSignature: String = {
+    val n = boundaries.map(_.length).sum
+    val buf = ByteBuffer.allocate(4 + 4 * boundaries.length + 8 * n).putInt(boundaries.length)
+    boundaries.foreach { b =>
+      buf.putInt(b.length)
+      b.foreach(v => buf.putLong(java.lang.Double.doubleToLongBits(v)))
+    }
+    Signatures.sha256Hex(buf.array())
+  }
+
+  private def manifestValue: JObject = {
+    def opt(o: Option[String]): JValue = o.map(JString(_)).getOrElse(JNull)
+    JObject(
+      "features" -> JArray(features.toList.map(f => JObject(
+        "name" -> JString(f.name), "type" -> JString(f.dataType), "kind" -> JString(f.kind), "missing" -> JString(f.missing)))),
+      "vocabulary" -> JArray(vocabulary.toList.map(JString(_))),
+      "reward" -> JObject(
+        "type" -> JString(reward.rewardType),
+        "treatmentCol" -> opt(reward.treatmentCol),
+        "rewardCols" -> JArray(reward.rewardCols.toList.map(JString(_))),
+        "outcomeCol" -> opt(reward.outcomeCol),
+        "propensityCol" -> opt(reward.propensityCol)),
+      "boundaryRecipe" -> JObject(
+        "strategy" -> JString(recipe.strategy),
+        "maxBins" -> JInt(recipe.maxBins),
+        "sampleSize" -> JInt(recipe.sampleSize),
+        "sampleSeed" -> JInt(recipe.sampleSeed),
+        "rowIdCol" -> opt(recipe.rowIdCol)))
+  }
+}
+
+object Contract {
+  val FormatVersion = 1
+
+  /** Numeric features have their own missing bin; each split learns which side it goes to. */
+  val MissingLearnedSide = "own-bin-learned-side"
+
+  private[sparkpolicy] def canonical(v: JValue): String = JsonMethods.compact(JsonMethods.render(v))
+
+  // JSON has no infinities; they are written as strings and read back exactly.
+  private def doubleValue(d: Double): JValue =
+    if (d.isInfinite) JString(if (d > 0) "Infinity" else "-Infinity") else JDouble(d)
+
+  def fromJson(json: String): Contract = {
+    implicit val formats: Formats = DefaultFormats
+    val root = JsonMethods.parse(json, useBigDecimalForDouble = false)
+    val version = (root \ "version").extract[Int]
+    if (version != FormatVersion)
+      throw new IllegalArgumentException(s"contract format version $version is not supported by this version (expects $FormatVersion)")
+    val m = root \ "manifest"
+    def optStr(v: JValue): Option[String] = v match {
+      case JString(s) => Some(s)
+      case _ => None
+    }
+    val features = (m \ "features").children.map(f =>
+      FeatureSpec((f \ "name").extract[String], (f \ "type").extract[String], (f \ "kind").extract[String], (f \ "missing").extract[String]))
+    val r = m \ "reward"
+    val reward = RewardSpec((r \ "type").extract[String], optStr(r \ "treatmentCol"), (r \ "rewardCols").extract[List[String]],
+      optStr(r \ "outcomeCol"), optStr(r \ "propensityCol"))
+    val b = m \ "boundaryRecipe"
+    val recipe = BoundaryRecipe((b \ "strategy").extract[String], (b \ "maxBins").extract[Int], (b \ "sampleSize").extract[Int],
+      (b \ "sampleSeed").extract[Long], optStr(b \ "rowIdCol"))
+    val boundaries = (root \ "boundaries").children.map(_.children.map {
+      case JString("Infinity") => Double.PositiveInfinity
+      case JString("-Infinity") => Double.NegativeInfinity
+      case JDouble(d) => d
+      case JInt(i) => i.toDouble
+      case other => throw new IllegalArgumentException(s"contract boundary value $other is not a number")
+    })
+    Contract(features, (m \ "vocabulary").extract[List[String]], reward, recipe, boundaries)
+  }
+}

@@ -1,0 +1,43 @@
+package org.sparkpolicy.exec
+
+/**
+ * The node table as one Spark SQL expression: a second, pure-JVM scoring backend that must agree
+ * bit for bit with the native scorer, for places where native code cannot run (Spark Connect
+ * clients, SQL warehouses). The expression yields a struct (policy_action, policy_action_index,
+ * policy_scores, policy_leaf): the leaf id is computed once by nested CASE WHENs (each subtree
+ * appears once, so the text grows linearly with the tree) and looked up in a map of leaf outputs.
+ * Doubles are written in their shortest round-trip form, so literals parse to the same bits.
+ */
+private[sparkpolicy] object SqlExpression {
+
+  def quote(name: String): String = "`" + name.replace("`", "``") + "`"
+
+  def string(s: String): String = "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+  def double(d: Double): String =
+    if (d.isNaN) "CAST('NaN' AS DOUBLE)"
+    else if (d.isInfinite) (if (d > 0) "CAST('Infinity' AS DOUBLE)" else "CAST('-Infinity' AS DOUBLE)")
+    else java.lang.Double.toString(d) + "D"
+
+  private def leafId(table: NodeTable, featureNames: Seq[String], id: Int): String = {
+    val n = table.byId(id)
+    if (n.isLeaf) id.toString
+    else {
+      val x = s"CAST(${quote(featureNames(n.feature))} AS DOUBLE)"
+      val missing = s"($x IS NULL OR isnan($x))"
+      val left =
+        if (n.missingLeft) s"($missing OR $x <= ${double(n.threshold)})"
+        else s"(NOT $missing AND $x <= ${double(n.threshold)})"
+      s"CASE WHEN $left THEN ${leafId(table, featureNames, 2 * id)} ELSE ${leafId(table, featureNames, 2 * id + 1)} END"
+    }
+  }
+
+  def of(table: NodeTable, featureNames: Seq[String], vocabulary: Seq[String]): String = {
+    val outputs = table.leaves.sortBy(_.id).map { l =>
+      val scores = l.values.map(double).mkString("array(", ", ", ")")
+      s"${l.id}, named_struct('policy_action', ${string(vocabulary(l.arm))}, 'policy_action_index', ${l.arm}, " +
+        s"'policy_scores', $scores, 'policy_leaf', ${l.id})"
+    }
+    s"element_at(map(${outputs.mkString(", ")}), ${leafId(table, featureNames, 1)})"
+  }
+}
