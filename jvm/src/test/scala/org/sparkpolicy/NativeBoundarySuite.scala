@@ -2,7 +2,7 @@ package org.sparkpolicy
 
 import org.apache.spark.sql.functions.col
 import org.scalatest.funsuite.AnyFunSuite
-import org.sparkpolicy.exec.{ArrowAllocator, DoubleBatchWriter, NativeConfigs, NodeTable, ScorerCache, ScoredColumns, TreeNode}
+import org.sparkpolicy.exec.{ArrowAllocator, DoubleBatchWriter, NativeConfigs, NodeTable, ScorerCache, ScoredColumns, ScoringPayload, TreeNode}
 import org.sparkpolicy.ml.PolicyTreeLearner
 import org.sparkpolicy.synthetic.PlantedPolicyData
 
@@ -95,13 +95,25 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
 
   test("transform builds the compiled model at most once per JVM and closes every task handle") {
     val data = PlantedPolicyData.generate(spark, 20000, numFeatures = 4, numPartitions = 4)
-    val model = new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(4))
-      .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).fit(data)
     val before = ScorerCache.buildCount
+    // fit scores the training rows (for the output signature), so the model is compiled once already here.
+    val model = new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(4))
+      .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).setMaxBins(50).fit(data)
     val handlesBefore = NativeLib.liveHandles()
     val counts = (1 to 3).map(_ => model.transform(data.repartition(6)).where(col("policy_leaf") > 0).count())
     assert(counts.forall(_ == 20000))
-    assert(ScorerCache.buildCount - before == 1, "compiled once for three transforms over 18 tasks")
-    assert(NativeLib.liveHandles() == handlesBefore + 1, "only the cached model stays open; every task scorer was closed")
+    assert(ScorerCache.buildCount - before == 1, "compiled once for a fit and three transforms over 22 tasks")
+    assert(NativeLib.liveHandles() == handlesBefore, "every task scorer was closed; only the cached model stays open")
+  }
+
+  test("the scorer cache keeps the same tree compiled for different feature counts apart") {
+    val payload4 = ScoringPayload(stump.toArrowIpc, stump.contentHash, nFeatures = 4, nArms = 2)
+    val payload1 = payload4.copy(nFeatures = 1)
+    val (s4, close4) = ScorerCache.openTaskScorer(payload4)
+    val (s1, close1) = ScorerCache.openTaskScorer(payload1)
+    try {
+      assert(score(s1, 0.9).action.toSeq == Seq(1)) // a 1-column batch fits the 1-feature scorer only
+      intercept[IllegalArgumentException](score(s4, 0.9))
+    } finally { close4(); close1() }
   }
 }

@@ -70,6 +70,7 @@ object PlantedPolicyDemo {
     model.trainingSummary.levels.foreach { l =>
       println(s"  level ${l.depth}: ${l.frontierNodes} frontier nodes, ${l.nodesSplit} split, ${l.recordsToDriver} records to driver, ${l.millis} ms")
     }
-    println(s"model hash: ${model.modelHash}")
+    println("Signatures (SHA-256; identical in any layout for the same contract and rows):")
+    model.signatures.forEach((k, v) => println(f"  $k%-10s $v"))
   }
 }

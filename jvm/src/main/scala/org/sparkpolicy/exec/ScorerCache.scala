@@ -5,10 +5,13 @@ import java.util.concurrent.atomic.AtomicLong
 import org.sparkpolicy.NativeLib
 
 /** What a scoring task needs of a model; broadcast once per transform. */
-private[sparkpolicy] final case class ScoringPayload(treeIpc: Array[Byte], contentHash: String, nFeatures: Int, nArms: Int)
+private[sparkpolicy] final case class ScoringPayload(treeIpc: Array[Byte], contentHash: String, nFeatures: Int, nArms: Int) {
+  /** The same tree compiled for another number of feature columns is another scorer. */
+  def cacheKey: String = s"$contentHash/$nFeatures/$nArms"
+}
 
 /**
- * Compiled models cached per executor JVM, keyed by the model's content hash: a model is compiled
+ * Compiled models cached per executor JVM, keyed by the model's content hash and shape: a model is compiled
  * at most once per JVM however many tasks and transforms use it. Bounded (least recently used
  * out); evicting only drops the cache's reference, and tasks still scoring keep theirs.
  */
@@ -27,13 +30,13 @@ object ScorerCache {
   def buildCount: Long = builds.get()
 
   private[sparkpolicy] def modelHandle(p: ScoringPayload): Long = cache.synchronized {
-    val cached = cache.get(p.contentHash)
+    val cached = cache.get(p.cacheKey)
     if (cached != null) cached.longValue
     else {
       NativeLib.load()
       val handle = NativeLib.modelCompile(p.treeIpc, NativeConfigs.scorer(p.nFeatures, p.nArms))
       builds.incrementAndGet()
-      cache.put(p.contentHash, handle)
+      cache.put(p.cacheKey, handle)
       handle
     }
   }

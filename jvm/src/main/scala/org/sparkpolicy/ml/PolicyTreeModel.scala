@@ -4,6 +4,7 @@ import scala.jdk.CollectionConverters._
 
 import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.ml.util.{MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
 import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
@@ -32,7 +33,12 @@ class PolicyTreeModel private[sparkpolicy] (
     private val trained: TrainedTree,
     private val trainingOutputSignature: String)
     extends Model[PolicyTreeModel]
-    with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch {
+    with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch with MLWritable {
+
+  /** Saves in Spark ML's layout: metadata JSON (params, contract, signatures) and the node table as Parquet. */
+  override def write: MLWriter = new PolicyTreeModelWriter(this, trained, trainingOutputSignature)
+
+  private[ml] def setDefaultValue[T](p: org.apache.spark.ml.param.Param[T], value: T): Unit = setDefault(p, value)
 
   /** The tree as a flat node table in heap numbering. */
   def nodeTable: NodeTable = trained.tree
@@ -136,7 +142,11 @@ class PolicyTreeModel private[sparkpolicy] (
     copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature), extra).setParent(parent)
 }
 
-object PolicyTreeModel {
+object PolicyTreeModel extends MLReadable[PolicyTreeModel] {
+  override def read: MLReader[PolicyTreeModel] = new PolicyTreeModelReader
+
+  override def load(path: String): PolicyTreeModel = super.load(path)
+
   private[sparkpolicy] def outputSchema(schema: StructType): StructType = {
     PolicyOutputColumns.All.foreach { c =>
       if (schema.fieldNames.contains(c)) throw new IllegalArgumentException(s"input already has a column named '$c'; rename or drop it")
