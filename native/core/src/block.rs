@@ -90,7 +90,10 @@ impl TrainingBlock {
         let gamma_len = n_rows
             .checked_mul(n_arms)
             .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
-        let expected = HEADER + padded + gamma_len * 8;
+        let expected = gamma_len
+            .checked_mul(8)
+            .and_then(|g| g.checked_add(HEADER + padded))
+            .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
         if bytes.len() != expected {
             return invalid!("training block is {} bytes but its header implies {expected}", bytes.len());
         }
@@ -122,8 +125,9 @@ pub struct BlockBuilder {
 
 impl BlockBuilder {
     pub fn new(config: &BlockConfig, flat_edges: &[f64]) -> Result<BlockBuilder> {
-        let total: usize = config.edge_counts.iter().sum();
-        if total != flat_edges.len() {
+        let total = config.edge_counts.iter().try_fold(0usize, |a, &n| a.checked_add(n));
+        if total != Some(flat_edges.len()) {
+            let total = total.map_or("an overflowing number of".to_string(), |t| t.to_string());
             return invalid!("block config lists {total} boundary values but {} were passed", flat_edges.len());
         }
         if config.n_arms < 2 {
@@ -153,50 +157,50 @@ impl BlockBuilder {
         })
     }
 
+    /// Appends a batch. Every column is checked before anything is appended, so an error leaves the
+    /// builder as it was.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
         let f = self.edges.len();
         let k = self.n_arms;
         if batch.num_columns() != f + k {
             return invalid!("training batch has {} columns; expected {f} features + {k} rewards", batch.num_columns());
         }
-        let column = |i: usize| -> Result<&Float64Array> {
-            batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
-                PolicyError::InvalidInput(format!(
-                    "training batch column {i} ('{}') is {}; expected Float64",
-                    batch.schema().field(i).name(),
-                    batch.column(i).data_type()
-                ))
+        let columns: Vec<&Float64Array> = (0..f + k)
+            .map(|i| {
+                batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
+                    PolicyError::InvalidInput(format!(
+                        "training batch column {i} ('{}') is {}; expected Float64",
+                        batch.schema().field(i).name(),
+                        batch.column(i).data_type()
+                    ))
+                })
             })
-        };
+            .collect::<Result<_>>()?;
         let n = batch.num_rows();
-        for (feature, edges) in self.edges.iter().enumerate() {
-            let col = column(feature)?;
-            let out = &mut self.codes[feature];
-            out.try_reserve(n).map_err(|_| PolicyError::InvalidInput("cannot allocate block codes".into()))?;
-            for r in 0..n {
-                let x = if col.is_null(r) { f64::NAN } else { col.value(r) };
-                out.push(bin_code(edges, x) as u16);
+        for (a, col) in columns[f..].iter().enumerate() {
+            if let Some(r) = (0..n).find(|&r| col.is_null(r) || !col.value(r).is_finite()) {
+                // The driver validates rewards before binning; reaching this is a bug upstream.
+                return Err(PolicyError::Internal(format!("reward column {a} has a null or non-finite value at batch row {r}")));
             }
+        }
+        let grow = |len: usize, extra: usize| len.checked_add(extra).ok_or_else(|| PolicyError::InvalidInput("training block too large".into()));
+        self.gamma
+            .try_reserve(grow(0, n * k)?)
+            .map_err(|_| PolicyError::InvalidInput(format!("cannot allocate rewards for {n} rows")))?;
+        for codes in &mut self.codes {
+            codes.try_reserve(n).map_err(|_| PolicyError::InvalidInput(format!("cannot allocate codes for {n} rows")))?;
+        }
+        for ((codes, edges), col) in self.codes.iter_mut().zip(&self.edges).zip(&columns[..f]) {
+            codes.extend((0..n).map(|r| bin_code(edges, if col.is_null(r) { f64::NAN } else { col.value(r) }) as u16));
         }
         let start = self.gamma.len();
-        self.gamma
-            .try_reserve(n * k)
-            .map_err(|_| PolicyError::InvalidInput("cannot allocate block rewards".into()))?;
         self.gamma.resize(start + n * k, 0);
-        for a in 0..k {
-            let col = column(f + a)?;
-            for r in 0..n {
-                let g = col.value(r);
-                if col.is_null(r) || !g.is_finite() {
-                    // The driver validates rewards before binning; reaching this is a bug upstream.
-                    return Err(PolicyError::Internal(format!(
-                        "reward column {a} has a null or non-finite value ({g}) at batch row {r}"
-                    )));
-                }
-                self.gamma[start + r * k + a] = quantize(g, self.scale);
+        for (a, col) in columns[f..].iter().enumerate() {
+            for (r, g) in col.values().iter().enumerate() {
+                self.gamma[start + r * k + a] = quantize(*g, self.scale);
             }
         }
-        self.n_rows += n;
+        self.n_rows = grow(self.n_rows, n)?;
         Ok(())
     }
 

@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn resolution_is_fine_for_small_data() {
-        // 2000 rows of |Γ| ≤ 8: resolution 2^-46 ≈ 1.4e-14 per row.
+        // 2000 rows of |Γ| < 8: resolution 2^-47 ≈ 7.1e-15 per row.
         assert_eq!(reward_shift(2000, 7.9).unwrap(), 61 - 3 - 11);
     }
 

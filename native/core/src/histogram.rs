@@ -118,7 +118,9 @@ impl HistogramKernel {
     /// threads each builds whole features, so the result is the same bits for any thread count.
     pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
         let chunk = self.chunk(index)?;
-        let threads = self.config.threads.clamp(1, chunk.feature_end - chunk.feature_start);
+        // Never more threads than features in the chunk or cores on the machine.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = self.config.threads.clamp(1, (chunk.feature_end - chunk.feature_start).min(cores));
         if threads == 1 {
             return self.emit_features(&chunk, chunk.feature_start, chunk.feature_end);
         }

@@ -36,7 +36,12 @@ pub fn best_arm(sums: &[i64]) -> (usize, i64) {
 }
 
 /// Best split of one feature's histogram `[code][K+1]` (last code = missing), or None if no
-/// threshold leaves at least `min_node_size` rows on each side.
+/// candidate leaves at least `min_node_size` rows on each side.
+///
+/// Candidates, in loop order: each threshold b < value_bins − 1 (x ≤ edge[b] left), with missing
+/// values right then left when the node has any; then, when it has missing values, "missing vs the
+/// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
+/// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
 pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_node_size: u64) -> Option<SplitCandidate> {
     let stride = n_arms + 1;
     let n_codes = hist.len() / stride;
@@ -48,27 +53,33 @@ pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_n
         add(&mut total, &hist[b * stride..(b + 1) * stride]);
     }
     let mut best: Option<SplitCandidate> = None;
+    let mut consider = |b: usize, left: Vec<i64>, side: Option<bool>| {
+        let right: Vec<i64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
+        let (nl, nr) = (left[n_arms], right[n_arms]);
+        if (nl as u64) < min_node_size || (nr as u64) < min_node_size {
+            return;
+        }
+        let reward = best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128;
+        if best.as_ref().is_none_or(|c| reward > c.reward) {
+            let missing_left = side.unwrap_or(nl >= nr);
+            best = Some(SplitCandidate { feature, threshold_bin: b, missing_left, reward, left, right });
+        }
+    };
     let mut prefix = vec![0i64; stride];
     for b in 0..value_bins.saturating_sub(1) {
         add(&mut prefix, &hist[b * stride..(b + 1) * stride]);
-        let options: &[Option<bool>] = if has_missing { &[Some(false), Some(true)] } else { &[None] };
-        for &side in options {
-            let mut left = prefix.clone();
-            if side == Some(true) {
-                add(&mut left, missing);
-            }
-            let right: Vec<i64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
-            let (nl, nr) = (left[n_arms], right[n_arms]);
-            if (nl as u64) < min_node_size || (nr as u64) < min_node_size {
-                continue;
-            }
-            let reward = best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128;
-            if best.as_ref().is_none_or(|c| reward > c.reward) {
-                // With no missing rows seen, future missing values go to the larger child.
-                let missing_left = side.unwrap_or(nl >= nr);
-                best = Some(SplitCandidate { feature, threshold_bin: b, missing_left, reward, left, right });
-            }
+        if has_missing {
+            consider(b, prefix.clone(), Some(false));
+            let mut with_missing = prefix.clone();
+            add(&mut with_missing, missing);
+            consider(b, with_missing, Some(true));
+        } else {
+            consider(b, prefix.clone(), None);
         }
+    }
+    if has_missing {
+        let values: Vec<i64> = total.iter().zip(missing).map(|(t, m)| t - m).collect();
+        consider(value_bins - 1, values, Some(false));
     }
     best
 }

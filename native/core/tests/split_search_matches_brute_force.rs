@@ -68,9 +68,14 @@ fn brute_force_excluding(case: &Case, rows: &[usize], excluded: Option<usize>) -
         let missing = (n_codes - 1) as u16;
         let is_missing = |r: usize| case.codes[f][r] == missing;
         let has_missing = rows.iter().any(|&r| is_missing(r));
-        for b in 0..n_codes.saturating_sub(2) {
-            let sides: Vec<Option<bool>> = if has_missing { vec![Some(false), Some(true)] } else { vec![None] };
-            for side in sides {
+        // Thresholds between value bins, then (with missing rows) "missing vs the rest" at b = value_bins − 1.
+        let value_bins = n_codes - 1;
+        let candidates: Vec<(usize, Option<bool>)> = (0..value_bins.saturating_sub(1))
+            .flat_map(|b| if has_missing { vec![(b, Some(false)), (b, Some(true))] } else { vec![(b, None)] })
+            .chain(has_missing.then_some((value_bins - 1, Some(false))))
+            .collect();
+        for (b, side) in candidates {
+            {
                 let goes_left = |r: usize| if is_missing(r) { side == Some(true) } else { case.codes[f][r] as usize <= b };
                 let left = sums(case, rows, goes_left);
                 let right = sums(case, rows, |r| !goes_left(r));

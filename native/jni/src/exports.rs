@@ -24,7 +24,11 @@ use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
 
 fn bytes(env: &mut JNIEnv, array: &JByteArray) -> ExportResult<Vec<u8>> {
-    Ok(env.convert_byte_array(array)?)
+    let len = env.get_array_length(array)? as usize;
+    let mut out = sparkpolicy_core::error::try_zeroed::<i8>(len, "byte[] copy")?;
+    env.get_byte_array_region(array, 0, &mut out)?;
+    // Same-size element map: the standard library reuses the allocation in place.
+    Ok(out.into_iter().map(|b| b as u8).collect())
 }
 
 fn longs(env: &mut JNIEnv, array: &JLongArray) -> ExportResult<Vec<i64>> {
@@ -41,12 +45,17 @@ fn doubles(env: &mut JNIEnv, array: &JDoubleArray) -> ExportResult<Vec<f64>> {
     Ok(out)
 }
 
+fn java_len(len: usize, what: &str) -> ExportResult<i32> {
+    i32::try_from(len).map_err(|_| PolicyError::InvalidInput(format!("{what} of {len} elements exceeds a Java array (2^31 − 1)")).into())
+}
+
 fn new_bytes(env: &mut JNIEnv, data: &[u8]) -> ExportResult<jbyteArray> {
+    java_len(data.len(), "result")?;
     Ok(env.byte_array_from_slice(data)?.into_raw())
 }
 
 fn new_longs(env: &mut JNIEnv, data: &[i64]) -> ExportResult<jlongArray> {
-    let len = i32::try_from(data.len()).map_err(|_| PolicyError::InvalidInput(format!("result of {} longs exceeds a Java array", data.len())))?;
+    let len = java_len(data.len(), "result")?;
     let array = env.new_long_array(len)?;
     env.set_long_array_region(&array, 0, data)?;
     Ok(array.into_raw())
@@ -143,6 +152,9 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(mut env: JN
 pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, histogram: JLongArray<'l>, config: JByteArray<'l>) -> jlongArray {
     guarded(&mut env, null_mut(), |env| {
         let config: SplitConfig = config::parse(&bytes(env, &config)?)?;
+        if config.codes_per_feature.is_empty() {
+            return Err(PolicyError::InvalidInput("split config lists no features".into()).into());
+        }
         let hist = longs(env, &histogram)?;
         let result = best_split(&hist, &config)?;
         let totals = node_totals(&hist, config.n_arms, config.codes_per_feature[0]);

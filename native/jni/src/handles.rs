@@ -47,7 +47,9 @@ pub fn get(id: i64) -> Result<Arc<Handle>> {
 
 /// Frees the handle; closing twice or closing 0 is a no-op.
 pub fn close(id: i64) {
-    registry().remove(&id);
+    // Take the handle out under the lock, free it after: dropping a large kernel must not stall other tasks.
+    let handle = registry().remove(&id);
+    drop(handle);
 }
 
 pub fn live() -> usize {

@@ -93,7 +93,8 @@ public final class NativeLib {
     Path target = dir.resolve("libsparkpolicy-" + version() + "-" + hash + ".so");
     try {
       Files.createDirectories(dir);
-      if (!Files.exists(target) || Files.size(target) != bytes.length) {
+      // Reuse an extracted copy only if its content hash matches: never load a file someone else placed.
+      if (!Files.exists(target) || !sha256(Files.readAllBytes(target)).startsWith(hash)) {
         Path tmp = Files.createTempFile(dir, "libsparkpolicy-", ".tmp");
         Files.write(tmp, bytes);
         try {
@@ -113,7 +114,11 @@ public final class NativeLib {
   private static Path nativeDir() {
     String dir = System.getProperty("sparkpolicy.native.dir");
     if (dir == null || dir.isEmpty()) dir = System.getenv("SPARKPOLICY_NATIVE_DIR");
-    if (dir == null || dir.isEmpty()) dir = Paths.get(System.getProperty("java.io.tmpdir"), "sparkpolicy-native").toString();
+    if (dir == null || dir.isEmpty()) {
+      // Per user, so users on a shared host never share (or clobber) each other's copy.
+      String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+      dir = Paths.get(System.getProperty("java.io.tmpdir"), "sparkpolicy-native-" + user).toString();
+    }
     return Paths.get(dir);
   }
 

@@ -10,9 +10,14 @@ import org.sparkpolicy.synthetic.PlantedPolicyData
 object TestData {
   val HillstromFeatures: Array[String] = Array("recency", "history", "mens", "womens", "newbie")
 
+  /** A file under tests/fixtures, from the Maven module (tests) or the repository root (experiments). */
+  def fixture(parts: String*): java.nio.file.Path = {
+    val candidates = Seq(Paths.get("..", "tests" +: "fixtures" +: parts: _*), Paths.get("tests", "fixtures" +: parts: _*))
+    candidates.find(Files.exists(_)).getOrElse(throw new AssertionError(s"missing fixture ${candidates.head}"))
+  }
+
   def hillstrom(spark: SparkSession): DataFrame = {
-    val path = Paths.get("..", "tests", "fixtures", "hillstrom", "hillstrom.csv.gz")
-    assert(Files.exists(path), s"missing fixture $path")
+    val path = fixture("hillstrom", "hillstrom.csv.gz")
     spark.read.option("header", "true").option("inferSchema", "true").csv(path.toString)
   }
 

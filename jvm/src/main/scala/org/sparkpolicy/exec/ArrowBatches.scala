@@ -46,7 +46,7 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   def drainToIpc(): Array[Byte] = {
     vectors.foreach(_.setValueCount(rows))
     root.setRowCount(rows)
-    val out = new ByteArrayOutputStream(64 + rows * vectors.length * 9)
+    val out = new ByteArrayOutputStream(math.min(64L + rows.toLong * vectors.length * 9, 1L << 26).toInt)
     val writer = new ArrowStreamWriter(root, null, Channels.newChannel(out))
     writer.start()
     writer.writeBatch()

@@ -11,8 +11,12 @@ import org.sparkpolicy.NativeLib
 private[sparkpolicy] object BinnedBlocks {
   /** Rows per Arrow batch sent to the block builder. */
   val BatchRows = 8192
-  /** Rows per training block; bounds a block's byte array well below the JVM's 2 GiB limit. */
-  val MaxBlockRows = 1 << 20
+  /** Bytes per training block: well below the JVM's 2 GiB array limit, and a moderate unit of memory. */
+  val MaxBlockBytes: Long = 256L << 20
+
+  /** Rows per block for F features and K arms (≤ 2 bytes per code, 8 per reward). */
+  def maxBlockRows(nFeatures: Int, nArms: Int): Int =
+    math.max(1L, math.min(1L << 20, MaxBlockBytes / (2L * nFeatures + 8L * nArms))).toInt
 
   def build(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[Array[Byte]] = {
     val nFeatures = data.nFeatures
@@ -20,6 +24,7 @@ private[sparkpolicy] object BinnedBlocks {
     val config = NativeConfigs.block(nArms, edges, shift)
     val flatEdges = edges.flatten
     val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName)
+    val blockRows = maxBlockRows(nFeatures, nArms)
     data.frame.queryExecution.toRdd
       .mapPartitions { rows =>
         FaultInjection.maybeFail("binning")
@@ -34,7 +39,7 @@ private[sparkpolicy] object BinnedBlocks {
               val builder = NativeLib.blockBuilderOpen(config, flatEdges)
               val close = TaskResources.closeAtTaskEnd(builder)
               var n = 0
-              while (rows.hasNext && n < MaxBlockRows) {
+              while (rows.hasNext && n < blockRows) {
                 val row = rows.next()
                 var c = 0
                 while (c < nFeatures + nArms) {

@@ -20,12 +20,8 @@ private[sparkpolicy] object Boundaries {
     val sample =
       if (rate >= 1.0) data.frame
       else {
-        // A hash of the row id, or else of the row's content, mapped to [0, 1): the same rows are chosen in any layout.
-        val key =
-          if (data.frame.columns.contains(TrainingData.RowIdName)) Seq(col(TrainingData.RowIdName))
-          else data.frame.columns.toSeq.map(col)
-        val hash = xxhash64(lit(SampleSeed) +: key: _*)
-        val u = pmod(hash, lit(1L << 53)).cast("double") / lit((1L << 53).toDouble)
+        // The row's sample hash (of its id, or of its source columns) mapped to [0, 1): the same rows in any layout.
+        val u = pmod(col(TrainingData.SampleHashName), lit(1L << 53)).cast("double") / lit((1L << 53).toDouble)
         data.frame.where(u < lit(rate))
       }
     val counts = sample

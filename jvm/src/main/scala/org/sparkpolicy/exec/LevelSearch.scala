@@ -14,18 +14,29 @@ private[sparkpolicy] final case class LevelPlan(nodeGroups: Vector[(Int, Int)], 
 }
 
 private[sparkpolicy] object LevelPlan {
-  def apply(frontierSize: Int, codesPerFeature: Array[Int], nArms: Int, maxMemoryMB: Int): LevelPlan = {
+  /**
+   * Node groups and feature blocks for one level. Feature blocks are cut by the memory budget and,
+   * when the frontier is small, also into at least `minKeys / frontier` blocks so that the merge and
+   * split search spread over several reduce tasks instead of one.
+   */
+  def apply(frontierSize: Int, codesPerFeature: Array[Int], nArms: Int, maxMemoryMB: Int, minKeys: Int = 1): LevelPlan = {
     val budgetCells = math.max(1L, maxMemoryMB.toLong * 1024 * 1024 / 8)
     val stride = (nArms + 1).toLong
     val maxCodes = codesPerFeature.max.toLong
+    if (maxCodes * stride > Int.MaxValue)
+      throw new IllegalArgumentException(s"one node's histogram of one feature needs ${maxCodes * stride} cells, more than a " +
+        "Java array holds; lower maxBins or the number of arms")
     val nodesPerGroup = math.max(1L, math.min(frontierSize.toLong, budgetCells / (maxCodes * stride))).toInt
     val groups = (0 until frontierSize by nodesPerGroup).map(s => (s, math.min(frontierSize, s + nodesPerGroup))).toVector
+    val cellLimit = math.min(budgetCells, Int.MaxValue.toLong)
+    val wantedBlocks = math.min(codesPerFeature.length, math.max(1, (minKeys + frontierSize - 1) / frontierSize))
+    val featuresPerBlock = (codesPerFeature.length + wantedBlocks - 1) / wantedBlocks
     val blocks = Vector.newBuilder[(Int, Int)]
     var start = 0
     var cells = 0L
     codesPerFeature.indices.foreach { f =>
       val c = nodesPerGroup * codesPerFeature(f) * stride
-      if (f > start && cells + c > budgetCells) {
+      if (f > start && (cells + c > cellLimit || f - start == featuresPerBlock)) {
         blocks += ((start, f))
         start = f
         cells = 0L
@@ -107,18 +118,18 @@ private[sparkpolicy] object LevelSearch {
 
     val nKeys = frontier.length * plan.featureBlocks.size
     val partitioner = new HashPartitioner(math.max(1, math.min(nKeys, sc.defaultParallelism)))
-    val records = partials
-      .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => {
-        var i = 0
-        while (i < a.length) { a(i) += b(i); i += 1 }
-        a
-      })
-      .map { case ((node, fb), hist) =>
-        NativeLib.load()
-        SplitRecord.decode(node, fb, NativeLib.bestSplit(hist, splitConfigs(fb)), nArms)
-      }
-      .collect()
-    payload.destroy()
-    records
+    try {
+      partials
+        .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => {
+          var i = 0
+          while (i < a.length) { a(i) += b(i); i += 1 }
+          a
+        })
+        .map { case ((node, fb), hist) =>
+          NativeLib.load()
+          SplitRecord.decode(node, fb, NativeLib.bestSplit(hist, splitConfigs(fb)), nArms)
+        }
+        .collect()
+    } finally payload.destroy()
   }
 }

@@ -7,13 +7,8 @@ import org.sparkpolicy.NativeLib
 private[sparkpolicy] object TaskResources {
   /** Registers `close(handle)` at task completion (if in a task) and returns a closer for early release. */
   def closeAtTaskEnd(handle: Long): () => Unit = {
-    var closed = false
-    val close = () => synchronized {
-      if (!closed) {
-        closed = true
-        NativeLib.close(handle)
-      }
-    }
+    val closed = new java.util.concurrent.atomic.AtomicBoolean(false)
+    val close = () => if (closed.compareAndSet(false, true)) NativeLib.close(handle)
     Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => close()))
     close
   }

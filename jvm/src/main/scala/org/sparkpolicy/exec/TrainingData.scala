@@ -26,6 +26,7 @@ private[sparkpolicy] final case class TrainingData(
     rewardType: String,
     nRows: Long,
     maxAbsReward: Double,
+    meanAbsReward: Double,
     armCounts: Map[String, Long]) {
   def nArms: Int = vocabulary.length
 }
@@ -33,10 +34,14 @@ private[sparkpolicy] final case class TrainingData(
 private[sparkpolicy] object TrainingData {
   val MaxArms = 1000
 
-  val RowIdName = "row_id"
+  /** Internal column names; prefixed so they cannot collide with a user's column (e.g. an outcome named g0). */
+  val SampleHashName = "__sp_sample_hash"
 
-  def featureName(i: Int): String = s"f$i"
-  def rewardName(a: Int): String = s"g$a"
+  def featureName(i: Int): String = s"__sp_f$i"
+  def rewardName(a: Int): String = s"__sp_g$a"
+
+  /** A user's column by name, quoted, so names with dots or spaces work. */
+  def userCol(name: String): Column = col("`" + name.replace("`", "``") + "`")
 
   def isNumeric(t: DataType): Boolean = t match {
     case _: NumericType | BooleanType => true
@@ -67,11 +72,18 @@ private[sparkpolicy] object TrainingData {
     }
   }
 
+  /** The user columns a fit reads: features, then the reward's sources, then the row id. */
+  def sourceColumns(spec: InputSpec): Seq[String] =
+    (spec.featureCols.toSeq ++ spec.treatmentCol ++ spec.rewardCols.toSeq.flatten ++ spec.outcomeCol ++ spec.propensityCol ++
+      spec.rowIdCol).distinct
+
   def prepare(df: DataFrame, spec: InputSpec): TrainingData = {
     val schema = df.schema
     validateFeatures(schema, spec.featureCols)
     spec.rewardCols.foreach { cols =>
       if (cols.isEmpty) fail("rewardCols is empty")
+      val dup = cols.diff(cols.distinct)
+      if (dup.nonEmpty) fail(s"rewardCols lists '${dup.head}' more than once")
       cols.foreach { c =>
         val f = column(schema, "rewardCols", c)
         if (!isNumeric(f.dataType)) fail(s"reward column '$c' has type ${f.dataType.simpleString}; rewards must be numeric")
@@ -105,14 +117,18 @@ private[sparkpolicy] object TrainingData {
           s"${vocabulary.length} arms [${vocabulary.mkString(", ")}]; give one reward column per arm, in vocabulary order")
     }
 
+    if (rewardType == "given" && spec.treatmentCol.isDefined && spec.vocabulary.isEmpty)
+      fail(s"with rewardCols and treatmentCol, set treatmentVocabulary to say which arm each reward column " +
+        s"[${spec.rewardCols.get.mkString(", ")}] belongs to (the observed labels are [${vocabulary.mkString(", ")}])")
+
     val rewards: Seq[(String, Column)] = rewardType match {
-      case "given" => spec.rewardCols.get.toSeq.map(c => c -> col(c).cast(DoubleType))
+      case "given" => spec.rewardCols.get.toSeq.map(c => c -> userCol(c).cast(DoubleType))
       case "ipw" =>
-        val y = col(spec.outcomeCol.get).cast(DoubleType)
+        val y = userCol(spec.outcomeCol.get).cast(DoubleType)
         val total = armCounts.values.sum.toDouble
         vocabulary.toSeq.map { arm =>
           val e = spec.propensityCol match {
-            case Some(p) => col(p).cast(DoubleType)
+            case Some(p) => userCol(p).cast(DoubleType)
             case None =>
               val n = armCounts.getOrElse(arm, 0L)
               if (n == 0) fail(s"treatment arm '$arm' has no rows, so its share (the IPW propensity) is 0; " +
@@ -124,11 +140,15 @@ private[sparkpolicy] object TrainingData {
         }
     }
 
-    val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) => col(c).cast(DoubleType).as(featureName(i)) }
+    val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) => userCol(c).cast(DoubleType).as(featureName(i)) }
     val gammas = rewards.zipWithIndex.map { case ((_, g), a) => g.as(rewardName(a)) }
     spec.rowIdCol.foreach(c => column(schema, "rowIdCol", c))
-    // The row id, when given, rides behind the features and rewards: blocks read only the first F + K columns.
-    val frame = df.select(features ++ gammas ++ spec.rowIdCol.map(c => col(c).as(RowIdName)).toSeq: _*)
+    // The boundary sample's hash rides behind the features and rewards (blocks read only the first F + K
+    // columns): of the row id when given, else of the row's source columns, never of derived Γ, so that
+    // adding a row (which shifts IPW shares) does not redraw the whole sample.
+    val sampleKey = spec.rowIdCol.map(c => Seq(userCol(c))).getOrElse(sourceColumns(spec).map(userCol))
+    val sampleHash = xxhash64(lit(Boundaries.SampleSeed) +: sampleKey.flatMap(c => Seq(c.isNull, c)): _*)
+    val frame = df.select(features ++ gammas :+ sampleHash.as(SampleHashName): _*)
 
     // One pass of order-independent aggregates decides every data-dependent error on the driver.
     val badReward = rewards.indices.map { a =>
@@ -136,14 +156,20 @@ private[sparkpolicy] object TrainingData {
       sum(when(g.isNull || isnan(g) || abs(g) === lit(Double.PositiveInfinity), 1L).otherwise(0L))
     }
     val maxAbs = rewards.indices.map(a => max(abs(col(rewardName(a)))))
+    val meanAbs = avg(rewards.indices.map(a => abs(col(rewardName(a)))).reduce(_ + _) / lit(rewards.size.toDouble))
+    val (outcomeAlias, propensityAlias) = ("__sp_outcome", "__sp_propensity")
     val extra = Seq(
-      spec.outcomeCol.map(c => sum(when(col(c).isNull || isnan(col(c).cast(DoubleType)), 1L).otherwise(0L))),
-      spec.propensityCol.map { c =>
-        val p = col(c).cast(DoubleType)
+      spec.outcomeCol.map { _ =>
+        val y = col(outcomeAlias).cast(DoubleType)
+        sum(when(y.isNull || isnan(y) || abs(y) === lit(Double.PositiveInfinity), 1L).otherwise(0L))
+      },
+      spec.propensityCol.map { _ =>
+        val p = col(propensityAlias).cast(DoubleType)
         sum(when(p.isNull || isnan(p) || p <= 0.0 || p > 1.0, 1L).otherwise(0L))
       }).flatten
-    val row = df.select(features ++ gammas ++ spec.outcomeCol.map(col).toSeq ++ spec.propensityCol.map(col).toSeq: _*)
-      .agg(count(lit(1)), (badReward ++ maxAbs ++ extra): _*)
+    val row = df.select(features ++ gammas ++ spec.outcomeCol.map(c => userCol(c).as(outcomeAlias)).toSeq ++
+        spec.propensityCol.map(c => userCol(c).as(propensityAlias)).toSeq: _*)
+      .agg(count(lit(1)), (badReward ++ maxAbs ++ extra :+ meanAbs): _*)
       .head()
     val nRows = row.getLong(0)
     if (nRows == 0) fail("the training data has no rows")
@@ -152,7 +178,7 @@ private[sparkpolicy] object TrainingData {
     var next = 1 + 2 * k
     spec.outcomeCol.foreach { c =>
       val bad = longAt(next); next += 1
-      if (bad > 0) fail(s"outcome column '$c' has $bad null or NaN values out of $nRows rows")
+      if (bad > 0) fail(s"outcome column '$c' has $bad null, NaN or infinite values out of $nRows rows")
     }
     spec.propensityCol.foreach { c =>
       val bad = longAt(next); next += 1
@@ -166,7 +192,8 @@ private[sparkpolicy] object TrainingData {
       }
     }
     val maxAbsReward = rewards.indices.map(a => if (row.isNullAt(1 + k + a)) 0.0 else row.getDouble(1 + k + a)).max
-    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, armCounts)
+    val meanAbsReward = if (row.isNullAt(next)) 0.0 else row.getDouble(next)
+    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, meanAbsReward, armCounts)
   }
 
   /**
@@ -176,14 +203,17 @@ private[sparkpolicy] object TrainingData {
   private def resolveVocabulary(df: DataFrame, spec: InputSpec): (Array[String], Map[String, Long], Option[Column]) =
     spec.treatmentCol match {
       case None =>
-        (spec.vocabulary.getOrElse(spec.rewardCols.get), Map.empty, None)
+        val v = spec.vocabulary.getOrElse(spec.rewardCols.get)
+        val dup = v.diff(v.distinct)
+        if (dup.nonEmpty) fail(s"treatmentVocabulary lists '${dup.head}' more than once")
+        (v, Map.empty, None)
       case Some(t) =>
         val field = column(df.schema, "treatmentCol", t)
         val integral = isIntegral(field.dataType)
         if (!integral && field.dataType != StringType)
           fail(s"treatment column '$t' has type ${field.dataType.simpleString}; labels must be string or integer")
-        val label = col(t).cast(StringType)
-        val counts = df.groupBy(col(t)).count().limit(MaxArms + 1).collect()
+        val label = userCol(t).cast(StringType)
+        val counts = df.groupBy(userCol(t)).count().limit(MaxArms + 1).collect()
         if (counts.length > MaxArms)
           fail(s"treatment column '$t' has more than $MaxArms distinct labels; is it really the treatment?")
         val nulls = counts.find(_.isNullAt(0)).map(_.getLong(1)).getOrElse(0L)

@@ -80,7 +80,8 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
       }
       val own = BigInt(bestArm(t)._2)
       def gainOf(c: Candidate) = (c.reward - own).toDouble * scale
-      def thresholdOf(c: Candidate) = edges(c.feature)(c.thresholdBin)
+      // thresholdBin past the last edge is the "missing vs the rest" split: every value goes left (x <= +∞).
+      def thresholdOf(c: Candidate) = edges(c.feature).lift(c.thresholdBin).getOrElse(Double.PositiveInfinity)
       val accepted = winner.filter(_._1.reward > own)
       decisions += SplitDecision(depthOf(node), node, accepted.isDefined, count(t),
         winner.map(_._1.feature).getOrElse(-1), winner.map(w => thresholdOf(w._1)).getOrElse(Double.NaN),
@@ -103,7 +104,11 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
   /** The best constant arm on the training data (the root's best arm), recorded to avoid the winner's curse at evaluation. */
   def rootBestArm: Int = bestArm(totals(1))._1
 
-  /** The finished tree, with sibling leaves of the same arm merged (as policytree does). */
+  /**
+   * The finished tree, with sibling leaves of the same arm merged (policytree's post-processing). Under
+   * the strict-improvement rule an accepted split always has children with different best arms, so this
+   * never fires for a greedy tree today; it keeps the output canonical should the growth rule change.
+   */
   def result(): NodeTable = {
     var changed = true
     while (changed) {

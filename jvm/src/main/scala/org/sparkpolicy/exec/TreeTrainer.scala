@@ -41,6 +41,10 @@ private[sparkpolicy] final case class TrainedTree(
 private[sparkpolicy] object TreeTrainer {
   private val log = LoggerFactory.getLogger(getClass)
 
+  /**
+   * Fits a tree. `df` should be the persisted projection of the source columns (the learner passes
+   * one), so every pass of the fit — validation, boundaries, binning, signature — reads the same rows.
+   */
   def fit(df: DataFrame, spec: InputSpec, settings: TreeSettings, lockedBoundaries: Option[Array[Array[Double]]]): TrainedTree = {
     val sc = df.sparkSession.sparkContext
     NativeLib.load()
@@ -54,12 +58,19 @@ private[sparkpolicy] object TreeTrainer {
       spec.featureCols.toSeq.map(c => FeatureSpec(c, df.schema(c).dataType.simpleString, "numeric", Contract.MissingLearnedSide)),
       data.vocabulary.toSeq,
       RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol),
-      BoundaryRecipe(if (lockedBoundaries.isDefined) "locked" else settings.boundaryStrategy, settings.maxBins, settings.sampleSize,
-        Boundaries.SampleSeed, spec.rowIdCol),
+      // Locked boundaries do not depend on maxBins or the sample, so those stay out of the manifest.
+      if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
+      else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, Boundaries.SampleSeed, spec.rowIdCol),
       edges.map(_.toSeq).toSeq)
     val codesPerFeature = edges.map(_.length + 2)
     val shift = NativeLib.rewardShift(data.nRows, data.maxAbsReward)
+    val resolution = math.pow(2.0, -shift)
+    if (resolution > 1e-6 * data.meanAbsReward)
+      log.warn(s"reward resolution 2^-$shift = $resolution is coarse next to the mean |reward| ${data.meanAbsReward}: " +
+        s"max |reward| is ${data.maxAbsReward} over ${data.nRows} rows. An extreme reward (e.g. from a tiny propensity) " +
+        "limits the precision of every sum; consider clipping propensities or rewards.")
     val blocks = BinnedBlocks.build(data, edges, shift)
+    val minKeys = sc.defaultParallelism
     try {
       val grower = new TreeGrower(data.nArms, shift, settings.maxDepth, settings.minNodeSize, edges)
       var frontier = Array(1)
@@ -67,7 +78,7 @@ private[sparkpolicy] object TreeTrainer {
       val levels = Vector.newBuilder[LevelStats]
       while (frontier.nonEmpty && depth < settings.maxDepth) {
         val started = System.nanoTime()
-        val plan = LevelPlan(frontier.length, codesPerFeature, data.nArms, settings.maxMemoryMB)
+        val plan = LevelPlan(frontier.length, codesPerFeature, data.nArms, settings.maxMemoryMB, minKeys)
         sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
         val splitsBefore = grower.splitCount
         val records = LevelSearch.run(blocks, grower.trainingTable(), frontier, plan, codesPerFeature, data.nArms,
@@ -83,10 +94,12 @@ private[sparkpolicy] object TreeTrainer {
       }
       sc.setJobDescription("PolicyTreeLearner: input signature")
       val inputSignature = Signatures.input(df, contract)
-      sc.setJobDescription(null)
       TrainedTree(grower.result(), contract, data.rewardType, shift, data.nRows, levels.result(),
         grower.decisions.toVector, grower.rootBestArm, inputSignature)
-    } finally blocks.unpersist(blocking = false)
+    } finally {
+      sc.setJobDescription(null)
+      blocks.unpersist(blocking = false)
+    }
   }
 
   /** SHA-256 over the decision log's canonical bytes (ints and IEEE bits, in log order). */

@@ -5,13 +5,15 @@ import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
+import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.contract.Contract
 import org.sparkpolicy.exec.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
 
 /**
- * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ,
- * with policytree's greedy criterion, on native exact-integer histograms and without collecting
- * rows, histograms or candidates on the driver.
+ * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
+ * The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
+ * best-arm sum right) — policytree itself searches exhaustively, so deeper trees can differ — on native
+ * exact-integer histograms and without collecting rows, histograms or candidates on the driver.
  *
  * {{{
  * val model = new PolicyTreeLearner()
@@ -59,17 +61,23 @@ class PolicyTreeLearner(override val uid: String)
 
   override def fit(dataset: Dataset[_]): PolicyTreeModel = {
     if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
-    val df = dataset.toDF()
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
       opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol))
+    val all = dataset.toDF()
+    TrainingData.validateFeatures(all.schema, $(featureCols))
+    // One persisted projection of the columns the fit reads: every pass sees the same rows, computed once.
+    val df = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
+      .persist(StorageLevel.MEMORY_AND_DISK)
     val threads = if ($(nativeThreads) > 0) $(nativeThreads) else df.sparkSession.sparkContext.getConf.getInt("spark.task.cpus", 1)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), $(maxMemoryMB), $(boundarySampleSize),
       $(boundaryStrategy), threads)
-    val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries))
-    // The training output signature scores the training rows with the finished model.
-    val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
-    val output = draft.outputSignature(df)
-    copyValues(new PolicyTreeModel(uid, trained, output).setParent(this))
+    try {
+      val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries))
+      // The training output signature scores the training rows with the finished model.
+      val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
+      val output = draft.outputSignature(df)
+      copyValues(new PolicyTreeModel(uid, trained, output).setParent(this))
+    } finally df.unpersist(blocking = false)
   }
 
   override def transformSchema(schema: StructType): StructType = {

@@ -38,7 +38,7 @@ class BadInputSuite extends AnyFunSuite with SparkTestSession {
   test("an outcome with nulls is named for IPW") {
     val nul = df.selectExpr("x", "n", "arm", "CASE WHEN n = 1 THEN NULL ELSE y END AS y")
     val m = failure(new PolicyTreeLearner().setFeatureCols(Array("x")).setTreatmentCol("arm").setOutcomeCol("y").fit(nul))
-    assert(m.contains("outcome column 'y' has 1 null or NaN values out of 4 rows"), m)
+    assert(m.contains("outcome column 'y' has 1 null, NaN or infinite values out of 4 rows"), m)
   }
 
   test("propensities outside (0, 1] are counted") {
@@ -65,6 +65,20 @@ class BadInputSuite extends AnyFunSuite with SparkTestSession {
     assert(m.contains("rewardCols has 2 columns [ga, gb] but the treatment vocabulary has 4 arms [a, b, c, d]"), m)
     val v = failure(given.setTreatmentVocabulary(Array("x", "y", "z")).fit(df))
     assert(v.contains("rewardCols has 2 columns") && v.contains("3 arms [x, y, z]"), v)
+  }
+
+  test("given rewards with a treatment column need the vocabulary that maps columns to arms") {
+    val m = failure(given.setTreatmentCol("arm").fit(df))
+    assert(m.contains("set treatmentVocabulary") && m.contains("[A, B]"), m)
+    assert(given.setTreatmentCol("arm").setTreatmentVocabulary(Array("A", "B")).setMaxDepth(1).fit(df).numNodes >= 1)
+  }
+
+  test("column names with dots and spaces, and an outcome named like an internal column, work") {
+    val odd = df.selectExpr("x AS `user.age`", "n AS `visits last week`", "arm", "y AS g0")
+    val model = new PolicyTreeLearner().setFeatureCols(Array("user.age", "visits last week")).setTreatmentCol("arm")
+      .setOutcomeCol("g0").setMaxDepth(1).fit(odd)
+    assert(model.transform(odd).count() == 4)
+    assert(model.transformWithSql(odd).count() == 4)
   }
 
   test("null treatment labels are counted") {

@@ -101,6 +101,21 @@ class ExactSearchSuite extends AnyFunSuite with SparkTestSession {
     assert(root.threshold == 69.0 && root.missingLeft, "70 rows left, 30 right: missing goes left")
   }
 
+  test("missing vs the rest is a candidate split: one observed value plus nulls can still split") {
+    val session = spark
+    import session.implicits._
+    // has_coupon is 1 or missing; arm 1 pays exactly for the missing rows.
+    val df = (0 until 200).map { i =>
+      val missing = i % 4 == 0
+      (if (missing) None else Some(1.0), if (missing) 0.0 else 1.0, if (missing) 1.0 else 0.0)
+    }.toDF("has_coupon", "g0", "g1")
+    val model = new PolicyTreeLearner().setFeatureCols(Array("has_coupon")).setRewardCols(Array("g0", "g1")).setMaxDepth(1).fit(df)
+    val root = model.nodeTable.root
+    assert(!root.isLeaf && root.threshold == Double.PositiveInfinity && !root.missingLeft, model.toDebugString)
+    assert(objectiveOf(model.transform(df)) == 200.0)
+    assert(objectiveOf(model.transformWithSql(df)) == 200.0)
+  }
+
   private def objectiveOf(df: DataFrame): Double =
     df.select(sum(when(col("policy_action_index") === 0, col("g0")).otherwise(col("g1")))).head().getDouble(0)
 }

@@ -1,0 +1,29 @@
+package org.sparkpolicy.contract
+
+import org.apache.spark.sql.functions._
+import org.scalatest.funsuite.AnyFunSuite
+import org.sparkpolicy.SparkTestSession
+import org.sparkpolicy.exec.Boundaries
+import org.sparkpolicy.ml.PolicyTreeLearner
+
+/** Thousands of features: boundaries are computed per feature on executors and equal a brute-force reference. */
+class WideDataSuite extends AnyFunSuite with SparkTestSession {
+  private val features = 2000
+  private val rows = 1500
+
+  test(s"$features features × $rows rows: exact boundaries per feature, feature blocks, and a fit") {
+    val xs = (0 until features).map(j => (pmod(xxhash64(col("id"), lit(j)), lit(97L)).cast("double") / 7.0).as(s"x$j"))
+    val df = spark.range(0, rows, 1, 4)
+      .select(col("id") +: xs :+ (col("id") % 3).cast("double").as("g0") :+ (lit(1.0) - col("id") % 3).as("g1"): _*)
+      .cache()
+    val model = new PolicyTreeLearner().setFeatureCols(Array.tabulate(features)(j => s"x$j")).setRewardCols(Array("g0", "g1"))
+      .setMaxBins(32).setMaxDepth(2).setMaxMemoryMB(1).fit(df)
+    assert(model.trainingSummary.levels.head.featureBlocks > 1, "a 1 MiB budget must split 2000 features into blocks")
+    // Brute force for a few features: sorted values with counts, then the same quantile rule.
+    Seq(0, 999, features - 1).foreach { j =>
+      val counts = df.groupBy(s"x$j").count().collect().map(r => r.getDouble(0) -> r.getLong(1)).sortBy(_._1)
+      assert(model.splitBoundaries(j).toSeq == Boundaries.edgesFromCounts(counts, 32).toSeq, s"feature x$j")
+      assert(model.splitBoundaries(j).length == 31, "97 distinct values in 32 bins")
+    }
+  }
+}
