@@ -27,6 +27,9 @@ pub struct KernelConfig {
     /// so the histograms do not depend on it.
     #[serde(default = "one")]
     pub threads: usize,
+    /// Prefix of this kernel's log lines, e.g. "stage 12 partition 3 level 2".
+    #[serde(default)]
+    pub tag: String,
 }
 
 fn one() -> usize {

@@ -8,6 +8,7 @@ use crate::config::{Chunk, KernelConfig};
 use crate::error::try_zeroed;
 use crate::node_table::NodeTable;
 use crate::{invalid, PolicyError, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Marks a row that sits in a finished leaf and feeds no histogram.
 pub const INACTIVE: u32 = u32::MAX;
@@ -78,6 +79,9 @@ pub struct HistogramKernel {
     config: KernelConfig,
     tree: NodeTable,
     blocks: Vec<(TrainingBlock, Vec<u32>)>,
+    /// Bytes held by blocks and row routing, and the largest histogram chunk so far.
+    resident_bytes: usize,
+    peak_chunk_bytes: AtomicUsize,
 }
 
 impl HistogramKernel {
@@ -93,7 +97,7 @@ impl HistogramKernel {
         if config.codes_per_feature.iter().any(|&c| c < 2) {
             return invalid!("every feature needs at least 2 codes (one value bin and the missing code)");
         }
-        Ok(HistogramKernel { config, tree, blocks: Vec::new() })
+        Ok(HistogramKernel { config, tree, blocks: Vec::new(), resident_bytes: 0, peak_chunk_bytes: AtomicUsize::new(0) })
     }
 
     pub fn add_block(&mut self, block: TrainingBlock) -> Result<()> {
@@ -104,8 +108,16 @@ impl HistogramKernel {
             );
         }
         let slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
+        let code_bytes = block.n_rows * block.n_features * block.code_width();
+        self.resident_bytes += code_bytes + block.gamma.len() * 8 + slots.len() * 4;
+        log::debug!("{}: block of {} rows added, {} bytes resident", self.config.tag, block.n_rows, self.resident_bytes);
         self.blocks.push((block, slots));
         Ok(())
+    }
+
+    /// Peak native bytes of this kernel: resident blocks and routing plus the largest chunk emitted.
+    pub fn peak_bytes(&self) -> usize {
+        self.resident_bytes + self.peak_chunk_bytes.load(Ordering::Relaxed)
     }
 
     pub fn chunk(&self, index: usize) -> Result<Chunk> {
@@ -118,6 +130,23 @@ impl HistogramKernel {
     /// threads each builds whole features, so the result is the same bits for any thread count.
     pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
         let chunk = self.chunk(index)?;
+        let hist = self.emit_chunk(&chunk)?;
+        self.peak_chunk_bytes.fetch_max(hist.len() * 8, Ordering::Relaxed);
+        log::info!(
+            "{}: chunk {index} ({} nodes × features {}..{}) emitted, {} rows in {} blocks, peak {} bytes",
+            self.config.tag,
+            chunk.slot_end - chunk.slot_start,
+            chunk.feature_start,
+            chunk.feature_end,
+            self.blocks.iter().map(|(b, _)| b.n_rows).sum::<usize>(),
+            self.blocks.len(),
+            self.peak_bytes()
+        );
+        Ok(hist)
+    }
+
+    fn emit_chunk(&self, chunk: &Chunk) -> Result<Vec<i64>> {
+        let chunk = *chunk;
         // Never more threads than features in the chunk or cores on the machine.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = self.config.threads.clamp(1, (chunk.feature_end - chunk.feature_start).min(cores));

@@ -114,7 +114,7 @@ fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_
     if mid < f {
         chunks.push(Chunk { slot_start: 0, slot_end: frontier.len(), feature_start: mid, feature_end: f });
     }
-    let config = KernelConfig { n_arms: case.n_arms, codes_per_feature: case.codes_per_feature.clone(), frontier: frontier.to_vec(), chunks: chunks.clone(), threads };
+    let config = KernelConfig { n_arms: case.n_arms, codes_per_feature: case.codes_per_feature.clone(), frontier: frontier.to_vec(), chunks: chunks.clone(), threads, tag: String::new() };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n_rows).collect();
     for part in all.chunks(n_rows.div_ceil(n_blocks)) {

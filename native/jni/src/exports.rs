@@ -118,6 +118,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderFinish<'l>(mut
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, tree_ipc: JByteArray<'l>, config: JByteArray<'l>) -> jlong {
     guarded(&mut env, 0, |env| {
+        crate::logging::init();
         let tree = node_table(env, &tree_ipc)?;
         let config: KernelConfig = config::parse(&bytes(env, &config)?)?;
         Ok(handles::insert(Handle::Kernel(Mutex::new(HistogramKernel::new(tree, config)?))))
@@ -145,6 +146,16 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(mut env: JN
         }
         let hist = lock(kernel).emit(chunk as usize)?;
         new_longs(env, &hist)
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelPeakBytes<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong) -> jlong {
+    guarded(&mut env, 0, |_| {
+        let h = handles::get(handle)?;
+        let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
+        let peak = lock(kernel).peak_bytes();
+        Ok(peak as jlong)
     })
 }
 

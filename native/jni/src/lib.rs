@@ -6,3 +6,4 @@ mod exports;
 pub mod guard;
 pub mod handles;
 pub mod ipc;
+mod logging;

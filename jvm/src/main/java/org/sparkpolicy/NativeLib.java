@@ -27,7 +27,7 @@ import java.util.Locale;
  */
 public final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 2;
+  public static final int ABI_VERSION = 3;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -156,6 +156,9 @@ public final class NativeLib {
 
   /** Histograms of one chunk: {@code [slot][feature][code][K sums, count]}. */
   public static native long[] kernelEmit(long kernel, int chunk);
+
+  /** Peak native bytes of a kernel so far: its blocks and row routing plus its largest chunk. */
+  public static native long kernelPeakBytes(long kernel);
 
   /** The best split of a merged (node, feature block) histogram, as a flat split record. */
   public static native long[] bestSplit(long[] histogram, byte[] configJson);

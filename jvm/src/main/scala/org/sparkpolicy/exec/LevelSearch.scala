@@ -56,7 +56,19 @@ final case class LevelStats(
     nodeGroups: Int,
     recordsToDriver: Int,
     nodesSplit: Int,
-    millis: Long)
+    millis: Long,
+    peakNativeBytesPerTask: Long = 0L)
+
+/** The largest value any task reported: order-independent, so safe under retries and speculation. */
+private[sparkpolicy] final class MaxAccumulator extends org.apache.spark.util.AccumulatorV2[Long, Long] {
+  private var max = 0L
+  override def isZero: Boolean = max == 0L
+  override def copy(): MaxAccumulator = { val c = new MaxAccumulator; c.max = max; c }
+  override def reset(): Unit = max = 0L
+  override def add(v: Long): Unit = max = math.max(max, v)
+  override def merge(other: org.apache.spark.util.AccumulatorV2[Long, Long]): Unit = add(other.value)
+  override def value: Long = max
+}
 
 /**
  * One tree level, collect-less: each partition's native kernel builds histograms for the frontier;
@@ -73,7 +85,9 @@ private[sparkpolicy] object LevelSearch {
       codesPerFeature: Array[Int],
       nArms: Int,
       minNodeSize: Int,
-      nativeThreads: Int): Array[SplitRecord] = {
+      nativeThreads: Int,
+      depth: Int,
+      peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {
     val sc = blocks.sparkContext
     val stride = nArms + 1
     val chunks = plan.chunks
@@ -83,7 +97,7 @@ private[sparkpolicy] object LevelSearch {
       val cells = (c.featureStart until c.featureEnd).map(codesPerFeature(_) * stride).sum
       (blockOf((c.featureStart, c.featureEnd)), cells, codesPerFeature(c.featureStart))
     }
-    val payload = sc.broadcast((tree.toArrowIpc, NativeConfigs.kernel(nArms, codesPerFeature, frontier, chunks, nativeThreads)))
+    val payload = sc.broadcast(tree.toArrowIpc)
     val splitConfigs = plan.featureBlocks.map { case (f0, f1) =>
       NativeConfigs.split(nArms, minNodeSize, f0, codesPerFeature.slice(f0, f1))
     }
@@ -94,14 +108,20 @@ private[sparkpolicy] object LevelSearch {
       if (local.isEmpty) Iterator.empty
       else {
         NativeLib.load()
-        val (treeIpc, config) = payload.value
-        val kernel = NativeLib.kernelOpen(treeIpc, config)
+        val ctx = org.apache.spark.TaskContext.get()
+        val tag = if (ctx == null) s"level $depth" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} level $depth"
+        val config = NativeConfigs.kernel(nArms, codesPerFeature, frontier, chunks, nativeThreads, tag)
+        val kernel = NativeLib.kernelOpen(payload.value, config)
         val close = TaskResources.closeAtTaskEnd(kernel)
         local.foreach(NativeLib.kernelAddBlock(kernel, _))
         // Lazily, chunk by chunk, so a task holds one chunk's histograms at a time.
         chunks.indices.iterator.flatMap { ci =>
           val hist = NativeLib.kernelEmit(kernel, ci)
-          if (ci == chunks.size - 1) close()
+          if (ci == chunks.size - 1) {
+            // The kernel's native bytes plus the chunk's Java copy: what this task held outside the JVM heap budget.
+            peakNativeBytes.add(NativeLib.kernelPeakBytes(kernel) + hist.length * 8L)
+            close()
+          }
           val c = chunks(ci)
           val (fb, cells, firstCodes) = chunkLayout(ci)
           (c.slotStart until c.slotEnd).iterator.flatMap { slot =>

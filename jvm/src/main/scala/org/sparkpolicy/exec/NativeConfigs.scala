@@ -14,10 +14,10 @@ private[sparkpolicy] object NativeConfigs {
   def block(nArms: Int, edges: Array[Array[Double]], shift: Int): Array[Byte] =
     bytes(s"""{"n_arms":$nArms,"edge_counts":${ints(edges.map(_.length))},"shift":$shift}""")
 
-  def kernel(nArms: Int, codesPerFeature: Array[Int], frontier: Array[Int], chunks: Seq[Chunk], threads: Int): Array[Byte] = {
+  def kernel(nArms: Int, codesPerFeature: Array[Int], frontier: Array[Int], chunks: Seq[Chunk], threads: Int, tag: String): Array[Byte] = {
     val cs = chunks.map(c =>
       s"""{"slot_start":${c.slotStart},"slot_end":${c.slotEnd},"feature_start":${c.featureStart},"feature_end":${c.featureEnd}}""")
-    bytes(s"""{"n_arms":$nArms,"codes_per_feature":${ints(codesPerFeature)},"frontier":${ints(frontier)},"chunks":${cs.mkString("[", ",", "]")},"threads":$threads}""")
+    bytes(s"""{"n_arms":$nArms,"codes_per_feature":${ints(codesPerFeature)},"frontier":${ints(frontier)},"chunks":${cs.mkString("[", ",", "]")},"threads":$threads,"tag":"${tag.filter(c => c != '"' && c != '\\')}"}""")
   }
 
   def split(nArms: Int, minNodeSize: Long, featureStart: Int, codes: Array[Int]): Array[Byte] =

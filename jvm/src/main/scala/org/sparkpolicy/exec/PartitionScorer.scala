@@ -1,6 +1,7 @@
 package org.sparkpolicy.exec
 
 import org.apache.spark.sql.Row
+import org.apache.spark.sql.catalyst.expressions.GenericRow
 import org.sparkpolicy.NativeLib
 
 /**
@@ -45,9 +46,11 @@ private[sparkpolicy] object PartitionScorer {
         val arm = out.action(i)
         values(keep) = vocabulary(arm)
         values(keep + 1) = arm
-        values(keep + 2) = out.scores.slice(i * p.nArms, (i + 1) * p.nArms).toSeq
+        // Wrap, don't copy: the scores slice is fresh per row already.
+        values(keep + 2) = scala.collection.immutable.ArraySeq.unsafeWrapArray(
+          java.util.Arrays.copyOfRange(out.scores, i * p.nArms, (i + 1) * p.nArms))
         values(keep + 3) = out.leaf(i)
-        Row.fromSeq(values.toSeq)
+        new GenericRow(values): Row
       }
     }
   }

@@ -81,13 +81,16 @@ private[sparkpolicy] object TreeTrainer {
         val plan = LevelPlan(frontier.length, codesPerFeature, data.nArms, settings.maxMemoryMB, minKeys)
         sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
         val splitsBefore = grower.splitCount
+        val peak = new MaxAccumulator
+        sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
         val records = LevelSearch.run(blocks, grower.trainingTable(), frontier, plan, codesPerFeature, data.nArms,
-          settings.minNodeSize, settings.nativeThreads)
+          settings.minNodeSize, settings.nativeThreads, depth, peak)
         val next = grower.applyLevel(frontier, records)
         val stats = LevelStats(depth, frontier.length, plan.featureBlocks.size, plan.nodeGroups.size, records.length,
-          grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000)
+          grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)
         log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes, ${stats.nodesSplit} split, " +
-          s"${stats.recordsToDriver} split records to the driver, ${stats.millis} ms")
+          s"${stats.recordsToDriver} split records to the driver, peak native ${stats.peakNativeBytesPerTask} bytes per task, " +
+          s"${stats.millis} ms")
         levels += stats
         frontier = next
         depth += 1

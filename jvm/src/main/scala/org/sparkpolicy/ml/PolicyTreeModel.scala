@@ -20,6 +20,13 @@ final class PolicyTreeTrainingSummary private[sparkpolicy] (
     val rewardShift: Int) extends Serializable {
   /** Resolution of the fixed-point rewards: each row's Γ is rounded to a multiple of this. */
   def rewardResolution: Double = math.pow(2.0, -rewardShift)
+
+  /**
+   * The most native (off-heap) memory any histogram task held: its binned blocks, row routing and
+   * largest histogram chunk, plus the chunk's Java copy. Spark does not see this memory; budget it in
+   * `spark.executor.memoryOverhead` (see docs/memory.md).
+   */
+  def peakNativeBytesPerTask: Long = if (levels.isEmpty) 0L else levels.map(_.peakNativeBytesPerTask).max
 }
 
 /**

@@ -51,7 +51,7 @@ private[ml] object PolicyTreePersistence {
     val levels = JArray(trained.levels.toList.map(l => JObject(
       "depth" -> JInt(l.depth), "frontierNodes" -> JInt(l.frontierNodes), "featureBlocks" -> JInt(l.featureBlocks),
       "nodeGroups" -> JInt(l.nodeGroups), "recordsToDriver" -> JInt(l.recordsToDriver), "nodesSplit" -> JInt(l.nodesSplit),
-      "millis" -> JInt(l.millis))))
+      "millis" -> JInt(l.millis), "peakNativeBytesPerTask" -> JInt(l.peakNativeBytesPerTask))))
     val metadata = JObject(
       "class" -> JString(ModelClass),
       "timestamp" -> JInt(System.currentTimeMillis()),
@@ -90,7 +90,8 @@ private[ml] object PolicyTreePersistence {
     }.sortBy(_.id)
     val levels = (t \ "levels").children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
       (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],
-      (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long])).toVector
+      (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long],
+      (l \ "peakNativeBytesPerTask").extractOpt[Long].getOrElse(0L))).toVector
     val decisions = (t \ "decisions").children.map(d => SplitDecision((d \ "depth").extract[Int], (d \ "node").extract[Int],
       (d \ "split").extract[Boolean], (d \ "rows").extract[Long], (d \ "feature").extract[Int], fromBits(d \ "threshold"),
       (d \ "missingLeft").extract[Boolean], fromBits(d \ "gain"), (d \ "runnerUpFeature").extract[Int],

@@ -17,13 +17,17 @@ object BoundarySensitivity {
   def main(args: Array[String]): Unit = {
     val spark = SparkTestSession.builder("local[2]").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    val only = args.headOption // "synthetic" or "hillstrom" runs one table
     try {
+      if (!only.contains("hillstrom")) {
       val synthetic = PlantedPolicyData.generate(spark, 200000, 10, numPartitions = 4).cache()
       table(spark, "Synthetic (200,000 rows, 10 features, planted depth-2 policy, IPW rewards, depth 3; value = true mean reward on the 20% holdout)",
         synthetic.where(!col("holdout")), synthetic.where(col("holdout")),
         new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(10)).setTreatmentCol("treatment")
           .setOutcomeCol("outcome").setPropensityCol("propensity").setMaxDepth(3),
         (m, h) => PlantedPolicyData.trueValue(m.transform(h), PolicyOutputColumns.ActionIndex))
+      }
+      if (!only.contains("synthetic")) {
 
       val hill = TestData.hillstrom(spark)
         .withColumn("split", pmod(xxhash64(col("recency"), col("history"), col("mens"), col("womens"), col("newbie"),
@@ -34,6 +38,7 @@ object BoundarySensitivity {
         hill.where(col("split") < 7), hill.where(col("split") >= 7),
         new PolicyTreeLearner().setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setMaxDepth(2),
         (m, h) => ipwValue(m.transform(h), arms))
+      }
     } finally spark.stop()
   }
 
