@@ -16,7 +16,7 @@ JAVA_OPTS := -Xmx4g --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java
   -Dio.netty.tryReflectionSetAccessible=true
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: native jar classpath test test-rust test-jvm demo bench clean
+.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel demo bench clean
 
 native:
 	$(CARGO) build --release -p sparkpolicy-jni
@@ -37,8 +37,37 @@ test-rust:
 test-jvm: native
 	cd jvm && $(MVN) package
 
-test: test-rust test-jvm
+# PySpark package: a virtualenv with the pinned test tools, the wheel (bundling the jar), pytest and spark-submit.
+# pyspark must stay equal to the pom's spark.version (tests/test_packaging.py checks it).
+VENV ?= .venv-test
+PY := $(VENV)/bin/python
+PY_DEPS := pyspark==4.1.0 numpy==2.4.6 pytest==9.2.0 setuptools==80.9.0
+WHEEL_DIR := python/dist
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# pip is a no-op when everything is installed already; any failure stops make.
+python-deps: $(PY)
+	$(PY) -m pip install -q $(PY_DEPS)
+
+# Copies the jar into the package and builds the wheel; fails unless the jar is inside.
+python-wheel: jar python-deps
+	rm -rf python/sparkpolicy/jars $(WHEEL_DIR) python/build
+	mkdir -p python/sparkpolicy/jars
+	cp $(JAR) python/sparkpolicy/jars/
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w $(WHEEL_DIR) ./python
+	$(PY) -m zipfile -l $(WHEEL_DIR)/sparkpolicy-*.whl | grep -F 'sparkpolicy/jars/$(notdir $(JAR))' \
+	  || { echo "FATAL: $(notdir $(JAR)) is not in the wheel" >&2; exit 1; }
+
+# pytest exits 5 when it collects no test; make fails on that like on any other non-zero exit.
+test-python: python-wheel
+	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+	cd python && SPARKPOLICY_WHEEL=$$(ls $(CURDIR)/$(WHEEL_DIR)/sparkpolicy-*.whl) $(CURDIR)/$(VENV)/bin/pytest -v
+
+test: test-rust test-jvm test-python
 
 clean:
 	$(CARGO) clean
 	cd jvm && $(MVN) clean
+	rm -rf python/build python/dist python/sparkpolicy/jars python/*.egg-info

@@ -1,0 +1,344 @@
+"""PySpark wrappers of ``org.sparkpolicy.ml``: :class:`PolicyTreeLearner` and :class:`PolicyTreeModel`.
+
+Names, defaults and Param docs are the Scala ones (``tests/test_params.py`` compares them through py4j).
+The jar must be on Spark's classpath (``spark.jars`` = :func:`sparkpolicy.jar_path`).
+"""
+from typing import Dict, List
+
+from pyspark import keyword_only
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.util import JavaMLReadable, JavaMLReader, JavaMLWritable
+from pyspark.ml.wrapper import JavaEstimator, JavaModel
+from pyspark.sql import DataFrame
+
+__all__ = ["PolicyTreeLearner", "PolicyTreeModel"]
+
+_JAVA_PACKAGE = "org.sparkpolicy.ml"
+
+
+class _PolicyTreeParams(Params):
+    """The Params shared by the learner and the model (Scala: HasPolicyFeatures, HasRewardInputs,
+    HasTreeGrowth, HasScoringBatch)."""
+
+    featureCols: "Param[List[str]]" = Param(
+        Params._dummy(), "featureCols",
+        "numeric or boolean feature columns, in contract order (the order is part of the semantic contract)",
+        typeConverter=TypeConverters.toListString)
+    treatmentCol: "Param[str]" = Param(
+        Params._dummy(), "treatmentCol",
+        "column of arm labels (string or integer); optional when rewardCols is set",
+        typeConverter=TypeConverters.toString)
+    rewardCols: "Param[List[str]]" = Param(
+        Params._dummy(), "rewardCols",
+        "one reward (Γ) column per arm, in vocabulary order; without treatmentCol the arms are named after these columns",
+        typeConverter=TypeConverters.toListString)
+    outcomeCol: "Param[str]" = Param(
+        Params._dummy(), "outcomeCol", "observed outcome Y, for IPW rewards",
+        typeConverter=TypeConverters.toString)
+    propensityCol: "Param[str]" = Param(
+        Params._dummy(), "propensityCol",
+        "probability of the arm each row received; when unset, the arm's share in the data",
+        typeConverter=TypeConverters.toString)
+    rewardType: "Param[str]" = Param(
+        Params._dummy(), "rewardType",
+        "how Γ is built: 'given' (rewardCols) or 'ipw' (Γ(a) = 1{W=a}·Y/e); default 'given' when rewardCols is set, else 'ipw'",
+        typeConverter=TypeConverters.toString)
+    treatmentVocabulary: "Param[List[str]]" = Param(
+        Params._dummy(), "treatmentVocabulary",
+        "fixed arm order; default: integer labels sorted numerically, string labels by UTF-8 bytes",
+        typeConverter=TypeConverters.toListString)
+    maxDepth: "Param[int]" = Param(
+        Params._dummy(), "maxDepth", "maximum depth of the tree (1 to 12)",
+        typeConverter=TypeConverters.toInt)
+    minNodeSize: "Param[int]" = Param(
+        Params._dummy(), "minNodeSize",
+        "minimum number of rows in each child of a split (policytree's min.node.size)",
+        typeConverter=TypeConverters.toInt)
+    maxBins: "Param[int]" = Param(
+        Params._dummy(), "maxBins",
+        "maximum value bins per feature (2 to 65,535), plus one code reserved for missing values",
+        typeConverter=TypeConverters.toInt)
+    maxMemoryMB: "Param[int]" = Param(
+        Params._dummy(), "maxMemoryMB",
+        "per-task native histogram budget in MiB; frontier nodes and feature blocks are grouped to fit",
+        typeConverter=TypeConverters.toInt)
+    boundarySampleSize: "Param[int]" = Param(
+        Params._dummy(), "boundarySampleSize",
+        "rows sampled (by content hash) to place split boundaries; every row when the data is smaller",
+        typeConverter=TypeConverters.toInt)
+    boundaryStrategy: "Param[str]" = Param(
+        Params._dummy(), "boundaryStrategy",
+        "'exact' (default): exact quantiles of a content-hash sample, identical in any layout; "
+        "'approx': Spark's approxQuantile, fast but not layout-invariant",
+        typeConverter=TypeConverters.toString)
+    rowIdCol: "Param[str]" = Param(
+        Params._dummy(), "rowIdCol",
+        "optional row id column; when set, the boundary sample is chosen by a hash of the id instead of the row's content",
+        typeConverter=TypeConverters.toString)
+    boundaries: "Param[List[List[float]]]" = Param(
+        Params._dummy(), "boundaries",
+        "locked split boundaries per feature (featureCols order); when set, no boundaries are computed",
+        typeConverter=TypeConverters.toListListFloat)
+    nativeThreads: "Param[int]" = Param(
+        Params._dummy(), "nativeThreads",
+        "native threads per task for histograms; 0 uses spark.task.cpus. Results do not depend on it",
+        typeConverter=TypeConverters.toInt)
+    scoringBatchSize: "Param[int]" = Param(
+        Params._dummy(), "scoringBatchSize", "rows per Arrow batch sent to the native scorer",
+        typeConverter=TypeConverters.toInt)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        # The Scala defaults; transform/fit push these to the JVM, so they must match (tested).
+        self._setDefault(maxDepth=3, minNodeSize=1, maxBins=64, maxMemoryMB=256, boundarySampleSize=200000,
+                         boundaryStrategy="exact", nativeThreads=0, scoringBatchSize=4096)
+
+    def getFeatureCols(self) -> List[str]:
+        """Gets the value of :py:attr:`featureCols`."""
+        return self.getOrDefault(self.featureCols)
+
+    def getTreatmentCol(self) -> str:
+        """Gets the value of :py:attr:`treatmentCol`."""
+        return self.getOrDefault(self.treatmentCol)
+
+    def getRewardCols(self) -> List[str]:
+        """Gets the value of :py:attr:`rewardCols`."""
+        return self.getOrDefault(self.rewardCols)
+
+    def getOutcomeCol(self) -> str:
+        """Gets the value of :py:attr:`outcomeCol`."""
+        return self.getOrDefault(self.outcomeCol)
+
+    def getPropensityCol(self) -> str:
+        """Gets the value of :py:attr:`propensityCol`."""
+        return self.getOrDefault(self.propensityCol)
+
+    def getRewardType(self) -> str:
+        """Gets the value of :py:attr:`rewardType`."""
+        return self.getOrDefault(self.rewardType)
+
+    def getMaxDepth(self) -> int:
+        """Gets the value of :py:attr:`maxDepth`."""
+        return self.getOrDefault(self.maxDepth)
+
+    def getMinNodeSize(self) -> int:
+        """Gets the value of :py:attr:`minNodeSize`."""
+        return self.getOrDefault(self.minNodeSize)
+
+    def getMaxBins(self) -> int:
+        """Gets the value of :py:attr:`maxBins`."""
+        return self.getOrDefault(self.maxBins)
+
+    def getMaxMemoryMB(self) -> int:
+        """Gets the value of :py:attr:`maxMemoryMB`."""
+        return self.getOrDefault(self.maxMemoryMB)
+
+    def getBoundarySampleSize(self) -> int:
+        """Gets the value of :py:attr:`boundarySampleSize`."""
+        return self.getOrDefault(self.boundarySampleSize)
+
+    def getBoundaryStrategy(self) -> str:
+        """Gets the value of :py:attr:`boundaryStrategy`."""
+        return self.getOrDefault(self.boundaryStrategy)
+
+    def getRowIdCol(self) -> str:
+        """Gets the value of :py:attr:`rowIdCol`."""
+        return self.getOrDefault(self.rowIdCol)
+
+    def getBoundaries(self) -> List[List[float]]:
+        """Gets the value of :py:attr:`boundaries`."""
+        return self.getOrDefault(self.boundaries)
+
+    def getNativeThreads(self) -> int:
+        """Gets the value of :py:attr:`nativeThreads`."""
+        return self.getOrDefault(self.nativeThreads)
+
+    def getScoringBatchSize(self) -> int:
+        """Gets the value of :py:attr:`scoringBatchSize`."""
+        return self.getOrDefault(self.scoringBatchSize)
+
+
+class _Reader(JavaMLReader):
+    """Loads through ``org.sparkpolicy.ml.<Class>.read`` (pyspark would look under org.apache.spark)."""
+
+    @classmethod
+    def _java_loader_class(cls, clazz) -> str:
+        return f"{_JAVA_PACKAGE}.{clazz.__name__}"
+
+
+class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaMLReadable):
+    """
+    Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
+    The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
+    best-arm sum right) on native exact-integer histograms and without collecting rows, histograms or
+    candidates on the driver. Wraps ``org.sparkpolicy.ml.PolicyTreeLearner``.
+
+    >>> learner = PolicyTreeLearner(featureCols=["recency", "history"], treatmentCol="segment",
+    ...                             outcomeCol="spend", maxDepth=3)   # IPW rewards
+    >>> model = learner.fit(train)                                    # doctest: +SKIP
+    """
+
+    @keyword_only
+    def __init__(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
+                 propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
+                 maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
+                 rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096):
+        super().__init__()
+        self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyTreeLearner", self.uid)
+        self.setParams(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
+                  propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
+                  maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
+                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096) -> "PolicyTreeLearner":
+        """Sets the params given as keywords (the others keep their values)."""
+        return self._set(**self._input_kwargs)
+
+    @classmethod
+    def read(cls) -> _Reader:
+        return _Reader(cls)
+
+    def _create_model(self, java_model) -> "PolicyTreeModel":
+        return PolicyTreeModel(java_model)
+
+    def setFeatureCols(self, value: List[str]) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`featureCols`."""
+        return self._set(featureCols=value)
+
+    def setTreatmentCol(self, value: str) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`treatmentCol`."""
+        return self._set(treatmentCol=value)
+
+    def setRewardCols(self, value: List[str]) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`rewardCols`."""
+        return self._set(rewardCols=value)
+
+    def setOutcomeCol(self, value: str) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`outcomeCol`."""
+        return self._set(outcomeCol=value)
+
+    def setPropensityCol(self, value: str) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`propensityCol`."""
+        return self._set(propensityCol=value)
+
+    def setRewardType(self, value: str) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`rewardType`."""
+        return self._set(rewardType=value)
+
+    def setTreatmentVocabulary(self, value: List[str]) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`treatmentVocabulary`."""
+        return self._set(treatmentVocabulary=value)
+
+    def getTreatmentVocabulary(self) -> List[str]:
+        """Gets the value of :py:attr:`treatmentVocabulary` (the model's method returns the resolved arms)."""
+        return self.getOrDefault(self.treatmentVocabulary)
+
+    def setMaxDepth(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`maxDepth`."""
+        return self._set(maxDepth=value)
+
+    def setMinNodeSize(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`minNodeSize`."""
+        return self._set(minNodeSize=value)
+
+    def setMaxBins(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`maxBins`."""
+        return self._set(maxBins=value)
+
+    def setMaxMemoryMB(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`maxMemoryMB`."""
+        return self._set(maxMemoryMB=value)
+
+    def setBoundarySampleSize(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`boundarySampleSize`."""
+        return self._set(boundarySampleSize=value)
+
+    def setBoundaryStrategy(self, value: str) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`boundaryStrategy`."""
+        return self._set(boundaryStrategy=value)
+
+    def setRowIdCol(self, value: str) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`rowIdCol`."""
+        return self._set(rowIdCol=value)
+
+    def setBoundaries(self, value: List[List[float]]) -> "PolicyTreeLearner":
+        """Locks the split boundaries (one strictly increasing list per feature, featureCols order)."""
+        return self._set(boundaries=value)
+
+    def setNativeThreads(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`nativeThreads`."""
+        return self._set(nativeThreads=value)
+
+    def setScoringBatchSize(self, value: int) -> "PolicyTreeLearner":
+        """Sets the value of :py:attr:`scoringBatchSize`."""
+        return self._set(scoringBatchSize=value)
+
+
+class PolicyTreeModel(JavaModel, _PolicyTreeParams, JavaMLWritable, JavaMLReadable):
+    """
+    A learned policy tree. ``transform`` appends ``policy_action`` (arm label), ``policy_action_index``,
+    ``policy_scores`` (the leaf's mean Γ per arm, vocabulary order) and ``policy_leaf`` (heap node id),
+    scoring partitions natively in Arrow batches. :meth:`transformWithSql` does the same with a pure
+    Spark SQL expression and agrees bit for bit. Wraps ``org.sparkpolicy.ml.PolicyTreeModel``.
+    """
+
+    @classmethod
+    def read(cls) -> _Reader:
+        return _Reader(cls)
+
+    @property
+    def depth(self) -> int:
+        """Depth of the tree."""
+        return self._call_java("depth")
+
+    @property
+    def numNodes(self) -> int:
+        """Number of nodes of the tree."""
+        return self._call_java("numNodes")
+
+    def getTreatmentVocabulary(self) -> List[str]:
+        """The resolved arm labels, in the order of ``policy_scores`` and ``policy_action_index``."""
+        return list(self._java_obj.getTreatmentVocabulary())
+
+    @property
+    def splitBoundaries(self) -> List[List[float]]:
+        """Split boundaries per feature, in ``featureCols`` order (the locked or computed ones)."""
+        return [list(b) for b in self._java_obj.splitBoundaries()]
+
+    @property
+    def bestArmOnTraining(self) -> str:
+        """The best constant arm on the training data (the root's best arm)."""
+        return self._call_java("bestArmOnTraining")
+
+    @property
+    def toDebugString(self) -> str:
+        """The model summary line and the tree, one node per line."""
+        return self._call_java("toDebugString")
+
+    @property
+    def signatures(self) -> Dict[str, str]:
+        """The six SHA-256 signatures: ``manifest``, ``boundaries``, ``model``, ``decisions``, and ``input``
+        and ``output`` of the training data. Same contract and rows give the same signatures in any layout."""
+        return dict(self._java_obj.signatures())
+
+    def inputSignature(self, df: DataFrame) -> str:
+        """Order-independent signature of ``df``'s contract columns (features and the reward's source columns)."""
+        return self._call_java("inputSignature", df)
+
+    def outputSignature(self, df: DataFrame) -> str:
+        """Scores ``df`` natively and signs (row key, action, score bits), order-independently."""
+        return self._call_java("outputSignature", df)
+
+    def outputSignatureOfScored(self, scored: DataFrame) -> str:
+        """The output signature of a DataFrame scored by any backend (e.g. :meth:`transformWithSql`)."""
+        return self._call_java("outputSignatureOfScored", scored)
+
+    def toSqlExpression(self) -> str:
+        """The tree as one Spark SQL expression yielding
+        struct(policy_action, policy_action_index, policy_scores, policy_leaf)."""
+        return self._call_java("toSqlExpression")
+
+    def transformWithSql(self, df: DataFrame) -> DataFrame:
+        """``transform`` through the pure-SQL backend: same columns, bit-identical values, no native code."""
+        return DataFrame(self._java_obj.transformWithSql(df._jdf), df.sparkSession)

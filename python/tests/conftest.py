@@ -1,0 +1,45 @@
+"""One SparkSession for the whole suite: local[2], loopback only, no UI, the bundled jar on the classpath."""
+import os
+import sys
+
+import pyspark
+import pytest
+
+import sparkpolicy
+from planted_job import FEATURES, SCHEMA, planted_arm, planted_rows  # noqa: F401
+
+# The Spark that pyspark bundles (pinned to the pom's 4.1.0), never one from the environment.
+os.environ["SPARK_HOME"] = os.path.dirname(os.path.abspath(pyspark.__file__))
+os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+os.environ["PYSPARK_PYTHON"] = sys.executable
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("sparkpolicy-pytest")
+               .config("spark.jars", sparkpolicy.jar_path())
+               .config("spark.driver.host", "127.0.0.1")
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.ui.showConsoleProgress", "false")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("WARN")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def data(spark):
+    return spark.createDataFrame(planted_rows(), SCHEMA).repartition(2).cache()
+
+
+@pytest.fixture(scope="session")
+def model(data):
+    from sparkpolicy.ml import PolicyTreeLearner
+
+    learner = PolicyTreeLearner(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome",
+                                propensityCol="propensity", maxDepth=2)
+    return learner.fit(data)

@@ -1,0 +1,52 @@
+"""The Python Params are the Scala ones: same names, docs and defaults, read from the JVM through py4j."""
+import pytest
+
+from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel
+
+
+def java_params(java_obj):
+    return {p.name(): p for p in java_obj.params()}
+
+
+@pytest.fixture(scope="module")
+def learner(spark):
+    return PolicyTreeLearner()
+
+
+@pytest.mark.parametrize("which", ["learner", "model"])
+def test_params_match_scala(which, learner, model):
+    stage = learner if which == "learner" else model
+    java = stage._java_obj
+    jparams = java_params(java)
+    assert sorted(p.name for p in stage.params) == sorted(jparams)
+    for p in stage.params:
+        jp = jparams[p.name]
+        assert p.doc == jp.doc(), f"doc of {p.name} drifted from Scala"
+        assert stage.hasDefault(p) == java.hasDefault(jp), p.name
+        if java.hasDefault(jp):
+            assert stage._defaultParamMap[p] == java.getDefault(jp).get(), p.name
+
+
+def test_getters_and_setters_mirror_scala(learner):
+    java_methods = {m.getName() for m in learner._java_obj.getClass().getMethods()}
+    for p in learner.params:
+        name = p.name[0].upper() + p.name[1:]
+        assert hasattr(learner, "set" + name) and ("set" + name) in java_methods, p.name
+        assert hasattr(learner, "get" + name), p.name
+
+
+def test_model_api_names_exist_in_scala(model):
+    java_methods = {m.getName() for m in model._java_obj.getClass().getMethods()}
+    for name in ["depth", "numNodes", "getTreatmentVocabulary", "toDebugString", "signatures", "inputSignature",
+                 "outputSignature", "outputSignatureOfScored", "toSqlExpression", "transformWithSql",
+                 "bestArmOnTraining", "splitBoundaries"]:
+        assert name in java_methods and hasattr(PolicyTreeModel, name), name
+
+
+def test_python_values_reach_scala_typed(learner):
+    stage = learner.copy().setFeatureCols(["x0", "x1"]).setMaxDepth(5).setBoundaries([[1, 2], [0.5]])
+    java = stage._to_java()
+    assert list(java.getFeatureCols()) == ["x0", "x1"]
+    assert java.getMaxDepth() == 5
+    bounds = java.getOrDefault(java.getParam("boundaries"))
+    assert [list(b) for b in bounds] == [[1.0, 2.0], [0.5]]
