@@ -31,7 +31,12 @@ classpath: jar
 demo: classpath
 	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties -cp $(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.examples.PlantedPolicyDemo $(DEMO_ARGS)
 
+# rustfmt and clippy (warnings are errors) first, so style drift fails as loudly as a broken test;
+# skipped with a notice on a toolchain installed without those components.
 test-rust:
+	if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --all -- --check; else echo "NOTICE: rustfmt not installed; format check skipped"; fi
+	if $(CARGO) clippy --version >/dev/null 2>&1; then $(CARGO) clippy --release -p sparkpolicy-core -p sparkpolicy-jni --all-targets -- -D warnings; \
+	  else echo "NOTICE: clippy not installed; lint skipped"; fi
 	$(CARGO) test --release -p sparkpolicy-core -p sparkpolicy-jni
 
 test-jvm: native

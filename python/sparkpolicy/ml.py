@@ -8,10 +8,11 @@ from typing import Dict, List
 from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.util import JavaMLReadable, JavaMLReader, JavaMLWritable
+from pyspark.ml.evaluation import JavaEvaluator
 from pyspark.ml.wrapper import JavaEstimator, JavaModel
 from pyspark.sql import DataFrame
 
-__all__ = ["PolicyTreeLearner", "PolicyTreeModel"]
+__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "train_test_split", "with_fold_column"]
 
 _JAVA_PACKAGE = "org.sparkpolicy.ml"
 
@@ -342,3 +343,94 @@ class PolicyTreeModel(JavaModel, _PolicyTreeParams, JavaMLWritable, JavaMLReadab
     def transformWithSql(self, df: DataFrame) -> DataFrame:
         """``transform`` through the pure-SQL backend: same columns, bit-identical values, no native code."""
         return DataFrame(self._java_obj.transformWithSql(df._jdf), df.sparkSession)
+
+
+class PolicyValueEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
+    """
+    Honest policy value on rows not used for fitting: mean Γ(π(X)) with its standard error, every
+    constant-arm policy, and paired differences against the training-chosen best arm and a baseline,
+    with 95% intervals. Sums are exact, so the same rows give bit-identical results in any layout.
+    Wraps ``org.sparkpolicy.ml.PolicyValueEvaluator``.
+    """
+
+    rewardsCol: "Param[str]" = Param(Params._dummy(), "rewardsCol", "array<double> column of Γ per arm, vocabulary order",
+                                     typeConverter=TypeConverters.toString)
+    rewardCols: "Param[List[str]]" = Param(Params._dummy(), "rewardCols",
+                                           "one Γ column per arm, vocabulary order (instead of rewardsCol)",
+                                           typeConverter=TypeConverters.toListString)
+    predictionCol: "Param[str]" = Param(Params._dummy(), "predictionCol", "the policy's arm index column",
+                                        typeConverter=TypeConverters.toString)
+    treatmentVocabulary: "Param[List[str]]" = Param(Params._dummy(), "treatmentVocabulary",
+                                                    "arm labels, to name arms in the summary",
+                                                    typeConverter=TypeConverters.toListString)
+    bestArm: "Param[str]" = Param(Params._dummy(), "bestArm",
+                                  "the best constant arm chosen on the training data (label or index)",
+                                  typeConverter=TypeConverters.toString)
+    baselineArm: "Param[str]" = Param(Params._dummy(), "baselineArm",
+                                      "the arm to compare with, e.g. the control (label or index)",
+                                      typeConverter=TypeConverters.toString)
+    metricName: "Param[str]" = Param(Params._dummy(), "metricName", "policyValue | gainOverBestArm | gainOverBaseline",
+                                     typeConverter=TypeConverters.toString)
+
+    @keyword_only
+    def __init__(self, *, rewardsCol=None, rewardCols=None, predictionCol="policy_action_index",
+                 treatmentVocabulary=None, bestArm=None, baselineArm=None, metricName="policyValue"):
+        super().__init__()
+        self._java_obj = self._new_java_obj(_JAVA_PACKAGE + ".PolicyValueEvaluator", self.uid)
+        self._setDefault(predictionCol="policy_action_index", metricName="policyValue")
+        self._set(**self._input_kwargs)
+
+    @classmethod
+    def read(cls) -> _Reader:
+        return _Reader(cls)
+
+    def setRewardsCol(self, value: str) -> "PolicyValueEvaluator":
+        return self._set(rewardsCol=value)
+
+    def setRewardCols(self, value: List[str]) -> "PolicyValueEvaluator":
+        return self._set(rewardCols=value)
+
+    def setPredictionCol(self, value: str) -> "PolicyValueEvaluator":
+        return self._set(predictionCol=value)
+
+    def setTreatmentVocabulary(self, value: List[str]) -> "PolicyValueEvaluator":
+        return self._set(treatmentVocabulary=value)
+
+    def setBestArm(self, value: str) -> "PolicyValueEvaluator":
+        return self._set(bestArm=value)
+
+    def setBaselineArm(self, value: str) -> "PolicyValueEvaluator":
+        return self._set(baselineArm=value)
+
+    def setMetricName(self, value: str) -> "PolicyValueEvaluator":
+        return self._set(metricName=value)
+
+    def setModel(self, model: "PolicyTreeModel") -> "PolicyValueEvaluator":
+        """Takes the arm labels and the training-data best arm from a fitted model."""
+        return self._set(treatmentVocabulary=model.getTreatmentVocabulary(), bestArm=model.bestArmOnTraining)
+
+    def isLargerBetter(self) -> bool:
+        return True
+
+    def summary(self, dataset: DataFrame) -> DataFrame:
+        """One row per estimate: (policy, value, se, ci_low, ci_high, n)."""
+        self._transfer_params_to_java()
+        return DataFrame(self._java_obj.summary(dataset._jdf), dataset.sparkSession)
+
+
+def _seq(spark, values):
+    return spark.sparkContext._jvm.PythonUtils.toSeq(list(values))
+
+
+def train_test_split(df: DataFrame, train_fraction: float, key_cols: List[str] = (), seed: int = 17):
+    """(train, test) decided by a hash of ``key_cols`` (all columns if empty): the same in any layout."""
+    jvm = df.sparkSession.sparkContext._jvm
+    pair = jvm.org.sparkpolicy.ml.HashSplit.trainTestSplit(df._jdf, float(train_fraction), _seq(df.sparkSession, key_cols), int(seed))
+    return DataFrame(pair._1(), df.sparkSession), DataFrame(pair._2(), df.sparkSession)
+
+
+def with_fold_column(df: DataFrame, k: int, fold_col: str = "fold", key_cols: List[str] = (), seed: int = 23) -> DataFrame:
+    """Adds an integer fold column in 0..k-1 from a row hash, for ``CrossValidator.setFoldCol``."""
+    jvm = df.sparkSession.sparkContext._jvm
+    return DataFrame(jvm.org.sparkpolicy.ml.HashSplit.withFoldColumn(df._jdf, int(k), fold_col, _seq(df.sparkSession, key_cols), int(seed)),
+                     df.sparkSession)

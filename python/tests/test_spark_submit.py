@@ -14,13 +14,13 @@ LOOPBACK = ["--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bin
             "--conf", "spark.ui.enabled=false"]
 
 
-def spark_submit(*args, timeout=300):
+def spark_submit(*args, timeout=300, extra_env=None, with_stderr=False):
     env = dict(os.environ, SPARK_HOME=SPARK_HOME, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
-               PYSPARK_DRIVER_PYTHON=sys.executable)
+               PYSPARK_DRIVER_PYTHON=sys.executable, **(extra_env or {}))
     cmd = [os.path.join(SPARK_HOME, "bin", "spark-submit"), "--master", "local[2]", *LOOPBACK, *args]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr[-5000:]}"
-    return proc.stdout
+    return (proc.stdout, proc.stderr) if with_stderr else proc.stdout
 
 
 def test_python_job(tmp_path):
@@ -36,8 +36,11 @@ def test_python_job(tmp_path):
 
 def test_scala_demo_main_class():
     jar = sparkpolicy.jar_path()
-    out = spark_submit("--class", "org.sparkpolicy.examples.PlantedPolicyDemo", jar,
-                       "--rows", "20000", "--partitions", "2", "--master", "local[2]")
+    out, err = spark_submit("--class", "org.sparkpolicy.examples.PlantedPolicyDemo", jar,
+                            "--rows", "20000", "--partitions", "2", "--master", "local[2]",
+                            extra_env={"SPARKPOLICY_NATIVE_LOG": "info"}, with_stderr=True)
+    # Native kernel log lines reach stderr, tagged with the Spark stage, partition and tree level.
+    assert re.search(r"^sparkpolicy-native INFO stage \d+ partition \d+ level \d+: chunk 0 ", err, re.M), err[-3000:]
     values = dict(re.findall(r"^\s+(learned tree|planted optimum)\s+([0-9.]+)$", out, re.M))
     best_arm = re.search(r"^\s+best single arm \(\w+\)\s+([0-9.]+)$", out, re.M)
     assert values and best_arm, out

@@ -33,7 +33,7 @@ pub fn bin_code(edges: &[f64], x: f64) -> usize {
 /// Checks that edges are strictly increasing and contain no NaN.
 pub fn validate_edges(feature: usize, edges: &[f64]) -> crate::Result<()> {
     for (i, w) in edges.windows(2).enumerate() {
-        if !(w[0] < w[1]) {
+        if w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less) {
             return crate::invalid!(
                 "boundaries of feature {feature} must be strictly increasing, but edge {i} = {} and edge {} = {}",
                 w[0],

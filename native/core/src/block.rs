@@ -10,6 +10,7 @@
 //! ```
 
 use crate::binning::{bin_code, codes_for, validate_edges};
+use crate::columns::float64_column;
 use crate::config::BlockConfig;
 use crate::error::try_zeroed;
 use crate::fixed_point::{quantize, scale};
@@ -87,9 +88,7 @@ impl TrainingBlock {
             .and_then(|c| c.checked_mul(width))
             .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
         let padded = code_bytes.div_ceil(8) * 8;
-        let gamma_len = n_rows
-            .checked_mul(n_arms)
-            .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
+        let gamma_len = n_rows.checked_mul(n_arms).ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
         let expected = gamma_len
             .checked_mul(8)
             .and_then(|g| g.checked_add(HEADER + padded))
@@ -103,10 +102,7 @@ impl TrainingBlock {
         } else {
             Codes::U16(code_slice.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
         };
-        let gamma = bytes[HEADER + padded..]
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-            .collect();
+        let gamma = bytes[HEADER + padded..].chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
         Ok(TrainingBlock { n_rows, n_features, n_arms, shift, codes, gamma })
     }
 }
@@ -165,17 +161,7 @@ impl BlockBuilder {
         if batch.num_columns() != f + k {
             return invalid!("training batch has {} columns; expected {f} features + {k} rewards", batch.num_columns());
         }
-        let columns: Vec<&Float64Array> = (0..f + k)
-            .map(|i| {
-                batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
-                    PolicyError::InvalidInput(format!(
-                        "training batch column {i} ('{}') is {}; expected Float64",
-                        batch.schema().field(i).name(),
-                        batch.column(i).data_type()
-                    ))
-                })
-            })
-            .collect::<Result<_>>()?;
+        let columns: Vec<&Float64Array> = (0..f + k).map(|i| float64_column(batch, i, "training")).collect::<Result<_>>()?;
         let n = batch.num_rows();
         for (a, col) in columns[f..].iter().enumerate() {
             if let Some(r) = (0..n).find(|&r| col.is_null(r) || !col.value(r).is_finite()) {
@@ -183,10 +169,9 @@ impl BlockBuilder {
                 return Err(PolicyError::Internal(format!("reward column {a} has a null or non-finite value at batch row {r}")));
             }
         }
-        let grow = |len: usize, extra: usize| len.checked_add(extra).ok_or_else(|| PolicyError::InvalidInput("training block too large".into()));
-        self.gamma
-            .try_reserve(grow(0, n * k)?)
-            .map_err(|_| PolicyError::InvalidInput(format!("cannot allocate rewards for {n} rows")))?;
+        let grow =
+            |len: usize, extra: usize| len.checked_add(extra).ok_or_else(|| PolicyError::InvalidInput("training block too large".into()));
+        self.gamma.try_reserve(grow(0, n * k)?).map_err(|_| PolicyError::InvalidInput(format!("cannot allocate rewards for {n} rows")))?;
         for codes in &mut self.codes {
             codes.try_reserve(n).map_err(|_| PolicyError::InvalidInput(format!("cannot allocate codes for {n} rows")))?;
         }

@@ -35,12 +35,8 @@ impl From<serde_json::Error> for PolicyError {
 /// sizes here come from data and configs, so failure must be an error, not an OOM abort.
 pub fn try_zeroed<T: Clone + Default>(len: usize, what: &str) -> Result<Vec<T>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| {
-        PolicyError::InvalidInput(format!(
-            "cannot allocate {what}: {len} elements of {} bytes",
-            std::mem::size_of::<T>()
-        ))
-    })?;
+    v.try_reserve_exact(len)
+        .map_err(|_| PolicyError::InvalidInput(format!("cannot allocate {what}: {len} elements of {} bytes", std::mem::size_of::<T>())))?;
     v.resize(len, T::default());
     Ok(v)
 }

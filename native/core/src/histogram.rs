@@ -52,7 +52,12 @@ pub fn route_rows(tree: &NodeTable, frontier: &[u32], codes_per_feature: &[usize
             return invalid!("tree node {} splits on feature index {f}, but the data has {} features", node.id, block.n_features);
         }
         if node.threshold_bin < 0 || node.threshold_bin as usize >= codes_per_feature[f] - 1 {
-            return invalid!("tree node {} has threshold bin {} outside feature {f}'s {} value bins", node.id, node.threshold_bin, codes_per_feature[f] - 1);
+            return invalid!(
+                "tree node {} has threshold bin {} outside feature {f}'s {} value bins",
+                node.id,
+                node.threshold_bin,
+                codes_per_feature[f] - 1
+            );
         }
     }
     let mut slots = try_zeroed::<u32>(block.n_rows, "row routing")?;
@@ -90,8 +95,16 @@ impl HistogramKernel {
             return invalid!("kernel config has {} arms but the tree has {}", config.n_arms, tree.n_arms);
         }
         for (i, c) in config.chunks.iter().enumerate() {
-            if c.slot_start >= c.slot_end || c.slot_end > config.frontier.len() || c.feature_start >= c.feature_end || c.feature_end > config.codes_per_feature.len() {
-                return invalid!("kernel chunk {i} {c:?} is empty or outside {} slots × {} features", config.frontier.len(), config.codes_per_feature.len());
+            if c.slot_start >= c.slot_end
+                || c.slot_end > config.frontier.len()
+                || c.feature_start >= c.feature_end
+                || c.feature_end > config.codes_per_feature.len()
+            {
+                return invalid!(
+                    "kernel chunk {i} {c:?} is empty or outside {} slots × {} features",
+                    config.frontier.len(),
+                    config.codes_per_feature.len()
+                );
             }
         }
         if config.codes_per_feature.iter().any(|&c| c < 2) {
@@ -104,7 +117,10 @@ impl HistogramKernel {
         if block.n_arms != self.config.n_arms || block.n_features != self.config.codes_per_feature.len() {
             return invalid!(
                 "training block has {} features × {} arms; the kernel expects {} × {}",
-                block.n_features, block.n_arms, self.config.codes_per_feature.len(), self.config.n_arms
+                block.n_features,
+                block.n_arms,
+                self.config.codes_per_feature.len(),
+                self.config.n_arms
             );
         }
         let slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
@@ -121,9 +137,11 @@ impl HistogramKernel {
     }
 
     pub fn chunk(&self, index: usize) -> Result<Chunk> {
-        self.config.chunks.get(index).copied().ok_or_else(|| {
-            PolicyError::InvalidInput(format!("chunk {index} requested but the kernel has {}", self.config.chunks.len()))
-        })
+        self.config
+            .chunks
+            .get(index)
+            .copied()
+            .ok_or_else(|| PolicyError::InvalidInput(format!("chunk {index} requested but the kernel has {}", self.config.chunks.len())))
     }
 
     /// Histograms of chunk `index`: `[slot in chunk][feature in chunk][code][K+1]`. With several
@@ -156,11 +174,11 @@ impl HistogramKernel {
         let n_features = chunk.feature_end - chunk.feature_start;
         let bounds: Vec<usize> = (0..=threads).map(|t| chunk.feature_start + t * n_features / threads).collect();
         let parts: Vec<Result<Vec<i64>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = bounds
-                .windows(2)
-                .map(|w| scope.spawn(move || self.emit_features(&chunk, w[0], w[1])))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(PolicyError::Internal("histogram thread panicked".into())))).collect()
+            let handles: Vec<_> = bounds.windows(2).map(|w| scope.spawn(move || self.emit_features(&chunk, w[0], w[1]))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(PolicyError::Internal("histogram thread panicked".into()))))
+                .collect()
         });
         // Interleave the per-thread feature ranges back into the [slot][feature] layout.
         let stride = self.config.n_arms + 1;
@@ -185,8 +203,8 @@ impl HistogramKernel {
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
         // slot → base offset of its node histogram, or usize::MAX when outside this chunk.
         let mut base = vec![usize::MAX; self.config.frontier.len() + 1];
-        for s in chunk.slot_start..chunk.slot_end {
-            base[s] = (s - chunk.slot_start) * layout.node_len;
+        for (s, b) in base.iter_mut().enumerate().take(chunk.slot_end).skip(chunk.slot_start) {
+            *b = (s - chunk.slot_start) * layout.node_len;
         }
         let inactive = self.config.frontier.len();
         for (block, slots) in &self.blocks {
@@ -194,8 +212,12 @@ impl HistogramKernel {
                 let range = f * block.n_rows..(f + 1) * block.n_rows;
                 let off = layout.feature_offsets[j];
                 match &block.codes {
-                    Codes::U8(c) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?,
-                    Codes::U16(c) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?,
+                    Codes::U8(c) => {
+                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?
+                    }
+                    Codes::U16(c) => {
+                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?
+                    }
                 }
             }
         }
@@ -207,8 +229,15 @@ impl HistogramKernel {
 /// Specialised on K for the common arm counts so the per-row adds unroll.
 #[allow(clippy::too_many_arguments)]
 fn accumulate<C: Copy + Into<usize>>(
-    codes: &[C], gamma: &[i64], slots: &[u32], base: &[usize], inactive: usize,
-    feature_off: usize, n_codes: usize, hist: &mut [i64], k: usize,
+    codes: &[C],
+    gamma: &[i64],
+    slots: &[u32],
+    base: &[usize],
+    inactive: usize,
+    feature_off: usize,
+    n_codes: usize,
+    hist: &mut [i64],
+    k: usize,
 ) -> Result<()> {
     if codes.iter().any(|&c| c.into() >= n_codes) {
         return invalid!("training block has a bin code ≥ the feature's {n_codes} codes; blocks and boundaries disagree");
@@ -224,7 +253,13 @@ fn accumulate<C: Copy + Into<usize>>(
 
 #[inline(always)]
 fn accumulate_k<C: Copy + Into<usize>, const K: usize>(
-    codes: &[C], gamma: &[i64], slots: &[u32], base: &[usize], inactive: usize, feature_off: usize, hist: &mut [i64],
+    codes: &[C],
+    gamma: &[i64],
+    slots: &[u32],
+    base: &[usize],
+    inactive: usize,
+    feature_off: usize,
+    hist: &mut [i64],
 ) {
     for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(K)) {
         let slot = (slot as usize).min(inactive);
@@ -243,7 +278,14 @@ fn accumulate_k<C: Copy + Into<usize>, const K: usize>(
 
 #[allow(clippy::too_many_arguments)]
 fn accumulate_any<C: Copy + Into<usize>>(
-    codes: &[C], gamma: &[i64], slots: &[u32], base: &[usize], inactive: usize, feature_off: usize, hist: &mut [i64], k: usize,
+    codes: &[C],
+    gamma: &[i64],
+    slots: &[u32],
+    base: &[usize],
+    inactive: usize,
+    feature_off: usize,
+    hist: &mut [i64],
+    k: usize,
 ) {
     for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(k)) {
         let slot = (slot as usize).min(inactive);

@@ -8,6 +8,7 @@
 
 pub mod binning;
 pub mod block;
+pub mod columns;
 pub mod config;
 pub mod error;
 pub mod fixed_point;

@@ -36,9 +36,7 @@ pub struct NodeTable {
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
-    let col = batch
-        .column_by_name(name)
-        .ok_or_else(|| PolicyError::InvalidInput(format!("node table has no column '{name}'")))?;
+    let col = batch.column_by_name(name).ok_or_else(|| PolicyError::InvalidInput(format!("node table has no column '{name}'")))?;
     if col.null_count() > 0 {
         return invalid!("node table column '{name}' has nulls");
     }
@@ -182,10 +180,7 @@ pub(crate) mod tests {
 
     #[test]
     fn round_trips_through_arrow() {
-        let t = NodeTable {
-            n_arms: 2,
-            nodes: vec![split(1, 0, 0.5, 3, true, 2), leaf(2, 0, vec![1.0, 0.0]), leaf(3, 1, vec![0.0, 2.0])],
-        };
+        let t = NodeTable { n_arms: 2, nodes: vec![split(1, 0, 0.5, 3, true, 2), leaf(2, 0, vec![1.0, 0.0]), leaf(3, 1, vec![0.0, 2.0])] };
         assert_eq!(NodeTable::from_record_batch(&t.to_record_batch().unwrap()).unwrap(), t);
     }
 

@@ -2,8 +2,9 @@
 //! shared by every task of an executor. Rows go left when `x <= threshold`; a missing value
 //! (null or NaN) goes to the split's learned side.
 
+use crate::columns::float64_column;
 use crate::node_table::NodeTable;
-use crate::{invalid, PolicyError, Result};
+use crate::{invalid, Result};
 use arrow_array::{Array, Float64Array, RecordBatch};
 
 /// Split nodes have feature ≥ 0; leaves −1; ids with no node −2 (never reached from the root).
@@ -94,21 +95,13 @@ impl CompiledModel {
         if batch.num_columns() < self.n_features {
             return invalid!("scoring batch has {} columns; the model needs {} features", batch.num_columns(), self.n_features);
         }
-        let cols: Vec<&Float64Array> = (0..self.n_features)
-            .map(|i| {
-                batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
-                    PolicyError::InvalidInput(format!(
-                        "scoring batch column {i} ('{}') is {}; expected Float64",
-                        batch.schema().field(i).name(),
-                        batch.column(i).data_type()
-                    ))
-                })
-            })
-            .collect::<Result<_>>()?;
+        let cols: Vec<&Float64Array> = (0..self.n_features).map(|i| float64_column(batch, i, "scoring")).collect::<Result<_>>()?;
         let n = batch.num_rows();
         let mut out = Scores { action: Vec::with_capacity(n), leaf: Vec::with_capacity(n), scores: Vec::with_capacity(n * self.n_arms) };
         let any_nulls = cols.iter().any(|c| c.null_count() > 0);
         let raw: Vec<&[f64]> = cols.iter().map(|c| c.values().as_ref()).collect();
+        // Row-at-a-time over column arrays: `r` indexes every feature column, not one slice.
+        #[allow(clippy::needless_range_loop)]
         for r in 0..n {
             let leaf = if any_nulls {
                 self.leaf_of(|f| if cols[f].is_null(r) { f64::NAN } else { raw[f][r] })

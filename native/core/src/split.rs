@@ -142,7 +142,14 @@ const CANDIDATE_LEN: usize = 6;
 
 fn encode_candidate(out: &mut Vec<i64>, c: Option<&SplitCandidate>) {
     match c {
-        Some(c) => out.extend_from_slice(&[1, c.feature as i64, c.threshold_bin as i64, c.missing_left as i64, (c.reward >> 64) as i64, c.reward as i64]),
+        Some(c) => out.extend_from_slice(&[
+            1,
+            c.feature as i64,
+            c.threshold_bin as i64,
+            c.missing_left as i64,
+            (c.reward >> 64) as i64,
+            c.reward as i64,
+        ]),
         None => out.extend_from_slice(&[0, -1, -1, 0, 0, 0]),
     }
 }
@@ -171,7 +178,14 @@ mod tests {
 
     #[test]
     fn reward_record_keeps_i128_exact() {
-        let c = SplitCandidate { feature: 2, threshold_bin: 5, missing_left: true, reward: (1i128 << 63) + 7, left: vec![1, 2, 3], right: vec![4, 5, 6] };
+        let c = SplitCandidate {
+            feature: 2,
+            threshold_bin: 5,
+            missing_left: true,
+            reward: (1i128 << 63) + 7,
+            left: vec![1, 2, 3],
+            right: vec![4, 5, 6],
+        };
         let neg = SplitCandidate { reward: -3, ..c.clone() };
         let rec = encode_split(&[5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(neg) });
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);

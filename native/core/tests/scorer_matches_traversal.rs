@@ -18,10 +18,30 @@ fn tree(depth: u32) -> impl Strategy<Value = NodeTable> {
     (splits, leaves).prop_map(move |(splits, leaves)| {
         let mut nodes = Vec::new();
         for (i, (f, t, m)) in splits.into_iter().enumerate() {
-            nodes.push(TreeNode { id: i as u32 + 1, is_leaf: false, feature: f, threshold: t as f64 * 0.5, threshold_bin: t, missing_left: m, arm: -1, count: 0, values: vec![0.0; N_ARMS] });
+            nodes.push(TreeNode {
+                id: i as u32 + 1,
+                is_leaf: false,
+                feature: f,
+                threshold: t as f64 * 0.5,
+                threshold_bin: t,
+                missing_left: m,
+                arm: -1,
+                count: 0,
+                values: vec![0.0; N_ARMS],
+            });
         }
         for (i, (arm, values)) in leaves.into_iter().enumerate() {
-            nodes.push(TreeNode { id: (1 << depth) + i as u32, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm, count: 1, values });
+            nodes.push(TreeNode {
+                id: (1 << depth) + i as u32,
+                is_leaf: true,
+                feature: -1,
+                threshold: 0.0,
+                threshold_bin: -1,
+                missing_left: false,
+                arm,
+                count: 1,
+                values,
+            });
         }
         NodeTable { n_arms: N_ARMS, nodes }
     })
@@ -66,9 +86,29 @@ proptest! {
 #[test]
 fn feature_index_out_of_range_is_rejected() {
     let mut t = NodeTable { n_arms: 2, nodes: vec![] };
-    t.nodes.push(TreeNode { id: 1, is_leaf: false, feature: 9, threshold: 0.0, threshold_bin: 0, missing_left: false, arm: -1, count: 2, values: vec![0.0; 2] });
+    t.nodes.push(TreeNode {
+        id: 1,
+        is_leaf: false,
+        feature: 9,
+        threshold: 0.0,
+        threshold_bin: 0,
+        missing_left: false,
+        arm: -1,
+        count: 2,
+        values: vec![0.0; 2],
+    });
     for id in [2, 3] {
-        t.nodes.push(TreeNode { id, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm: 0, count: 1, values: vec![0.0; 2] });
+        t.nodes.push(TreeNode {
+            id,
+            is_leaf: true,
+            feature: -1,
+            threshold: 0.0,
+            threshold_bin: -1,
+            missing_left: false,
+            arm: 0,
+            count: 1,
+            values: vec![0.0; 2],
+        });
     }
     let err = CompiledModel::compile(&t, 3, 2).unwrap_err().to_string();
     assert!(err.contains("feature index 9") && err.contains("3 feature columns"), "{err}");

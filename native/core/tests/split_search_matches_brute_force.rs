@@ -33,15 +33,32 @@ fn case() -> impl Strategy<Value = Case> {
                         })
                     })
                     .collect();
-                (cols, Just(cpf), Just(gamma), Just(n_arms), Just(min_node_size))
-                    .prop_map(|(codes, codes_per_feature, gamma, n_arms, min_node_size)| Case { codes_per_feature, codes, gamma, n_arms, min_node_size })
+                (cols, Just(cpf), Just(gamma), Just(n_arms), Just(min_node_size)).prop_map(
+                    |(codes, codes_per_feature, gamma, n_arms, min_node_size)| Case {
+                        codes_per_feature,
+                        codes,
+                        gamma,
+                        n_arms,
+                        min_node_size,
+                    },
+                )
             },
         )
     })
 }
 
 fn leaf(id: u32, k: usize) -> TreeNode {
-    TreeNode { id, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm: 0, count: 0, values: vec![0.0; k] }
+    TreeNode {
+        id,
+        is_leaf: true,
+        feature: -1,
+        threshold: 0.0,
+        threshold_bin: -1,
+        missing_left: false,
+        arm: 0,
+        count: 0,
+        values: vec![0.0; k],
+    }
 }
 
 /// Sums (K arms + count) over the rows of `rows` selected by `pick`.
@@ -49,8 +66,8 @@ fn sums(case: &Case, rows: &[usize], pick: impl Fn(usize) -> bool) -> Vec<i64> {
     let k = case.n_arms;
     let mut s = vec![0i64; k + 1];
     for &r in rows.iter().filter(|&&r| pick(r)) {
-        for a in 0..k {
-            s[a] += case.gamma[r * k + a];
+        for (acc, g) in s.iter_mut().zip(&case.gamma[r * k..(r + 1) * k]) {
+            *acc += g;
         }
         s[k] += 1;
     }
@@ -114,7 +131,14 @@ fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_
     if mid < f {
         chunks.push(Chunk { slot_start: 0, slot_end: frontier.len(), feature_start: mid, feature_end: f });
     }
-    let config = KernelConfig { n_arms: case.n_arms, codes_per_feature: case.codes_per_feature.clone(), frontier: frontier.to_vec(), chunks: chunks.clone(), threads, tag: String::new() };
+    let config = KernelConfig {
+        n_arms: case.n_arms,
+        codes_per_feature: case.codes_per_feature.clone(),
+        frontier: frontier.to_vec(),
+        chunks: chunks.clone(),
+        threads,
+        tag: String::new(),
+    };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n_rows).collect();
     for part in all.chunks(n_rows.div_ceil(n_blocks)) {
@@ -136,7 +160,12 @@ fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_
 }
 
 fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
-    let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone() };
+    let config = SplitConfig {
+        n_arms: case.n_arms,
+        min_node_size: case.min_node_size,
+        feature_start: 0,
+        codes_per_feature: case.codes_per_feature.clone(),
+    };
     best_split(hist, &config).unwrap().best
 }
 

@@ -72,7 +72,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_abiVersion(_env: JNIEnv, _
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_rewardShift(mut env: JNIEnv, _class: JClass, n_rows: jlong, max_abs: jdouble) -> jint {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_rewardShift(
+    mut env: JNIEnv,
+    _class: JClass,
+    n_rows: jlong,
+    max_abs: jdouble,
+) -> jint {
     guarded(&mut env, 0, |_| {
         if n_rows < 0 {
             return Err(PolicyError::InvalidInput(format!("row count must be non-negative, got {n_rows}")).into());
@@ -82,7 +87,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_rewardShift(mut env: JNIEn
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, config: JByteArray<'l>, edges: JDoubleArray<'l>) -> jlong {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderOpen<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    config: JByteArray<'l>,
+    edges: JDoubleArray<'l>,
+) -> jlong {
     guarded(&mut env, 0, |env| {
         let config: BlockConfig = config::parse(&bytes(env, &config)?)?;
         let builder = BlockBuilder::new(&config, &doubles(env, &edges)?)?;
@@ -91,7 +101,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderOpen<'l>(mut e
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderPush<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong, ipc_bytes: JByteArray<'l>) {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderPush<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    ipc_bytes: JByteArray<'l>,
+) {
     guarded(&mut env, (), |env| {
         let h = handles::get(handle)?;
         let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(handle, "block builder").into()) };
@@ -106,17 +121,27 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderPush<'l>(mut e
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderFinish<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong) -> jbyteArray {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderFinish<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jbyteArray {
     guarded(&mut env, null_mut(), |env| {
         let h = handles::get(handle)?;
         let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(handle, "block builder").into()) };
-        let builder = lock(builder).take().ok_or_else(|| PolicyError::InvalidInput(format!("block builder {handle} is already finished")))?;
+        let builder =
+            lock(builder).take().ok_or_else(|| PolicyError::InvalidInput(format!("block builder {handle} is already finished")))?;
         new_bytes(env, &builder.finish().encode())
     })
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, tree_ipc: JByteArray<'l>, config: JByteArray<'l>) -> jlong {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelOpen<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    tree_ipc: JByteArray<'l>,
+    config: JByteArray<'l>,
+) -> jlong {
     guarded(&mut env, 0, |env| {
         crate::logging::init();
         let tree = node_table(env, &tree_ipc)?;
@@ -126,7 +151,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelOpen<'l>(mut env: JN
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelAddBlock<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong, block: JByteArray<'l>) {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelAddBlock<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    block: JByteArray<'l>,
+) {
     guarded(&mut env, (), |env| {
         let h = handles::get(handle)?;
         let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
@@ -137,7 +167,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelAddBlock<'l>(mut env
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong, chunk: jint) -> jlongArray {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    chunk: jint,
+) -> jlongArray {
     guarded(&mut env, null_mut(), |env| {
         let h = handles::get(handle)?;
         let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
@@ -160,7 +195,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelPeakBytes<'l>(mut en
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, histogram: JLongArray<'l>, config: JByteArray<'l>) -> jlongArray {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    histogram: JLongArray<'l>,
+    config: JByteArray<'l>,
+) -> jlongArray {
     guarded(&mut env, null_mut(), |env| {
         let config: SplitConfig = config::parse(&bytes(env, &config)?)?;
         if config.codes_per_feature.is_empty() {
@@ -174,7 +214,12 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(mut env: JNI
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_modelCompile<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, tree_ipc: JByteArray<'l>, config: JByteArray<'l>) -> jlong {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_modelCompile<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    tree_ipc: JByteArray<'l>,
+    config: JByteArray<'l>,
+) -> jlong {
     guarded(&mut env, 0, |env| {
         let tree = node_table(env, &tree_ipc)?;
         let config: ScorerConfig = config::parse(&bytes(env, &config)?)?;
@@ -193,15 +238,18 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scorerOpen<'l>(mut env: JN
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, scorer: jlong, ipc_bytes: JByteArray<'l>) -> jbyteArray {
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    scorer: jlong,
+    ipc_bytes: JByteArray<'l>,
+) -> jbyteArray {
     guarded(&mut env, null_mut(), |env| {
         let h = handles::get(scorer)?;
         let Handle::Scorer(task) = h.as_ref() else { return Err(wrong_kind(scorer, "task scorer").into()) };
         let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
-        let outputs = batches
-            .iter()
-            .map(|b| ipc::scores_batch(task.model.score_batch(b)?, task.model.n_arms))
-            .collect::<Result<Vec<_>, _>>()?;
+        let outputs =
+            batches.iter().map(|b| ipc::scores_batch(task.model.score_batch(b)?, task.model.n_arms)).collect::<Result<Vec<_>, _>>()?;
         if outputs.is_empty() {
             return Err(PolicyError::InvalidInput("scoring stream has no record batch".into()).into());
         }

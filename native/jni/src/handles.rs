@@ -39,10 +39,7 @@ pub fn insert(handle: Handle) -> i64 {
 }
 
 pub fn get(id: i64) -> Result<Arc<Handle>> {
-    registry()
-        .get(&id)
-        .cloned()
-        .ok_or_else(|| PolicyError::InvalidInput(format!("native handle {id} is closed or was never opened")))
+    registry().get(&id).cloned().ok_or_else(|| PolicyError::InvalidInput(format!("native handle {id} is closed or was never opened")))
 }
 
 /// Frees the handle; closing twice or closing 0 is a no-op.

@@ -13,9 +13,7 @@ use std::sync::Arc;
 pub fn read_batches(bytes: &[u8]) -> Result<Vec<RecordBatch>> {
     let reader = StreamReader::try_new(Cursor::new(bytes), None)
         .map_err(|e| PolicyError::InvalidInput(format!("invalid Arrow IPC stream ({} bytes): {e}", bytes.len())))?;
-    reader
-        .map(|b| b.map_err(|e| PolicyError::InvalidInput(format!("invalid Arrow IPC batch: {e}"))))
-        .collect()
+    reader.map(|b| b.map_err(|e| PolicyError::InvalidInput(format!("invalid Arrow IPC batch: {e}")))).collect()
 }
 
 /// Exactly one batch (node tables are written as one).
@@ -28,10 +26,7 @@ pub fn read_single(bytes: &[u8]) -> Result<RecordBatch> {
 }
 
 pub fn write_batches(batches: &[RecordBatch]) -> Result<Vec<u8>> {
-    let schema = batches
-        .first()
-        .map(|b| b.schema())
-        .ok_or_else(|| PolicyError::Internal("no batch to write".into()))?;
+    let schema = batches.first().map(|b| b.schema()).ok_or_else(|| PolicyError::Internal("no batch to write".into()))?;
     let mut writer = StreamWriter::try_new(Vec::new(), &schema).map_err(internal)?;
     for b in batches {
         writer.write(b).map_err(internal)?;

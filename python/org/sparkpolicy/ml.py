@@ -5,6 +5,6 @@ pyspark maps a loaded Java stage to its Python class by the Java class name
 so ``PolicyTreeModel.load`` and ``PipelineModel.load`` need this module. ``org`` and ``org.sparkpolicy``
 are namespace packages (no ``__init__.py``), so they do not claim the names for other distributions.
 """
-from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel  # noqa: F401
+from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel, PolicyValueEvaluator  # noqa: F401
 
-__all__ = ["PolicyTreeLearner", "PolicyTreeModel"]
+__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator"]
