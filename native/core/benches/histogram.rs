@@ -8,7 +8,7 @@
 //!
 //! After criterion has run, the medians are read back from criterion's `estimates.json` and
 //! written with the CPU model to `benches/results/histogram.json` at the repository root.
-//! `HISTOGRAM_BENCH_ROWS` overrides the row count for quick runs.
+//! `HISTOGRAM_BENCH_ROWS` overrides the row count for quick runs (written to `histogram-quick.json`).
 
 use criterion::{Criterion, Throughput};
 use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
@@ -24,6 +24,7 @@ const ARMS: usize = 3;
 /// 64 value bins (the learner's default maxBins) plus the missing code.
 const CODES: usize = 65;
 const GROUP: &str = "histogram_emit";
+const DEFAULT_ROWS: usize = 1_000_000;
 
 /// SplitMix64: a tiny deterministic PRNG, good enough to spread codes and rewards.
 struct SplitMix(u64);
@@ -142,14 +143,15 @@ fn median_seconds(dir: &Path, id: &str, since: SystemTime) -> Option<f64> {
     fresh.then_some(ns / 1e9)
 }
 
-fn cpu_model() -> String {
+/// A field of the first processor in /proc/cpuinfo, e.g. "model name" or "cpu family".
+fn cpuinfo(field: &str) -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim() == field)
+                .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into())
 }
@@ -209,7 +211,7 @@ fn write_results(rows: usize, since: SystemTime, dir: &Path) {
     }
     // A filtered run (`cargo bench -- root`) must not overwrite the full results with a partial file.
     if !all {
-        println!("not all emit benchmarks ran; benches/results/histogram.json left unchanged");
+        println!("not all emit benchmarks ran; benches/results left unchanged");
         return;
     }
     let out = serde_json::json!({
@@ -220,24 +222,34 @@ fn write_results(rows: usize, since: SystemTime, dir: &Path) {
         "codes_per_feature": CODES,
         "code_width_bytes": 1,
         "threads": 1,
-        "cpu_model": cpu_model(),
+        "cpu_model": cpuinfo("model name"),
+        // Virtual machines often show only a generic model name; family/model/MHz narrow it down.
+        "cpu_family_model_mhz": format!("{}/{}/{}", cpuinfo("cpu family"), cpuinfo("model"), cpuinfo("cpu MHz")),
         "logical_cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
         "load_average_after": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
         "date": utc_now(),
         "results": cases,
     });
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/results/histogram.json");
+    // Only the default size may replace the published figures.
+    let name = if rows == DEFAULT_ROWS {
+        "histogram.json"
+    } else {
+        "histogram-quick.json"
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../benches/results")
+        .join(name);
     std::fs::create_dir_all(path.parent().unwrap()).expect("create benches/results");
     std::fs::write(&path, serde_json::to_string_pretty(&out).unwrap() + "\n")
         .expect("write histogram.json");
-    println!("wrote {}", path.display());
+    println!("wrote benches/results/{name}");
 }
 
 fn main() {
     let rows: usize = std::env::var("HISTOGRAM_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(DEFAULT_ROWS);
     let block = make_block(rows);
     let root = kernel(0, &block);
     let depth3 = kernel(3, &block);

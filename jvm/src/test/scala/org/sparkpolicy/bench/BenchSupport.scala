@@ -70,10 +70,16 @@ object BenchSupport {
     node(1)
   }
 
-  def cpuModel: String = {
+  /** A field of the first processor in /proc/cpuinfo, e.g. "model name" or "cpu family". */
+  def cpuinfo(field: String): String = {
     val lines = Files.readAllLines(Path.of("/proc/cpuinfo")).asScala
-    lines.find(_.startsWith("model name")).map(_.split(":", 2)(1).trim).getOrElse("unknown")
+    lines.map(_.split(":", 2)).collectFirst { case Array(k, v) if k.trim == field => v.trim }.getOrElse("unknown")
   }
+
+  def cpuModel: String = cpuinfo("model name")
+
+  /** Virtual machines often show only a generic model name; family/model/MHz narrow it down. */
+  def cpuFamilyModelMhz: String = s"${cpuinfo("cpu family")}/${cpuinfo("model")}/${cpuinfo("cpu MHz")}"
 
   /** The three load averages and running/total threads, from /proc/loadavg. */
   def loadAverage: String = Files.readString(Path.of("/proc/loadavg")).trim

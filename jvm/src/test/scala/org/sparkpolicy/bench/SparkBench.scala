@@ -75,6 +75,7 @@ object SparkBench {
         "benchmark" -> "Spark scoring vs. Spark's floor, and fit time (jvm/src/test/scala/org/sparkpolicy/bench/SparkBench.scala)",
         "date" -> now,
         "cpu_model" -> cpuModel,
+        "cpu_family_model_mhz" -> cpuFamilyModelMhz,
         "logical_cpus" -> Runtime.getRuntime.availableProcessors(),
         "spark_master" -> spark.sparkContext.master,
         "spark_version" -> spark.version,
