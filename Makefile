@@ -6,6 +6,8 @@ CARGO ?= cargo
 JAR := jvm/target/spark-policy-toolkit-0.1.0-SNAPSHOT.jar
 CLASSPATH_FILE := jvm/target/classpath.txt
 DEMO_ARGS ?=
+# Flags for the Spark bench harness, e.g. BENCH_ARGS="--rows 200000 --fit-rows 200000 --skip-fit true" for a quick run.
+BENCH_ARGS ?=
 JAVA_OPTS := -Xmx4g --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED \
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
   --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED \
@@ -30,6 +32,13 @@ classpath: jar
 
 demo: classpath
 	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties -cp $(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.examples.PlantedPolicyDemo $(DEMO_ARGS)
+
+# Benchmarks, not tests: the criterion kernel micro-benchmark, then the Spark harness (~15 min in full).
+# Both write their figures to benches/results/*.json; see docs/benchmarks.md.
+bench: classpath
+	$(CARGO) bench -p sparkpolicy-core --bench histogram
+	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties \
+	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.SparkBench $(BENCH_ARGS)
 
 # rustfmt and clippy (warnings are errors) first, so style drift fails as loudly as a broken test;
 # skipped with a notice on a toolchain installed without those components.
