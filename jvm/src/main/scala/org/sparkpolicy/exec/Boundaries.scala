@@ -15,27 +15,42 @@ private[sparkpolicy] object Boundaries {
   val SampleSeed = 20240917L
 
   def compute(data: TrainingData, maxBins: Int, sampleSize: Int): Array[Array[Double]] = {
-    val features = (0 until data.nFeatures).map(TrainingData.featureName)
+    val nFeatures = data.nFeatures
     val rate = math.min(1.0, sampleSize.toDouble / data.nRows)
-    val sample =
-      if (rate >= 1.0) data.frame
-      else {
-        // The row's sample hash (of its id, or of its source columns) mapped to [0, 1): the same rows in any layout.
-        val u = pmod(col(TrainingData.SampleHashName), lit(1L << 53)).cast("double") / lit((1L << 53).toDouble)
-        data.frame.where(u < lit(rate))
+    val hashIdx = data.frame.schema.fieldIndex(TrainingData.SampleHashName)
+    val nParts = math.max(1, math.min(nFeatures, data.frame.sparkSession.sparkContext.defaultParallelism))
+    // Sampled and counted on InternalRows, outside Catalyst: a SQL filter over the wide projection made
+    // the optimizer's constraint propagation blow up (minutes, then out of memory, past ~16 features).
+    val counts = data.frame.queryExecution.toRdd
+      .mapPartitions { rows =>
+        val local = new java.util.HashMap[(Int, Double), java.lang.Long]()
+        rows.foreach { row =>
+          // The row's sample hash (of its id, or of its source columns) mapped to [0, 1): the same rows in any layout.
+          val u = java.lang.Math.floorMod(row.getLong(hashIdx), 1L << 53).toDouble / (1L << 53).toDouble
+          if (rate >= 1.0 || u < rate) {
+            var f = 0
+            while (f < nFeatures) {
+              if (!row.isNullAt(f)) {
+                val v = row.getDouble(f)
+                if (!v.isNaN) {
+                  val key = (f, if (v == 0.0) 0.0 else v) // -0.0 and 0.0 are one value
+                  val c = local.get(key)
+                  local.put(key, if (c == null) 1L else c + 1L)
+                }
+              }
+              f += 1
+            }
+          }
+        }
+        scala.jdk.CollectionConverters.IteratorHasAsScala(local.entrySet().iterator()).asScala.map(e => e.getKey -> e.getValue.longValue)
       }
-    val counts = sample
-      .select(posexplode(array(features.map(col): _*)).as(Seq("feature", "value")))
-      .where(col("value").isNotNull && !isnan(col("value")))
-      .groupBy("feature", "value")
-      .count()
-    val nParts = math.max(1, math.min(data.nFeatures, data.frame.sparkSession.sparkContext.defaultParallelism))
-    val edges = counts.rdd
-      .map(r => r.getInt(0) -> (r.getDouble(1), r.getLong(2)))
+      .reduceByKey(_ + _, nParts)
+    val edges = counts
+      .map { case ((f, v), c) => f -> (v, c) }
       .groupByKey(nParts)
       .mapValues(vs => edgesFromCounts(vs.toArray.sortBy(_._1), maxBins))
       .collectAsMap()
-    Array.tabulate(data.nFeatures)(f => edges.getOrElse(f, Array.empty[Double]))
+    Array.tabulate(nFeatures)(f => edges.getOrElse(f, Array.empty[Double]))
   }
 
   /**
