@@ -1,6 +1,7 @@
 package org.sparkpolicy.exec
 
 import java.io.{ByteArrayInputStream, ByteArrayOutputStream}
+import java.nio.ByteOrder
 import java.nio.channels.Channels
 
 import scala.jdk.CollectionConverters._
@@ -66,6 +67,8 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
 /** The scorer's reply, column by column: chosen arm, leaf id and K scores per row (row-major). */
 private[sparkpolicy] final case class ScoredColumns(action: Array[Int], leaf: Array[Int], scores: Array[Double], nArms: Int) {
   def size: Int = action.length
+
+  def append(o: ScoredColumns): ScoredColumns = ScoredColumns(action ++ o.action, leaf ++ o.leaf, scores ++ o.scores, nArms)
 }
 
 private[sparkpolicy] object ScoredColumns {
@@ -74,27 +77,31 @@ private[sparkpolicy] object ScoredColumns {
     val reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)
     try {
       val root = reader.getVectorSchemaRoot
-      val actions = Array.newBuilder[Int]
-      val leaves = Array.newBuilder[Int]
-      val scores = Array.newBuilder[Double]
+      var out = ScoredColumns(Array.emptyIntArray, Array.emptyIntArray, Array.emptyDoubleArray, nArms)
       while (reader.loadNextBatch()) {
         val n = root.getRowCount
-        val action = root.getVector("action").asInstanceOf[IntVector]
-        val leaf = root.getVector("leaf").asInstanceOf[IntVector]
-        val values = root.getVector("scores").asInstanceOf[FixedSizeListVector].getDataVector.asInstanceOf[Float8Vector]
-        var i = 0
-        while (i < n) {
-          actions += action.get(i)
-          leaves += leaf.get(i)
-          i += 1
-        }
-        i = 0
-        while (i < n * nArms) {
-          scores += values.get(i)
-          i += 1
-        }
+        val values = root.getVector("scores").asInstanceOf[FixedSizeListVector].getDataVector
+        // Whole buffers at once: the columns are non-null, so the value buffers are the data.
+        val batch = ScoredColumns(
+          ints(root.getVector("action").asInstanceOf[IntVector], n),
+          ints(root.getVector("leaf").asInstanceOf[IntVector], n),
+          doubles(values.asInstanceOf[Float8Vector], n * nArms),
+          nArms)
+        out = if (out.size == 0) batch else out.append(batch)
       }
-      ScoredColumns(actions.result(), leaves.result(), scores.result(), nArms)
+      out
     } finally reader.close()
+  }
+
+  private def ints(v: IntVector, n: Int): Array[Int] = {
+    val a = new Array[Int](n)
+    v.getDataBuffer.nioBuffer(0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(a)
+    a
+  }
+
+  private def doubles(v: Float8Vector, n: Int): Array[Double] = {
+    val a = new Array[Double](n)
+    v.getDataBuffer.nioBuffer(0, 8 * n).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a)
+    a
   }
 }

@@ -6,6 +6,8 @@ import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
+import org.apache.spark.sql.catalyst.expressions.{BoundReference, Cast, Expression}
+import org.apache.spark.sql.sparkpolicy.InternalFrames
 import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.contract.{Contract, Signatures}
@@ -120,17 +122,27 @@ class PolicyTreeModel private[sparkpolicy] (
   override def transform(dataset: Dataset[_]): DataFrame = {
     val outSchema = transformSchema(dataset.schema)
     val df = dataset.toDF()
-    val keep = df.columns.length
-    // Features cast to double in SQL, appended behind the user's columns, so each row reads plain doubles.
-    val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) => col(SqlExpression.quote(c)).cast(DoubleType).as(s"__sparkpolicy_x$i") }
-    val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
-    val featureIdx = Array.tabulate($(featureCols).length)(keep + _)
     val payload = ScoringPayload(trained.tree.toArrowIpc, trained.tree.contentHash, $(featureCols).length, trained.vocabulary.length)
     val bc = df.sparkSession.sparkContext.broadcast(payload)
     val vocabulary = trained.vocabulary
     val batchRows = $(scoringBatchSize)
-    withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows))(
-      Encoders.row(outSchema))
+    if (df.isStreaming) {
+      // A streaming plan has no RDD to score: go through Rows, with the features cast in SQL behind the user's columns.
+      val keep = df.columns.length
+      val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) => col(SqlExpression.quote(c)).cast(DoubleType).as(s"__sparkpolicy_x$i") }
+      val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
+      val featureIdx = Array.tabulate($(featureCols).length)(keep + _)
+      withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows))(
+        Encoders.row(outSchema))
+    } else {
+      // Catalyst rows in and out; each feature goes through the same Cast to double as in training.
+      val features = $(featureCols).toSeq.map { c =>
+        val i = df.schema.fieldIndex(c)
+        Cast(BoundReference(i, df.schema(i).dataType, df.schema(i).nullable), DoubleType): Expression
+      }
+      val scored = df.queryExecution.toRdd.mapPartitions(rows => PartitionScorer.scoreInternal(rows, bc.value, vocabulary, features, batchRows))
+      InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
+    }
   }
 
   /** The tree as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores, policy_leaf). */
