@@ -7,7 +7,7 @@ import java.nio.channels.Channels
 import scala.jdk.CollectionConverters._
 
 import org.apache.arrow.memory.{BufferAllocator, RootAllocator}
-import org.apache.arrow.vector.{Float8Vector, IntVector, VectorSchemaRoot}
+import org.apache.arrow.vector.{BitVectorHelper, Float8Vector, IntVector, VectorSchemaRoot}
 import org.apache.arrow.vector.complex.FixedSizeListVector
 import org.apache.arrow.vector.ipc.{ArrowStreamReader, ArrowStreamWriter}
 import org.apache.arrow.vector.types.FloatingPointPrecision
@@ -20,8 +20,9 @@ private[sparkpolicy] object ArrowAllocator {
 }
 
 /**
- * Fills nullable Float64 columns row by row and serializes them as an Arrow IPC stream of one
- * batch. Reused across batches of a partition, so its buffers are allocated once per task.
+ * Collects nullable Float64 columns row by row into plain Java arrays, then serializes them as an
+ * Arrow IPC stream of one batch with one bulk copy per column (per-value Arrow setters, with their
+ * bounds and reference checks, cost more than the scoring). Reused across a task's batches.
  */
 private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCapacity: Int) extends AutoCloseable {
   private val allocator = ArrowAllocator.child("sparkpolicy-batch-writer")
@@ -30,32 +31,60 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   }.asJava)
   private val root = VectorSchemaRoot.create(schema, allocator)
   private val vectors: Array[Float8Vector] = root.getFieldVectors.asScala.map(_.asInstanceOf[Float8Vector]).toArray
-  vectors.foreach(_.setInitialCapacity(initialCapacity))
-  root.allocateNew()
+  private var capacity = math.max(1, initialCapacity)
+  private val values: Array[Array[Double]] = Array.fill(vectors.length)(new Array[Double](capacity))
+  /** Rows marked missing since the last drain, per column (missing values are rare; most batches have none). */
+  private val missing: Array[scala.collection.mutable.ArrayBuilder.ofInt] = Array.fill(vectors.length)(new scala.collection.mutable.ArrayBuilder.ofInt)
+  private val ipc = new ByteArrayOutputStream(1 << 16)
   private var rows = 0
 
   def rowCount: Int = rows
 
   /** Writes `value` (NaN is kept as NaN; the kernels treat it as missing) into column `col` of the current row. */
-  @inline def set(col: Int, value: Double): Unit = vectors(col).setSafe(rows, value)
+  @inline def set(col: Int, value: Double): Unit = {
+    if (rows == capacity) grow()
+    values(col)(rows) = value
+  }
 
-  @inline def setNull(col: Int): Unit = vectors(col).setNull(rows)
+  @inline def setNull(col: Int): Unit = {
+    if (rows == capacity) grow()
+    values(col)(rows) = 0.0
+    missing(col) += rows
+  }
 
   @inline def endRow(): Unit = rows += 1
 
+  private def grow(): Unit = {
+    capacity *= 2
+    var c = 0
+    while (c < values.length) { values(c) = java.util.Arrays.copyOf(values(c), capacity); c += 1 }
+  }
+
   /** Serializes the filled rows and starts a new empty batch. */
   def drainToIpc(): Array[Byte] = {
-    vectors.foreach(_.setValueCount(rows))
+    var c = 0
+    while (c < vectors.length) {
+      val v = vectors(c)
+      if (v.getValueCapacity < rows) v.allocateNew(rows)
+      if (rows > 0) v.getDataBuffer.nioBuffer(0, 8 * rows).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(values(c), 0, rows)
+      val validity = v.getValidityBuffer
+      val validityBytes = BitVectorHelper.getValidityBufferSize(rows)
+      validity.setOne(0, validityBytes)
+      if (rows % 8 != 0) validity.setByte(validityBytes - 1, (1 << (rows % 8)) - 1)
+      missing(c).result().foreach(r => BitVectorHelper.unsetBit(validity, r))
+      missing(c).clear()
+      v.setValueCount(rows)
+      c += 1
+    }
     root.setRowCount(rows)
-    val out = new ByteArrayOutputStream(math.min(64L + rows.toLong * vectors.length * 9, 1L << 26).toInt)
-    val writer = new ArrowStreamWriter(root, null, Channels.newChannel(out))
+    ipc.reset()
+    val writer = new ArrowStreamWriter(root, null, Channels.newChannel(ipc))
     writer.start()
     writer.writeBatch()
     writer.end()
     writer.close()
-    vectors.foreach(_.reset())
     rows = 0
-    out.toByteArray
+    ipc.toByteArray
   }
 
   override def close(): Unit = {

@@ -2,7 +2,7 @@ package org.sparkpolicy.exec
 
 import org.apache.spark.sql.Row
 import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.catalyst.expressions.{Expression, GenericInternalRow, GenericRow, JoinedRow, UnsafeArrayData, UnsafeProjection}
+import org.apache.spark.sql.catalyst.expressions.{Expression, GenericInternalRow, GenericRow, JoinedRow, UnsafeArrayData, UnsafeProjection, UnsafeRow}
 import org.apache.spark.unsafe.Platform
 import org.apache.spark.unsafe.types.UTF8String
 import org.sparkpolicy.NativeLib
@@ -34,23 +34,64 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   }
 }
 
+/**
+ * The rows of one batch, owned by the batch: the upstream iterator reuses its row object. Unsafe
+ * rows are copied into one reused byte arena (no allocation per row); other rows are copied.
+ */
+private[sparkpolicy] final class BatchRows(capacity: Int) {
+  private val rows = new Array[InternalRow](capacity)
+  private val views = Array.fill[UnsafeRow](capacity)(null)
+  private var arena = new Array[Byte](1 << 16)
+  private var used = 0L
+  private var size = 0
+
+  def apply(i: Int): InternalRow = rows(i)
+
+  def clear(): Unit = { size = 0; used = 0L }
+
+  def add(row: InternalRow): InternalRow = {
+    val owned = row match {
+      case u: UnsafeRow =>
+        val bytes = u.getSizeInBytes
+        if (used + bytes > arena.length) {
+          // Rows already added keep pointing at the old arena; new rows go to a fresh, larger one.
+          arena = new Array[Byte](math.max(arena.length * 2, bytes * 2))
+          used = 0L
+        }
+        val view = if (views(size) != null && views(size).numFields == u.numFields) views(size) else new UnsafeRow(u.numFields)
+        views(size) = view
+        u.writeToMemory(arena, Platform.BYTE_ARRAY_OFFSET + used)
+        view.pointTo(arena, (Platform.BYTE_ARRAY_OFFSET + used), bytes)
+        used += bytes
+        view
+      case other => other.copy()
+    }
+    rows(size) = owned
+    size += 1
+    owned
+  }
+}
+
 /** Scores partitions, appending arm label, arm index, per-arm scores and leaf to each row. */
 private[sparkpolicy] object PartitionScorer {
 
   /**
-   * Batch path, in Catalyst's row format: `features` are the contract's feature columns cast to
-   * double (Spark's own Cast, bound to the input row), evaluated per row; the input row is kept as it
-   * is and joined with the four outputs, which the scan turns into an UnsafeRow.
+   * Batch path, in Catalyst's row format. Each feature is either a double column read in place
+   * (`directOrdinal` ≥ 0) or, for other numeric types, Spark's own Cast to double bound to the input
+   * row (`casts`, in feature order of the -1 entries), so scoring sees exactly the values training saw.
+   * The input row is kept as it is and joined with the four outputs; the scan makes it an UnsafeRow.
    */
-  def scoreInternal(rows: Iterator[InternalRow], p: ScoringPayload, vocabulary: Array[String], features: Seq[Expression],
-      batchRows: Int): Iterator[InternalRow] = {
+  def scoreInternal(rows: Iterator[InternalRow], p: ScoringPayload, vocabulary: Array[String], directOrdinal: Array[Int],
+      casts: Seq[Expression], batchRows: Int): Iterator[InternalRow] = {
     if (!rows.hasNext) return Iterator.empty
     val scorer = new TaskScorer(p, batchRows)
-    val toDoubles = UnsafeProjection.create(features)
+    val toDoubles = if (casts.isEmpty) null else UnsafeProjection.create(casts)
     val labels = vocabulary.map(UTF8String.fromString)
-    val pending = new Array[InternalRow](batchRows)
+    val pending = new BatchRows(batchRows)
     val joined = new JoinedRow()
     val outputs = new GenericInternalRow(4)
+    // A tree's scores are its leaf's values, so each leaf's array is built once and shared by its rows.
+    val leafScores = scala.collection.mutable.LongMap.empty[UnsafeArrayData]
     var scored: ScoredColumns = null
     var n = 0
     var cursor = 0
@@ -58,14 +99,20 @@ private[sparkpolicy] object PartitionScorer {
     def fill(): Unit = {
       n = 0
       cursor = 0
+      pending.clear()
       while (n < batchRows && rows.hasNext) {
-        // The upstream iterator reuses its row object; a batch must own its rows.
-        val row = rows.next().copy()
-        pending(n) = row
-        val x = toDoubles(row)
+        val row = pending.add(rows.next())
+        val cast = if (toDoubles == null) null else toDoubles(row)
         var i = 0
+        var j = 0
         while (i < p.nFeatures) {
-          if (x.isNullAt(i)) scorer.setMissing(i) else scorer.set(i, x.getDouble(i))
+          val o = directOrdinal(i)
+          if (o >= 0) {
+            if (row.isNullAt(o)) scorer.setMissing(i) else scorer.set(i, row.getDouble(o))
+          } else {
+            if (cast.isNullAt(j)) scorer.setMissing(i) else scorer.set(i, cast.getDouble(j))
+            j += 1
+          }
           i += 1
         }
         scorer.endRow()
@@ -82,13 +129,13 @@ private[sparkpolicy] object PartitionScorer {
         val i = cursor
         cursor += 1
         val arm = scored.action(i)
+        val leaf = scored.leaf(i)
         outputs.update(0, labels(arm))
         outputs.setInt(1, arm)
-        outputs.update(2, UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * p.nArms, p.nArms, 8))
-        outputs.setInt(3, scored.leaf(i))
-        val row = pending(i)
-        pending(i) = null
-        joined(row, outputs)
+        outputs.update(2, leafScores.getOrElseUpdate(leaf,
+          UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * p.nArms, p.nArms, 8)))
+        outputs.setInt(3, leaf)
+        joined(pending(i), outputs)
       }
     }
   }

@@ -135,12 +135,14 @@ class PolicyTreeModel private[sparkpolicy] (
       withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows))(
         Encoders.row(outSchema))
     } else {
-      // Catalyst rows in and out; each feature goes through the same Cast to double as in training.
-      val features = $(featureCols).toSeq.map { c =>
-        val i = df.schema.fieldIndex(c)
-        Cast(BoundReference(i, df.schema(i).dataType, df.schema(i).nullable), DoubleType): Expression
+      // Catalyst rows in and out: double features are read in place, others through the same Cast as in training.
+      val fields = $(featureCols).map(c => df.schema.fieldIndex(c) -> df.schema(c))
+      val directOrdinal = fields.map { case (i, f) => if (f.dataType == DoubleType) i else -1 }
+      val casts: Seq[Expression] = fields.toSeq.collect { case (i, f) if f.dataType != DoubleType =>
+        Cast(BoundReference(i, f.dataType, f.nullable), DoubleType)
       }
-      val scored = df.queryExecution.toRdd.mapPartitions(rows => PartitionScorer.scoreInternal(rows, bc.value, vocabulary, features, batchRows))
+      val scored = df.queryExecution.toRdd.mapPartitions(rows =>
+        PartitionScorer.scoreInternal(rows, bc.value, vocabulary, directOrdinal, casts, batchRows))
       InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
     }
   }

@@ -1,0 +1,46 @@
+package org.sparkpolicy.bench
+
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.catalyst.expressions.{GenericInternalRow, UnsafeProjection, UnsafeRow}
+import org.apache.spark.sql.types._
+import org.sparkpolicy.exec.{NodeTable, PartitionScorer, ScoringPayload, TreeNode}
+
+/**
+ * Scoring without Spark's scheduler or a file source: in-memory UnsafeRows through the batch
+ * scorer and the same UnsafeProjection the scan applies, to profile the per-row cost alone.
+ * Not a benchmark of record (see SparkBench); a profiling aid: `ScoringProbe [rows] [reps] [batch]`.
+ */
+object ScoringProbe {
+  def main(args: Array[String]): Unit = {
+    val n = args.headOption.map(_.toInt).getOrElse(2000000)
+    val reps = if (args.length > 1) args(1).toInt else 5
+    val batch = if (args.length > 2) args(2).toInt else 4096
+    val f = 10
+    val schema = StructType((0 until f).map(i => StructField(s"x$i", DoubleType)))
+    val toUnsafe = UnsafeProjection.create(schema)
+    val rnd = new java.util.Random(7)
+    val rows = Array.tabulate[InternalRow](n) { _ =>
+      toUnsafe(new GenericInternalRow(Array.fill[Any](f)(rnd.nextDouble()))).copy()
+    }
+    // A depth-3 tree on x0..x2.
+    val nodes = (1 to 15).map { id =>
+      if (id >= 8) TreeNode(id, isLeaf = true, -1, Double.NaN, -1, missingLeft = false, arm = id % 3, count = 1L, Vector(0.1 * id, 0.2, 0.3))
+      else TreeNode(id, isLeaf = false, feature = (id - 1) % 3, threshold = 0.5, thresholdBin = 0, missingLeft = true, arm = 0, count = 1L, Vector(0.0, 0.0, 0.0))
+    }
+    val tree = NodeTable(3, nodes.toVector)
+    val payload = ScoringPayload(tree.toArrowIpc, tree.contentHash, f, 3)
+    val outSchema = schema.add("a", StringType).add("i", IntegerType).add("s", ArrayType(DoubleType, false)).add("l", IntegerType)
+    for (r <- 0 until reps) {
+      val t0 = System.nanoTime()
+      var sink = 0L
+      val it = rows.iterator
+      while (it.hasNext) sink += it.next().getDouble(0).toLong
+      val t1 = System.nanoTime()
+      val proj = UnsafeProjection.create(outSchema)
+      val out = PartitionScorer.scoreInternal(rows.iterator, payload, Array("a", "b", "c"), Array.tabulate(f)(identity), Nil, batch)
+      while (out.hasNext) sink += proj(out.next()).getInt(f + 1)
+      val t2 = System.nanoTime()
+      println(f"rep $r: iterate ${(t1 - t0) / 1e6}%.0f ms, score ${(t2 - t1) / 1e6}%.0f ms = ${(t2 - t1).toDouble / n}%.0f ns/row ($sink)")
+    }
+  }
+}
