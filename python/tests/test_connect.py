@@ -226,3 +226,30 @@ def test_cross_validation_with_hash_folds_over_connect(rdata):
                         foldCol="fold").fit(folded)
     assert cv.bestModel.depth == 2
     assert len(cv.avgMetrics) == 2 and cv.avgMetrics[1] > cv.avgMetrics[0]
+
+
+EXPORT_SQL = """
+import sys, sparkpolicy
+from pyspark.sql import SparkSession
+from sparkpolicy.ml import PolicyTreeModel
+spark = (SparkSession.builder.master("local[1]").config("spark.jars", sparkpolicy.jar_path())
+         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+         .config("spark.ui.enabled", "false").getOrCreate())
+open(sys.argv[2], "w").write(PolicyTreeModel.load(sys.argv[1]).toSqlExpression())
+spark.stop()
+"""
+
+
+def test_sql_expression_fallback_scores_over_connect(rdata, rmodel, tmp_path):
+    # The fallback for clients that cannot call toSqlExpression (or load native code): export the
+    # expression once with a classic session, then any Connect client scores with F.expr alone.
+    path, sql_file = str(tmp_path / "model"), tmp_path / "policy.sql"
+    rmodel.write().overwrite().save(path)
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_CONNECT_MODE_ENABLED"}
+    env.update(SPARK_HOME=SPARK_HOME, SPARK_LOCAL_IP="127.0.0.1")
+    proc = subprocess.run([sys.executable, "-c", EXPORT_SQL, path, str(sql_file)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    policy = F.expr(sql_file.read_text())
+    by_sql = rdata.withColumn("__policy", policy).select(*rdata.columns, *[F.col(f"__policy.{c}").alias(c) for c in OUTPUT])
+    assert scored_rows(by_sql) == scored_rows(rmodel.transform(rdata))
