@@ -55,7 +55,11 @@ test-jvm: native
 # pyspark must stay equal to the pom's spark.version (tests/test_packaging.py checks it).
 VENV ?= .venv-test
 PY := $(VENV)/bin/python
-PY_DEPS := pyspark==4.1.0 numpy==2.4.6 pytest==9.2.0 setuptools==80.9.0
+# The Spark Connect client's dependencies (pyspark 4.1.0's `connect` extra), pinned to releases of its time
+# (protobuf 6.x matches its generated code) for tests/test_connect.py.
+PY_DEPS := pyspark==4.1.0 numpy==2.4.6 pytest==9.2.0 setuptools==80.9.0 \
+  pandas==2.3.3 pyarrow==22.0.0 grpcio==1.76.0 grpcio-status==1.76.0 googleapis-common-protos==1.71.0 \
+  protobuf==6.33.0 zstandard==0.25.0
 WHEEL_DIR := python/dist
 
 $(PY):

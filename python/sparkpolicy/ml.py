@@ -2,7 +2,12 @@
 
 Names, defaults and Param docs are the Scala ones (``tests/test_params.py`` compares them through py4j).
 The jar must be on Spark's classpath (``spark.jars`` = :func:`sparkpolicy.jar_path`).
+
+Under Spark Connect (``SparkSession.builder.remote(...)``, jar on the server's classpath) fit, transform,
+evaluate, save/load, ``depth`` and ``numNodes`` work; the other model attributes raise
+:class:`ConnectUnsupportedError` (see docs/quickstart.md, "Spark Connect").
 """
+import re
 from typing import Dict, List
 
 from pyspark import keyword_only
@@ -11,10 +16,36 @@ from pyspark.ml.util import JavaMLReadable, JavaMLReader, JavaMLWritable
 from pyspark.ml.evaluation import JavaEvaluator
 from pyspark.ml.wrapper import JavaEstimator, JavaModel
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.utils import is_remote
 
-__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "train_test_split", "with_fold_column"]
+__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "ConnectUnsupportedError",
+           "saved_model_info", "train_test_split", "with_fold_column"]
 
 _JAVA_PACKAGE = "org.sparkpolicy.ml"
+
+
+class ConnectUnsupportedError(NotImplementedError):
+    """A call that Spark Connect cannot make: the server only invokes model methods on its allow-list of
+    Spark's own classes (``toString`` is the one our models get), and a Connect client has no JVM."""
+
+
+def _not_over_connect(what: str, instead: str) -> None:
+    if is_remote():
+        raise ConnectUnsupportedError(
+            f"{what} is not available over Spark Connect (Spark 4.1 invokes only allow-listed methods of its own "
+            f"ML classes on the server); {instead}")
+
+
+def _reader(cls):
+    if is_remote():
+        from pyspark.ml.connect.readwrite import RemoteMLReader
+
+        # pyspark names the JVM class after the Python module ("pyspark." -> "org.apache.spark."); a stand-in
+        # whose module is org.sparkpolicy.ml (the alias package) makes it ask the server for our class, and
+        # the instance it then builds is the real class, imported from that alias module.
+        return RemoteMLReader(type(cls)(cls.__name__, (cls,), {"__module__": _JAVA_PACKAGE}))
+    return _Reader(cls)
 
 
 class _PolicyTreeParams(Params):
@@ -198,7 +229,7 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaML
 
     @classmethod
     def read(cls) -> _Reader:
-        return _Reader(cls)
+        return _reader(cls)
 
     def _create_model(self, java_model) -> "PolicyTreeModel":
         return PolicyTreeModel(java_model)
@@ -286,62 +317,85 @@ class PolicyTreeModel(JavaModel, _PolicyTreeParams, JavaMLWritable, JavaMLReadab
 
     @classmethod
     def read(cls) -> _Reader:
-        return _Reader(cls)
+        return _reader(cls)
+
+    def _summary_field(self, name: str) -> int:
+        # Over Connect, toString (Identifiable) is the one method the server lets a client call on our model;
+        # it reads "PolicyTreeModel: uid=..., depth=D, numNodes=N, arms=K".
+        text = self._call_java("toString")
+        found = re.search(rf"\b{name}=(\d+)", text)
+        if found is None:
+            raise RuntimeError(f"cannot read {name} from the model's toString: {text!r}")
+        return int(found.group(1))
 
     @property
     def depth(self) -> int:
         """Depth of the tree."""
-        return self._call_java("depth")
+        return self._summary_field("depth") if is_remote() else self._call_java("depth")
 
     @property
     def numNodes(self) -> int:
         """Number of nodes of the tree."""
-        return self._call_java("numNodes")
+        return self._summary_field("numNodes") if is_remote() else self._call_java("numNodes")
 
     def getTreatmentVocabulary(self) -> List[str]:
         """The resolved arm labels, in the order of ``policy_scores`` and ``policy_action_index``."""
+        _not_over_connect("getTreatmentVocabulary", "set treatmentVocabulary on the learner to fix the arm order, "
+                          "or read 'vocabulary' from saved_model_info(spark, path) after model.save(path)")
         return list(self._java_obj.getTreatmentVocabulary())
 
     @property
     def splitBoundaries(self) -> List[List[float]]:
         """Split boundaries per feature, in ``featureCols`` order (the locked or computed ones)."""
+        _not_over_connect("splitBoundaries", "read 'boundaries' from saved_model_info(spark, path) after model.save(path)")
         return [list(b) for b in self._java_obj.splitBoundaries()]
 
     @property
     def bestArmOnTraining(self) -> str:
         """The best constant arm on the training data (the root's best arm)."""
+        _not_over_connect("bestArmOnTraining", "read 'bestArmOnTraining' from saved_model_info(spark, path) "
+                          "after model.save(path)")
         return self._call_java("bestArmOnTraining")
 
     @property
     def toDebugString(self) -> str:
         """The model summary line and the tree, one node per line."""
+        _not_over_connect("toDebugString", "depth and numNodes work; print the tree from a classic session "
+                          "(PolicyTreeModel.load(path).toDebugString)")
         return self._call_java("toDebugString")
 
     @property
     def signatures(self) -> Dict[str, str]:
         """The six SHA-256 signatures: ``manifest``, ``boundaries``, ``model``, ``decisions``, and ``input``
         and ``output`` of the training data. Same contract and rows give the same signatures in any layout."""
+        _not_over_connect("signatures", "read 'signatures' from saved_model_info(spark, path) after model.save(path)")
         return dict(self._java_obj.signatures())
 
     def inputSignature(self, df: DataFrame) -> str:
         """Order-independent signature of ``df``'s contract columns (features and the reward's source columns)."""
+        _not_over_connect("inputSignature", "compute it from a classic session or Scala")
         return self._call_java("inputSignature", df)
 
     def outputSignature(self, df: DataFrame) -> str:
         """Scores ``df`` natively and signs (row key, action, score bits), order-independently."""
+        _not_over_connect("outputSignature", "compute it from a classic session or Scala")
         return self._call_java("outputSignature", df)
 
     def outputSignatureOfScored(self, scored: DataFrame) -> str:
         """The output signature of a DataFrame scored by any backend (e.g. :meth:`transformWithSql`)."""
+        _not_over_connect("outputSignatureOfScored", "compute it from a classic session or Scala")
         return self._call_java("outputSignatureOfScored", scored)
 
     def toSqlExpression(self) -> str:
         """The tree as one Spark SQL expression yielding
         struct(policy_action, policy_action_index, policy_scores, policy_leaf)."""
+        _not_over_connect("toSqlExpression", "export it once from a classic session or Scala and apply it with "
+                          "F.expr(sql) (see docs/quickstart.md)")
         return self._call_java("toSqlExpression")
 
     def transformWithSql(self, df: DataFrame) -> DataFrame:
         """``transform`` through the pure-SQL backend: same columns, bit-identical values, no native code."""
+        _not_over_connect("transformWithSql", "use transform(df), or apply an exported toSqlExpression() with F.expr")
         return DataFrame(self._java_obj.transformWithSql(df._jdf), df.sparkSession)
 
 
@@ -382,7 +436,7 @@ class PolicyValueEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
 
     @classmethod
     def read(cls) -> _Reader:
-        return _Reader(cls)
+        return _reader(cls)
 
     def setRewardsCol(self, value: str) -> "PolicyValueEvaluator":
         return self._set(rewardsCol=value)
@@ -407,6 +461,8 @@ class PolicyValueEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
 
     def setModel(self, model: "PolicyTreeModel") -> "PolicyValueEvaluator":
         """Takes the arm labels and the training-data best arm from a fitted model."""
+        _not_over_connect("PolicyValueEvaluator.setModel", "set treatmentVocabulary and bestArm directly, e.g. "
+                          "from saved_model_info(spark, path)")
         return self._set(treatmentVocabulary=model.getTreatmentVocabulary(), bestArm=model.bestArmOnTraining)
 
     def isLargerBetter(self) -> bool:
@@ -414,6 +470,8 @@ class PolicyValueEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
 
     def summary(self, dataset: DataFrame) -> DataFrame:
         """One row per estimate: (policy, value, se, ci_low, ci_high, n)."""
+        _not_over_connect("PolicyValueEvaluator.summary", "evaluate(df) works for each metricName "
+                          "(policyValue, gainOverBestArm, gainOverBaseline)")
         self._transfer_params_to_java()
         return DataFrame(self._java_obj.summary(dataset._jdf), dataset.sparkSession)
 
@@ -422,8 +480,27 @@ def _seq(spark, values):
     return spark.sparkContext._jvm.PythonUtils.toSeq(list(values))
 
 
+def _hash_unit(df: DataFrame, key_cols, seed: int):
+    """HashSplit.unit in DataFrame functions, for Connect clients (no JVM): the same expression, so the
+    same rows. Each key contributes (isNull, value); the seed is a bigint literal, as in Scala."""
+    keys = list(key_cols) or df.columns
+    for c in keys:
+        if c not in df.columns:
+            raise ValueError(f"keyCols: column '{c}' does not exist; available columns: {', '.join(df.columns)}")
+    cols = [F.lit(int(seed)).cast("bigint")]
+    for c in keys:
+        ref = F.col("`" + c.replace("`", "``") + "`")
+        cols += [ref.isNull(), ref]
+    return F.pmod(F.xxhash64(*cols), F.lit(1 << 53).cast("bigint")).cast("double") / F.lit(float(1 << 53))
+
+
 def train_test_split(df: DataFrame, train_fraction: float, key_cols: List[str] = (), seed: int = 17):
     """(train, test) decided by a hash of ``key_cols`` (all columns if empty): the same in any layout."""
+    if is_remote():
+        if not 0 < train_fraction < 1:
+            raise ValueError(f"trainFraction must be in (0, 1), got {train_fraction}")
+        u = _hash_unit(df, key_cols, seed)
+        return df.where(u < float(train_fraction)), df.where(u >= float(train_fraction))
     jvm = df.sparkSession.sparkContext._jvm
     pair = jvm.org.sparkpolicy.ml.HashSplit.trainTestSplit(df._jdf, float(train_fraction), _seq(df.sparkSession, key_cols), int(seed))
     return DataFrame(pair._1(), df.sparkSession), DataFrame(pair._2(), df.sparkSession)
@@ -431,6 +508,28 @@ def train_test_split(df: DataFrame, train_fraction: float, key_cols: List[str] =
 
 def with_fold_column(df: DataFrame, k: int, fold_col: str = "fold", key_cols: List[str] = (), seed: int = 23) -> DataFrame:
     """Adds an integer fold column in 0..k-1 from a row hash, for ``CrossValidator.setFoldCol``."""
+    if is_remote():
+        if k < 2:
+            raise ValueError(f"need at least 2 folds, got {k}")
+        fold = F.least(F.floor(_hash_unit(df, key_cols, seed) * int(k)).cast("int"), F.lit(int(k) - 1))
+        return df.withColumn(fold_col, fold)
     jvm = df.sparkSession.sparkContext._jvm
     return DataFrame(jvm.org.sparkpolicy.ml.HashSplit.withFoldColumn(df._jdf, int(k), fold_col, _seq(df.sparkSession, key_cols), int(seed)),
                      df.sparkSession)
+
+
+def saved_model_info(spark, path: str) -> Dict[str, object]:
+    """What a saved :class:`PolicyTreeModel` records, read as plain data (works over Spark Connect, where the
+    model's own methods are blocked): ``uid``, ``featureCols``, ``vocabulary``, ``bestArmOnTraining``,
+    ``boundaries``, ``signatures``, ``numRows`` and ``rewardType``."""
+    import json
+
+    meta = json.loads(spark.read.text(path.rstrip("/") + "/metadata").first()[0])
+    if meta.get("class") != f"{_JAVA_PACKAGE}.PolicyTreeModel":
+        raise ValueError(f"{path} holds a {meta.get('class')}, not a {_JAVA_PACKAGE}.PolicyTreeModel")
+    manifest, training = meta["contract"]["manifest"], meta["training"]
+    vocabulary = list(manifest["vocabulary"])
+    return {"uid": meta["uid"], "featureCols": [f["name"] for f in manifest["features"]], "vocabulary": vocabulary,
+            "bestArmOnTraining": vocabulary[training["bestArmOnTraining"]],
+            "boundaries": [[float(v) for v in b] for b in meta["contract"]["boundaries"]],
+            "signatures": dict(meta["signatures"]), "numRows": training["numRows"], "rewardType": training["rewardType"]}

@@ -43,3 +43,9 @@ def model(data):
     learner = PolicyTreeLearner(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome",
                                 propensityCol="propensity", maxDepth=2)
     return learner.fit(data)
+
+# HashSplit on planted_rows() keyed by "id": (train rows, sum of their ids) for trainTestSplit(0.7) and the
+# rows per fold of withFoldColumn(3), as the Scala implementation computes them (checked in test_evaluation.py);
+# test_connect.py holds the DataFrame-function twin used over Connect to the same numbers.
+TRAIN_IDS = (2117, 3141214)
+FOLD_COUNTS = [(0, 1068), (1, 958), (2, 974)]

@@ -4,7 +4,7 @@ from pyspark.errors import IllegalArgumentException
 from pyspark.ml.tuning import CrossValidator, ParamGridBuilder
 from pyspark.sql import functions as F
 
-from conftest import FEATURES
+from conftest import FEATURES, FOLD_COUNTS, TRAIN_IDS
 from sparkpolicy.ml import PolicyTreeLearner, PolicyValueEvaluator, train_test_split, with_fold_column
 
 
@@ -37,6 +37,10 @@ def test_gain_over_best_arm_needs_the_training_choice(model, data):
 def test_hash_split_and_cross_validation_with_hash_folds(data):
     train, test = train_test_split(data, 0.7, ["id"])
     assert train.count() + test.count() == data.count()
+    ids = [r.id for r in train.select("id").collect()]
+    assert (len(ids), sum(ids)) == TRAIN_IDS  # the numbers test_connect.py expects of its Connect twin
+    folds = with_fold_column(data, 3, key_cols=["id"]).groupBy("fold").count().orderBy("fold").collect()
+    assert [(r.fold, r["count"]) for r in folds] == FOLD_COUNTS
     again, _ = train_test_split(data.repartition(5), 0.7, ["id"])
     assert sorted(r.id for r in again.select("id").collect()) == sorted(r.id for r in train.select("id").collect())
     arms = ["a", "b", "c"]

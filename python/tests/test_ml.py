@@ -8,7 +8,7 @@ from pyspark.ml.feature import SQLTransformer
 
 import sparkpolicy
 from conftest import FEATURES, planted_arm
-from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel
+from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel, saved_model_info
 
 OUTPUT = ["policy_action", "policy_action_index", "policy_scores", "policy_leaf"]
 
@@ -71,6 +71,11 @@ def test_save_load_is_bit_identical(model, data, tmp_path):
     assert loaded.getFeatureCols() == FEATURES and loaded.getMaxDepth() == 2
     assert scored_rows(loaded.transform(data)) == scored_rows(model.transform(data))
     assert loaded.outputSignature(data) == model.signatures["output"]
+    # The plain-data view Connect clients use (test_connect.py) agrees with the model's own methods.
+    info = saved_model_info(data.sparkSession, path)
+    assert info["signatures"] == model.signatures and info["vocabulary"] == model.getTreatmentVocabulary()
+    assert info["bestArmOnTraining"] == model.bestArmOnTraining and info["boundaries"] == model.splitBoundaries
+    assert info["uid"] == model.uid and info["featureCols"] == FEATURES and info["numRows"] == 3000
 
 
 def test_learner_save_load_keeps_params(tmp_path):

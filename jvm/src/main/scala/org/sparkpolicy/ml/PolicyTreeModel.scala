@@ -4,7 +4,7 @@ import scala.jdk.CollectionConverters._
 
 import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.ml.util.{MLReadable, MLReader, MLWritable, MLWriter}
+import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
 import org.apache.spark.sql.catalyst.expressions.{BoundReference, Cast, Expression}
 import org.apache.spark.sql.sparkpolicy.InternalFrames
@@ -43,6 +43,12 @@ class PolicyTreeModel private[sparkpolicy] (
     private val trainingOutputSignature: String)
     extends Model[PolicyTreeModel]
     with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch with MLWritable {
+
+  // For Spark Connect only: its ServiceLoader rejects a registered class without a public no-arg
+  // constructor (failing every ML call on the server), and it builds plain transformers with `(uid)`.
+  // Such a model has no tree; usable models come from `fit` or `load`. (Public in bytecode, as Spark's own.)
+  private[sparkpolicy] def this(uid: String) = this(uid, null, null)
+  private[sparkpolicy] def this() = this(Identifiable.randomUID("policyTreeModel"))
 
   /** Saves in Spark ML's layout: metadata JSON (params, contract, signatures) and the node table as Parquet. */
   override def write: MLWriter = new PolicyTreeModelWriter(this, trained, trainingOutputSignature)
