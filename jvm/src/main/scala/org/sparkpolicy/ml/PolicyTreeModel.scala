@@ -17,7 +17,11 @@ final class PolicyTreeTrainingSummary private[sparkpolicy] (
     val decisions: Seq[SplitDecision],
     val numRows: Long,
     val rewardType: String,
-    val rewardShift: Int) extends Serializable {
+    val rewardShift: Int,
+    /** Rows dropped for a missing treatment or outcome under `handleInvalid = "skip"`. */
+    val numDroppedRows: Long = 0L,
+    /** AIPW rows whose propensity was clipped up to `propensityFloor`. */
+    val numClippedPropensities: Long = 0L) extends Serializable {
   /** Resolution of the fixed-point rewards: each row's Γ is rounded to a multiple of this. */
   def rewardResolution: Double = math.pow(2.0, -rewardShift)
 
@@ -40,7 +44,7 @@ class PolicyTreeModel private[sparkpolicy] (
     private val trained: TrainedTree,
     private val trainingOutputSignature: String)
     extends Model[PolicyTreeModel]
-    with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch with MLWritable {
+    with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch with MLWritable {
 
   /** Saves in Spark ML's layout: metadata JSON (params, contract, signatures) and the node table as Parquet. */
   override def write: MLWriter = new PolicyTreeModelWriter(this, trained, trainingOutputSignature)
@@ -67,7 +71,8 @@ class PolicyTreeModel private[sparkpolicy] (
   def bestArmOnTraining: String = trained.vocabulary(trained.bestArmOnTraining)
 
   lazy val trainingSummary: PolicyTreeTrainingSummary =
-    new PolicyTreeTrainingSummary(trained.levels, trained.decisions, trained.nRows, trained.rewardType, trained.rewardShift)
+    new PolicyTreeTrainingSummary(trained.levels, trained.decisions, trained.nRows, trained.rewardType, trained.rewardShift,
+      trained.droppedRows, trained.clippedPropensities)
 
   /** Every level's split decision per node, with gain and runner-up. */
   def trainingLog: Seq[SplitDecision] = trained.decisions
