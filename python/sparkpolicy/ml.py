@@ -14,12 +14,12 @@ from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
 from pyspark.ml.util import JavaMLReadable, JavaMLReader, JavaMLWritable
 from pyspark.ml.evaluation import JavaEvaluator
-from pyspark.ml.wrapper import JavaEstimator, JavaModel
+from pyspark.ml.wrapper import JavaEstimator, JavaModel, JavaTransformer
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.utils import is_remote
 
-__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "ConnectUnsupportedError",
+__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "DoublyRobustScores", "ConnectUnsupportedError",
            "saved_model_info", "train_test_split", "with_fold_column"]
 
 _JAVA_PACKAGE = "org.sparkpolicy.ml"
@@ -65,15 +65,16 @@ class _PolicyTreeParams(Params):
         "one reward (Γ) column per arm, in vocabulary order; without treatmentCol the arms are named after these columns",
         typeConverter=TypeConverters.toListString)
     outcomeCol: "Param[str]" = Param(
-        Params._dummy(), "outcomeCol", "observed outcome Y, for IPW rewards",
+        Params._dummy(), "outcomeCol", "observed outcome Y, for AIPW or IPW rewards",
         typeConverter=TypeConverters.toString)
     propensityCol: "Param[str]" = Param(
         Params._dummy(), "propensityCol",
-        "probability of the arm each row received; when unset, the arm's share in the data",
+        "probability of the arm each row received; when unset, the arm's share in the data (or, for AIPW, see propensityModel)",
         typeConverter=TypeConverters.toString)
     rewardType: "Param[str]" = Param(
         Params._dummy(), "rewardType",
-        "how Γ is built: 'given' (rewardCols) or 'ipw' (Γ(a) = 1{W=a}·Y/e); default 'given' when rewardCols is set, else 'ipw'",
+        "how Γ is built: 'given' (rewardCols), 'ipw' (Γ(a) = 1{W=a}·Y/e) or 'aipw' (Γ(a) = μ̂_a(X) + 1{W=a}·(Y − μ̂_a(X))/e, "
+        "cross-fitted); default 'given' when rewardCols is set, else 'aipw'",
         typeConverter=TypeConverters.toString)
     treatmentVocabulary: "Param[List[str]]" = Param(
         Params._dummy(), "treatmentVocabulary",
@@ -190,6 +191,103 @@ class _PolicyTreeParams(Params):
         return self.getOrDefault(self.scoringBatchSize)
 
 
+class _AipwParams(Params):
+    """How AIPW rewards cross-fit their nuisances, and what happens to invalid rows (Scala: HasAipwSettings)."""
+
+    crossFitFolds: "Param[int]" = Param(
+        Params._dummy(), "crossFitFolds",
+        "AIPW cross-fitting folds K, chosen by a hash of each row's content (or rowIdCol); fold k is predicted by models "
+        "fitted on the other folds",
+        typeConverter=TypeConverters.toInt)
+    propensityFloor: "Param[float]" = Param(
+        Params._dummy(), "propensityFloor",
+        "AIPW propensities are clipped to [propensityFloor, 1]; the number of clipped rows is in the training summary",
+        typeConverter=TypeConverters.toFloat)
+    propensityModel: "Param[str]" = Param(
+        Params._dummy(), "propensityModel",
+        "AIPW propensity when propensityCol is unset: 'shares' (the arm's share of all rows, for randomized designs) or "
+        "'tree' (the arm's share of the leaf of the row's cross-fitted outcome tree)",
+        typeConverter=TypeConverters.toString)
+    outcomeMaxDepth: "Param[int]" = Param(
+        Params._dummy(), "outcomeMaxDepth", "depth of the native cross-fitted outcome trees μ̂ (1 to 12)",
+        typeConverter=TypeConverters.toInt)
+    outcomeMinNodeSize: "Param[int]" = Param(
+        Params._dummy(), "outcomeMinNodeSize",
+        "minimum rows in each child of an outcome-tree split; a leaf's arm mean needs this many rows of the arm, else it comes "
+        "from the nearest ancestor that has them",
+        typeConverter=TypeConverters.toInt)
+    handleInvalid: "Param[str]" = Param(
+        Params._dummy(), "handleInvalid",
+        "rows with a null treatment or a null, NaN or infinite outcome: 'error' (default; the message names the column and "
+        "count) or 'skip' (dropped and counted in the training summary)",
+        typeConverter=TypeConverters.toString)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._setDefault(crossFitFolds=5, propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4,
+                         outcomeMinNodeSize=20, handleInvalid="error")
+
+    def setCrossFitFolds(self, value: int):
+        """Sets the value of :py:attr:`crossFitFolds`."""
+        return self._set(crossFitFolds=value)
+
+    def getCrossFitFolds(self) -> int:
+        """Gets the value of :py:attr:`crossFitFolds`."""
+        return self.getOrDefault(self.crossFitFolds)
+
+    def setPropensityFloor(self, value: float):
+        """Sets the value of :py:attr:`propensityFloor`."""
+        return self._set(propensityFloor=value)
+
+    def getPropensityFloor(self) -> float:
+        """Gets the value of :py:attr:`propensityFloor`."""
+        return self.getOrDefault(self.propensityFloor)
+
+    def setPropensityModel(self, value: str):
+        """Sets the value of :py:attr:`propensityModel`."""
+        return self._set(propensityModel=value)
+
+    def getPropensityModel(self) -> str:
+        """Gets the value of :py:attr:`propensityModel`."""
+        return self.getOrDefault(self.propensityModel)
+
+    def setOutcomeMaxDepth(self, value: int):
+        """Sets the value of :py:attr:`outcomeMaxDepth`."""
+        return self._set(outcomeMaxDepth=value)
+
+    def getOutcomeMaxDepth(self) -> int:
+        """Gets the value of :py:attr:`outcomeMaxDepth`."""
+        return self.getOrDefault(self.outcomeMaxDepth)
+
+    def setOutcomeMinNodeSize(self, value: int):
+        """Sets the value of :py:attr:`outcomeMinNodeSize`."""
+        return self._set(outcomeMinNodeSize=value)
+
+    def getOutcomeMinNodeSize(self) -> int:
+        """Gets the value of :py:attr:`outcomeMinNodeSize`."""
+        return self.getOrDefault(self.outcomeMinNodeSize)
+
+    def setHandleInvalid(self, value: str):
+        """Sets the value of :py:attr:`handleInvalid`."""
+        return self._set(handleInvalid=value)
+
+    def getHandleInvalid(self) -> str:
+        """Gets the value of :py:attr:`handleInvalid`."""
+        return self.getOrDefault(self.handleInvalid)
+
+    def setOutcomeModel(self, regressor):
+        """Any Spark ML regressor as the AIPW outcome model instead of the native trees, fitted per fold × arm on the
+        fold's complement. Not saved; outside the semantic contract when the regressor is layout-dependent."""
+        self._outcome_model = regressor
+        return self
+
+    def _transfer_outcome_model(self):
+        regressor = getattr(self, "_outcome_model", None)
+        if regressor is not None:
+            regressor._transfer_params_to_java()
+            self._java_obj.setOutcomeModel(regressor._java_obj)
+
+
 class _Reader(JavaMLReader):
     """Loads through ``org.sparkpolicy.ml.<Class>.read`` (pyspark would look under org.apache.spark)."""
 
@@ -198,7 +296,7 @@ class _Reader(JavaMLReader):
         return f"{_JAVA_PACKAGE}.{clazz.__name__}"
 
 
-class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaMLReadable):
+class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, _AipwParams, JavaMLWritable, JavaMLReadable):
     """
     Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
     The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
@@ -214,7 +312,9 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaML
     def __init__(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
                  propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
                  maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
-                 rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096):
+                 rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
+                 propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
+                 handleInvalid="error"):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyTreeLearner", self.uid)
         self.setParams(**self._input_kwargs)
@@ -223,7 +323,9 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaML
     def setParams(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
                   propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
                   maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
-                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096) -> "PolicyTreeLearner":
+                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
+                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
+                  handleInvalid="error") -> "PolicyTreeLearner":
         """Sets the params given as keywords (the others keep their values)."""
         return self._set(**self._input_kwargs)
 
@@ -233,6 +335,11 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaML
 
     def _create_model(self, java_model) -> "PolicyTreeModel":
         return PolicyTreeModel(java_model)
+
+    def _fit_java(self, dataset):
+        self._transfer_params_to_java()
+        self._transfer_outcome_model()
+        return self._java_obj.fit(dataset._jdf)
 
     def setFeatureCols(self, value: List[str]) -> "PolicyTreeLearner":
         """Sets the value of :py:attr:`featureCols`."""
@@ -307,7 +414,7 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, JavaMLWritable, JavaML
         return self._set(scoringBatchSize=value)
 
 
-class PolicyTreeModel(JavaModel, _PolicyTreeParams, JavaMLWritable, JavaMLReadable):
+class PolicyTreeModel(JavaModel, _PolicyTreeParams, _AipwParams, JavaMLWritable, JavaMLReadable):
     """
     A learned policy tree. ``transform`` appends ``policy_action`` (arm label), ``policy_action_index``,
     ``policy_scores`` (the leaf's mean Γ per arm, vocabulary order) and ``policy_leaf`` (heap node id),
@@ -474,6 +581,131 @@ class PolicyValueEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
                           "(policyValue, gainOverBestArm, gainOverBaseline)")
         self._transfer_params_to_java()
         return DataFrame(self._java_obj.summary(dataset._jdf), dataset.sparkSession)
+
+
+class DoublyRobustScores(JavaTransformer, _AipwParams, JavaMLWritable, JavaMLReadable):
+    """
+    Appends each row's AIPW scores Γ(a) as one ``array<double>`` column (vocabulary order, ``rewardsCol``),
+    with the outcome models cross-fitted on the transformed data itself (K folds by row hash). Feed it to
+    :class:`PolicyValueEvaluator` (``rewardsCol``) to evaluate a policy honestly on a holdout. Same rows and
+    Params give bit-identical scores in any layout. Wraps ``org.sparkpolicy.ml.DoublyRobustScores``.
+
+    >>> scores = DoublyRobustScores(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome",
+    ...                             treatmentVocabulary=model.getTreatmentVocabulary())  # doctest: +SKIP
+    >>> PolicyValueEvaluator(rewardsCol="rewards").setModel(model).evaluate(scores.transform(model.transform(holdout)))  # doctest: +SKIP
+    """
+
+    featureCols = _PolicyTreeParams.featureCols
+    treatmentCol = _PolicyTreeParams.treatmentCol
+    rewardCols = _PolicyTreeParams.rewardCols
+    outcomeCol = _PolicyTreeParams.outcomeCol
+    propensityCol = _PolicyTreeParams.propensityCol
+    rewardType = _PolicyTreeParams.rewardType
+    treatmentVocabulary = _PolicyTreeParams.treatmentVocabulary
+    rewardsCol: "Param[str]" = Param(Params._dummy(), "rewardsCol", "output array<double> column of Γ per arm, vocabulary order",
+                                     typeConverter=TypeConverters.toString)
+    maxBins = _PolicyTreeParams.maxBins
+    boundarySampleSize = _PolicyTreeParams.boundarySampleSize
+    rowIdCol: "Param[str]" = Param(
+        Params._dummy(), "rowIdCol",
+        "optional row id column; when set, folds and the boundary sample are chosen by a hash of the id instead of the row's content",
+        typeConverter=TypeConverters.toString)
+
+    @keyword_only
+    def __init__(self, *, featureCols=None, treatmentCol=None, outcomeCol=None, propensityCol=None,
+                 treatmentVocabulary=None, rewardsCol="rewards", maxBins=64, boundarySampleSize=200000, rowIdCol=None,
+                 crossFitFolds=5, propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4,
+                 outcomeMinNodeSize=20, handleInvalid="error"):
+        super().__init__()
+        self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.DoublyRobustScores", self.uid)
+        self._setDefault(rewardsCol="rewards", maxBins=64, boundarySampleSize=200000)
+        self._set(**self._input_kwargs)
+
+    @classmethod
+    def read(cls) -> _Reader:
+        return _Reader(cls)
+
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        self._transfer_params_to_java()
+        self._transfer_outcome_model()
+        return DataFrame(self._java_obj.transform(dataset._jdf), dataset.sparkSession)
+
+    def setFeatureCols(self, value: List[str]) -> "DoublyRobustScores":
+        return self._set(featureCols=value)
+
+    def setTreatmentCol(self, value: str) -> "DoublyRobustScores":
+        return self._set(treatmentCol=value)
+
+    def setRewardCols(self, value: List[str]) -> "DoublyRobustScores":
+        return self._set(rewardCols=value)
+
+    def setOutcomeCol(self, value: str) -> "DoublyRobustScores":
+        return self._set(outcomeCol=value)
+
+    def setPropensityCol(self, value: str) -> "DoublyRobustScores":
+        return self._set(propensityCol=value)
+
+    def setRewardType(self, value: str) -> "DoublyRobustScores":
+        return self._set(rewardType=value)
+
+    def setTreatmentVocabulary(self, value: List[str]) -> "DoublyRobustScores":
+        return self._set(treatmentVocabulary=value)
+
+    def setRewardsCol(self, value: str) -> "DoublyRobustScores":
+        return self._set(rewardsCol=value)
+
+    def setMaxBins(self, value: int) -> "DoublyRobustScores":
+        return self._set(maxBins=value)
+
+    def setBoundarySampleSize(self, value: int) -> "DoublyRobustScores":
+        return self._set(boundarySampleSize=value)
+
+    def setRowIdCol(self, value: str) -> "DoublyRobustScores":
+        return self._set(rowIdCol=value)
+
+    def getRewardsCol(self) -> str:
+        """Gets the value of :py:attr:`rewardsCol`."""
+        return self.getOrDefault(self.rewardsCol)
+
+    def getFeatureCols(self):
+        """Gets the value of :py:attr:`featureCols`."""
+        return self.getOrDefault(self.featureCols)
+
+    def getTreatmentCol(self):
+        """Gets the value of :py:attr:`treatmentCol`."""
+        return self.getOrDefault(self.treatmentCol)
+
+    def getRewardCols(self):
+        """Gets the value of :py:attr:`rewardCols`."""
+        return self.getOrDefault(self.rewardCols)
+
+    def getOutcomeCol(self):
+        """Gets the value of :py:attr:`outcomeCol`."""
+        return self.getOrDefault(self.outcomeCol)
+
+    def getPropensityCol(self):
+        """Gets the value of :py:attr:`propensityCol`."""
+        return self.getOrDefault(self.propensityCol)
+
+    def getRewardType(self):
+        """Gets the value of :py:attr:`rewardType`."""
+        return self.getOrDefault(self.rewardType)
+
+    def getTreatmentVocabulary(self):
+        """Gets the value of :py:attr:`treatmentVocabulary`."""
+        return self.getOrDefault(self.treatmentVocabulary)
+
+    def getMaxBins(self):
+        """Gets the value of :py:attr:`maxBins`."""
+        return self.getOrDefault(self.maxBins)
+
+    def getBoundarySampleSize(self):
+        """Gets the value of :py:attr:`boundarySampleSize`."""
+        return self.getOrDefault(self.boundarySampleSize)
+
+    def getRowIdCol(self):
+        """Gets the value of :py:attr:`rowIdCol`."""
+        return self.getOrDefault(self.rowIdCol)
 
 
 def _seq(spark, values):

@@ -51,3 +51,20 @@ def test_hash_split_and_cross_validation_with_hash_folds(data):
                         foldCol="fold").fit(folded)
     assert cv.bestModel.depth == 2
     assert len(cv.avgMetrics) == 2 and cv.avgMetrics[1] > cv.avgMetrics[0]
+
+
+def test_doubly_robust_scores_feed_the_evaluator(spark, data, model):
+    from sparkpolicy.ml import DoublyRobustScores
+
+    scores = DoublyRobustScores(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome",
+                                treatmentVocabulary=model.getTreatmentVocabulary(), rowIdCol="id", maxBins=16)
+    scored = scores.transform(model.transform(data))
+    again = scores.transform(model.transform(data.repartition(3)))
+    rows = {r.id: r.rewards for r in scored.select("id", "rewards").collect()}
+    assert len(rows) == data.count() and all(len(g) == 3 for g in rows.values())
+    assert {r.id: r.rewards for r in again.select("id", "rewards").collect()} == rows  # same bits in any layout
+    value = PolicyValueEvaluator(rewardsCol="rewards").setModel(model).evaluate(scored)
+    assert value == value  # a number, not NaN
+    learner = PolicyTreeLearner(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome", maxDepth=1)
+    fitted = learner.setHandleInvalid("skip").setCrossFitFolds(3).fit(data)
+    assert fitted._java_obj.getRewardType() == "aipw" and fitted.getCrossFitFolds() == 3  # resolved on the JVM

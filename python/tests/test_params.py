@@ -1,7 +1,7 @@
 """The Python Params are the Scala ones: same names, docs and defaults, read from the JVM through py4j."""
 import pytest
 
-from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel
+from sparkpolicy.ml import DoublyRobustScores, PolicyTreeLearner, PolicyTreeModel
 
 
 def java_params(java_obj):
@@ -13,9 +13,14 @@ def learner(spark):
     return PolicyTreeLearner()
 
 
-@pytest.mark.parametrize("which", ["learner", "model"])
-def test_params_match_scala(which, learner, model):
-    stage = learner if which == "learner" else model
+@pytest.fixture(scope="module")
+def scores(spark):
+    return DoublyRobustScores()
+
+
+@pytest.mark.parametrize("which", ["learner", "model", "scores"])
+def test_params_match_scala(which, learner, model, scores):
+    stage = {"learner": learner, "model": model, "scores": scores}[which]
     java = stage._java_obj
     jparams = java_params(java)
     assert sorted(p.name for p in stage.params) == sorted(jparams)
@@ -27,12 +32,15 @@ def test_params_match_scala(which, learner, model):
             assert stage._defaultParamMap[p] == java.getDefault(jp).get(), p.name
 
 
-def test_getters_and_setters_mirror_scala(learner):
-    java_methods = {m.getName() for m in learner._java_obj.getClass().getMethods()}
-    for p in learner.params:
+@pytest.mark.parametrize("which", ["learner", "scores"])
+def test_getters_and_setters_mirror_scala(which, learner, scores):
+    stage = learner if which == "learner" else scores
+    java_methods = {m.getName() for m in stage._java_obj.getClass().getMethods()}
+    for p in stage.params:
         name = p.name[0].upper() + p.name[1:]
-        assert hasattr(learner, "set" + name) and ("set" + name) in java_methods, p.name
-        assert hasattr(learner, "get" + name), p.name
+        assert hasattr(stage, "set" + name) and ("set" + name) in java_methods, p.name
+        assert hasattr(stage, "get" + name), p.name
+    assert "setOutcomeModel" in java_methods and hasattr(stage, "setOutcomeModel")
 
 
 def test_model_api_names_exist_in_scala(model):

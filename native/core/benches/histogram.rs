@@ -88,7 +88,15 @@ fn complete_tree(depth: u32) -> (NodeTable, Vec<u32>) {
 
 fn kernel_config(frontier: Vec<u32>) -> KernelConfig {
     let chunk = Chunk { slot_start: 0, slot_end: frontier.len(), feature_start: 0, feature_end: FEATURES };
-    KernelConfig { n_arms: ARMS, codes_per_feature: vec![CODES; FEATURES], frontier, chunks: vec![chunk], threads: 1, tag: String::new() }
+    KernelConfig {
+        n_arms: ARMS,
+        codes_per_feature: vec![CODES; FEATURES],
+        frontier,
+        chunks: vec![chunk],
+        threads: 1,
+        tag: String::new(),
+        skip_rows: None,
+    }
 }
 
 fn kernel(depth: u32, block: &TrainingBlock) -> HistogramKernel {

@@ -113,6 +113,7 @@ pub struct BlockBuilder {
     n_arms: usize,
     shift: i32,
     scale: f64,
+    unscaled_from: usize,
     wide: bool,
     codes: Vec<Vec<u16>>,
     gamma: Vec<i64>,
@@ -147,6 +148,7 @@ impl BlockBuilder {
             n_arms: config.n_arms,
             shift: config.shift,
             scale: scale(config.shift),
+            unscaled_from: config.unscaled_from.unwrap_or(config.n_arms),
             wide,
             gamma: Vec::new(),
             n_rows: 0,
@@ -181,8 +183,9 @@ impl BlockBuilder {
         let start = self.gamma.len();
         self.gamma.resize(start + n * k, 0);
         for (a, col) in columns[f..].iter().enumerate() {
+            let unit = if a >= self.unscaled_from { 1.0 } else { self.scale };
             for (r, g) in col.values().iter().enumerate() {
-                self.gamma[start + r * k + a] = quantize(*g, self.scale);
+                self.gamma[start + r * k + a] = quantize(*g, unit);
             }
         }
         self.n_rows = grow(self.n_rows, n)?;
@@ -224,7 +227,7 @@ mod tests {
 
     #[test]
     fn builder_bins_quantizes_and_round_trips() {
-        let config = BlockConfig { n_arms: 2, edge_counts: vec![2, 1], shift: 4 };
+        let config = BlockConfig { n_arms: 2, edge_counts: vec![2, 1], shift: 4, unscaled_from: None };
         let mut b = BlockBuilder::new(&config, &[0.5, 1.5, 10.0]).unwrap();
         let cols: Vec<ArrayRef> = vec![
             Arc::new(Float64Array::from(vec![Some(0.1), None, Some(2.0)])),
@@ -238,6 +241,19 @@ mod tests {
         assert_eq!(block.codes, Codes::U8(vec![0, 3, 2, 0, 1, 2]));
         assert_eq!(block.gamma, vec![16, 4, -8, 0, 0, 48]);
         assert_eq!(TrainingBlock::decode(&block.encode()).unwrap(), block);
+    }
+
+    #[test]
+    fn unscaled_channels_are_stored_as_integers() {
+        let config = BlockConfig { n_arms: 2, edge_counts: vec![1], shift: 4, unscaled_from: Some(1) };
+        let mut b = BlockBuilder::new(&config, &[0.5]).unwrap();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Float64Array::from(vec![0.1, 0.9])),
+            Arc::new(Float64Array::from(vec![1.5, -2.0])),
+            Arc::new(Float64Array::from(vec![1.0, 3.0])),
+        ];
+        b.push(&RecordBatch::try_from_iter(cols.into_iter().enumerate().map(|(i, c)| (format!("c{i}"), c))).unwrap()).unwrap();
+        assert_eq!(b.finish().gamma, vec![24, 1, -32, 3]);
     }
 
     #[test]

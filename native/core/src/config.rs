@@ -11,6 +11,10 @@ pub struct BlockConfig {
     pub edge_counts: Vec<usize>,
     /// Fixed-point shift from `fixed_point::reward_shift`.
     pub shift: i32,
+    /// Channels from this index on are integers stored as they are (rounded), not quantized:
+    /// the per-arm row counts and the fold id of an outcome-tree block. `None`: every channel is Γ.
+    #[serde(default)]
+    pub unscaled_from: Option<usize>,
 }
 
 /// One histogram pass of one tree level over one partition.
@@ -30,6 +34,16 @@ pub struct KernelConfig {
     /// Prefix of this kernel's log lines, e.g. "stage 12 partition 3 level 2".
     #[serde(default)]
     pub tag: String,
+    /// Rows whose channel equals a value feed no histogram: cross-fitting leaves a fold's own rows
+    /// out of the outcome tree that will predict them.
+    #[serde(default)]
+    pub skip_rows: Option<SkipRows>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct SkipRows {
+    pub channel: usize,
+    pub value: i64,
 }
 
 fn one() -> usize {
@@ -53,6 +67,36 @@ pub struct SplitConfig {
     pub feature_start: usize,
     /// Codes per feature of the block.
     pub codes_per_feature: Vec<usize>,
+    /// What a split maximizes: the policy reward (default) or an outcome tree's fit.
+    #[serde(default)]
+    pub criterion: Criterion,
+    /// Arms of an outcome tree: its channels are [ΣY·1{W=a}] then [Σ1{W=a}] per arm (see `outcome`).
+    #[serde(default)]
+    pub outcome_arms: usize,
+}
+
+impl SplitConfig {
+    /// A policy-split config with no features, for struct-update syntax in tests and benches.
+    pub fn policy() -> SplitConfig {
+        SplitConfig {
+            n_arms: 2,
+            min_node_size: 1,
+            feature_start: 0,
+            codes_per_feature: Vec::new(),
+            criterion: Criterion::Policy,
+            outcome_arms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Criterion {
+    /// policytree's: best-arm Γ sum left plus best-arm Γ sum right.
+    #[default]
+    Policy,
+    /// Multi-output regression: Σ_a (S_aL²/n_aL + S_aR²/n_aR), in f64 from the exact integer sums.
+    Outcome,
 }
 
 /// Compiling a node table for scoring.

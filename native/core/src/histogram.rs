@@ -123,7 +123,18 @@ impl HistogramKernel {
                 self.config.n_arms
             );
         }
-        let slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
+        let mut slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
+        if let Some(skip) = self.config.skip_rows {
+            let k = block.n_arms;
+            if skip.channel >= k {
+                return invalid!("skip_rows reads channel {} but blocks have {k}", skip.channel);
+            }
+            for (slot, g) in slots.iter_mut().zip(block.gamma.chunks_exact(k)) {
+                if g[skip.channel] == skip.value {
+                    *slot = INACTIVE;
+                }
+            }
+        }
         let code_bytes = block.n_rows * block.n_features * block.code_width();
         self.resident_bytes += code_bytes + block.gamma.len() * 8 + slots.len() * 4;
         log::debug!("{}: block of {} rows added, {} bytes resident", self.config.tag, block.n_rows, self.resident_bytes);

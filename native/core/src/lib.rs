@@ -5,6 +5,8 @@
 //! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows)
 //! → `histogram` (per-node reward histograms) → `split` (best split of a merged histogram)
 //! → `node_table` (the tree) → `scoring` (raw rows → arm, scores, leaf).
+//! `outcome` holds the split criterion of the cross-fitted outcome trees behind AIPW rewards;
+//! they reuse the same blocks, histograms, candidate loop and node tables.
 
 pub mod binning;
 pub mod block;
@@ -14,6 +16,7 @@ pub mod error;
 pub mod fixed_point;
 pub mod histogram;
 pub mod node_table;
+pub mod outcome;
 pub mod scoring;
 pub mod split;
 
@@ -21,4 +24,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 3;
+pub const ABI_VERSION: i32 = 4;

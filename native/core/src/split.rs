@@ -5,8 +5,9 @@
 //! node has missing values) missing-right before missing-left; a candidate replaces the best
 //! only when strictly better, so ties go to the first visited. Arm ties go to the lowest index.
 
-use crate::config::SplitConfig;
+use crate::config::{Criterion, SplitConfig};
 use crate::histogram::HistogramLayout;
+use crate::outcome::outcome_reward;
 use crate::{invalid, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,23 @@ pub fn best_arm(sums: &[i64]) -> (usize, i64) {
 /// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
 /// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
 pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_node_size: u64) -> Option<SplitCandidate> {
+    best_split_for_feature_by(feature, hist, n_arms, min_node_size, policy_reward)
+}
+
+/// policytree's split reward: the best arm's Γ sum on each side.
+pub fn policy_reward(left: &[i64], right: &[i64], n_arms: usize) -> i128 {
+    best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128
+}
+
+/// The candidate loop of `best_split_for_feature` with any split reward (larger is better): the
+/// policy tree and the outcome trees visit the same candidates in the same order.
+pub fn best_split_for_feature_by(
+    feature: usize,
+    hist: &[i64],
+    n_arms: usize,
+    min_node_size: u64,
+    reward_of: impl Fn(&[i64], &[i64], usize) -> i128,
+) -> Option<SplitCandidate> {
     let stride = n_arms + 1;
     let n_codes = hist.len() / stride;
     let value_bins = n_codes - 1;
@@ -59,7 +77,7 @@ pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_n
         if (nl as u64) < min_node_size || (nr as u64) < min_node_size {
             return;
         }
-        let reward = best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128;
+        let reward = reward_of(&left, &right, n_arms);
         if best.as_ref().is_none_or(|c| reward > c.reward) {
             let missing_left = side.unwrap_or(nl >= nr);
             best = Some(SplitCandidate { feature, threshold_bin: b, missing_left, reward, left, right });
@@ -117,13 +135,27 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
         return invalid!("every feature needs at least 2 codes");
     }
     let stride = config.n_arms + 1;
+    let outcome_arms = config.outcome_arms;
+    if config.criterion == Criterion::Outcome && (outcome_arms == 0 || 2 * outcome_arms > config.n_arms) {
+        return invalid!("an outcome split needs 1 to {} outcome arms (2 channels each), got {outcome_arms}", config.n_arms / 2);
+    }
+    let reward_of = |l: &[i64], r: &[i64], k: usize| match config.criterion {
+        Criterion::Policy => policy_reward(l, r, k),
+        Criterion::Outcome => outcome_reward(l, r, outcome_arms),
+    };
     let per_feature: Vec<SplitCandidate> = config
         .codes_per_feature
         .iter()
         .enumerate()
         .filter_map(|(j, &codes)| {
             let off = layout.feature_offsets[j];
-            best_split_for_feature(config.feature_start + j, &node_hist[off..off + codes * stride], config.n_arms, config.min_node_size)
+            best_split_for_feature_by(
+                config.feature_start + j,
+                &node_hist[off..off + codes * stride],
+                config.n_arms,
+                config.min_node_size,
+                reward_of,
+            )
         })
         .collect();
     let first_max = |exclude: Option<usize>| {

@@ -8,13 +8,30 @@ import org.json4s.jackson.JsonMethods
 /** One feature of the contract: its column, Spark type, kind and missing-value policy. */
 final case class FeatureSpec(name: String, dataType: String, kind: String, missing: String)
 
-/** How Γ is defined: `given` reward columns, or `ipw` from treatment, outcome and propensity. */
+/**
+ * How Γ is defined: `given` reward columns, `ipw` from treatment, outcome and propensity, or `aipw`,
+ * which adds the cross-fitting recipe (`aipw`).
+ */
 final case class RewardSpec(
     rewardType: String,
     treatmentCol: Option[String],
     rewardCols: Seq[String],
     outcomeCol: Option[String],
-    propensityCol: Option[String])
+    propensityCol: Option[String],
+    aipw: Option[AipwSpec] = None)
+
+/**
+ * The AIPW recipe: K folds by a seeded hash of the row (or of `rowIdCol`), the propensity source
+ * (`column`, design `shares` or leaf shares of the fold `tree`), its floor, and the outcome model
+ * (`tree(depth=…,minNodeSize=…)` for the native trees, else the regressor's class, outside the contract).
+ */
+final case class AipwSpec(folds: Int, foldSeed: Long, propensity: String, propensityFloor: Double, outcomeModel: String)
+
+object AipwSpec {
+  private[sparkpolicy] def of(s: org.sparkpolicy.exec.AipwSettings, propensity: String, rowIdCol: Option[String]): AipwSpec =
+    AipwSpec(s.folds, org.sparkpolicy.exec.CrossFitting.FoldSeed, propensity, s.propensityFloor,
+      s.outcomeModel.map(_.getClass.getName).getOrElse(s"tree(depth=${s.outcomeMaxDepth},minNodeSize=${s.outcomeMinNodeSize})"))
+}
 
 /** How the split boundaries were (or are to be) placed. */
 final case class BoundaryRecipe(strategy: String, maxBins: Int, sampleSize: Int, sampleSeed: Long, rowIdCol: Option[String])
@@ -65,12 +82,15 @@ final case class Contract(
       "features" -> JArray(features.toList.map(f => JObject(
         "name" -> JString(f.name), "type" -> JString(f.dataType), "kind" -> JString(f.kind), "missing" -> JString(f.missing)))),
       "vocabulary" -> JArray(vocabulary.toList.map(JString(_))),
-      "reward" -> JObject(
+      // The aipw recipe is appended only for AIPW, so manifests (and signatures) of earlier reward types are unchanged.
+      "reward" -> JObject(List[(String, JValue)](
         "type" -> JString(reward.rewardType),
         "treatmentCol" -> opt(reward.treatmentCol),
         "rewardCols" -> JArray(reward.rewardCols.toList.map(JString(_))),
         "outcomeCol" -> opt(reward.outcomeCol),
-        "propensityCol" -> opt(reward.propensityCol)),
+        "propensityCol" -> opt(reward.propensityCol)) ++ reward.aipw.map(a => "aipw" -> JObject(
+          "folds" -> JInt(a.folds), "foldSeed" -> JInt(a.foldSeed), "propensity" -> JString(a.propensity),
+          "propensityFloor" -> Contract.doubleValue(a.propensityFloor), "outcomeModel" -> JString(a.outcomeModel)))),
       "boundaryRecipe" -> JObject(
         "strategy" -> JString(recipe.strategy),
         "maxBins" -> JInt(recipe.maxBins),
@@ -89,7 +109,7 @@ object Contract {
   private[sparkpolicy] def canonical(v: JValue): String = JsonMethods.compact(JsonMethods.render(v))
 
   // JSON has no infinities; they are written as strings and read back exactly.
-  private def doubleValue(d: Double): JValue =
+  private[contract] def doubleValue(d: Double): JValue =
     if (d.isInfinite) JString(if (d > 0) "Infinity" else "-Infinity") else JDouble(d)
 
   def fromJson(json: String): Contract = {
@@ -106,8 +126,14 @@ object Contract {
     val features = (m \ "features").children.map(f =>
       FeatureSpec((f \ "name").extract[String], (f \ "type").extract[String], (f \ "kind").extract[String], (f \ "missing").extract[String]))
     val r = m \ "reward"
+    val aipw = (r \ "aipw") match {
+      case a: JObject => Some(AipwSpec((a \ "folds").extract[Int], (a \ "foldSeed").extract[Long], (a \ "propensity").extract[String],
+        (a \ "propensityFloor") match { case JDouble(d) => d; case JInt(i) => i.toDouble; case other => other.extract[Double] },
+        (a \ "outcomeModel").extract[String]))
+      case _ => None
+    }
     val reward = RewardSpec((r \ "type").extract[String], optStr(r \ "treatmentCol"), (r \ "rewardCols").extract[List[String]],
-      optStr(r \ "outcomeCol"), optStr(r \ "propensityCol"))
+      optStr(r \ "outcomeCol"), optStr(r \ "propensityCol"), aipw)
     val b = m \ "boundaryRecipe"
     val recipe = BoundaryRecipe((b \ "strategy").extract[String], (b \ "maxBins").extract[Int], (b \ "sampleSize").extract[Int],
       (b \ "sampleSeed").extract[Long], optStr(b \ "rowIdCol"))

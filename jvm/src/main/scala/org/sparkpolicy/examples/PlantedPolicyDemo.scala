@@ -45,6 +45,7 @@ object PlantedPolicyDemo {
       .setTreatmentCol("treatment")
       .setOutcomeCol("outcome")
       .setPropensityCol("propensity")
+      .setRewardType("ipw")
       .setMaxDepth(depth)
     var t = System.nanoTime()
     val model = learner.fit(train)

@@ -1,12 +1,15 @@
 package org.sparkpolicy.exec
 
 import org.apache.spark.rdd.RDD
+import org.apache.spark.sql.DataFrame
+import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.NativeLib
 
 /**
  * Bins the training data once: each partition becomes compact native training blocks (feature
  * codes as u8/u16, Γ as fixed-point i64), persisted so every tree level re-reads only these bytes.
+ * The outcome trees behind AIPW use the same blocks with other channels (`ChannelLayout`).
  */
 private[sparkpolicy] object BinnedBlocks {
   /** Rows per Arrow batch sent to the block builder. */
@@ -18,47 +21,58 @@ private[sparkpolicy] object BinnedBlocks {
   def maxBlockRows(nFeatures: Int, nArms: Int): Int =
     math.max(1L, math.min(1L << 20, MaxBlockBytes / (2L * nFeatures + 8L * nArms))).toInt
 
-  def build(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[Array[Byte]] = {
-    val nFeatures = data.nFeatures
-    val nArms = data.nArms
-    val config = NativeConfigs.block(nArms, edges, shift)
-    val flatEdges = edges.flatten
-    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName)
-    val blockRows = maxBlockRows(nFeatures, nArms)
-    data.frame.queryExecution.toRdd
+  def build(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[Array[Byte]] =
+    buildFrom(data.frame, data.nFeatures, data.nArms, edges, shift, None, "sparkpolicy training blocks")
+
+  /** Blocks of the first `nFeatures` + `nChannels` columns of `frame` (features, then channels, all double). */
+  def buildFrom(frame: DataFrame, nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
+      unscaledFrom: Option[Int], name: String): RDD[Array[Byte]] =
+    frame.queryExecution.toRdd
       .mapPartitions { rows =>
         FaultInjection.maybeFail("binning")
-        if (!rows.hasNext) Iterator.empty
-        else {
-          NativeLib.load()
-          val writer = new DoubleBatchWriter(names, BatchRows)
-          TaskResources.closeAtTaskEnd(writer)
-          new Iterator[Array[Byte]] {
-            def hasNext: Boolean = rows.hasNext
-            def next(): Array[Byte] = {
-              val builder = NativeLib.blockBuilderOpen(config, flatEdges)
-              val close = TaskResources.closeAtTaskEnd(builder)
-              var n = 0
-              while (rows.hasNext && n < blockRows) {
-                val row = rows.next()
-                var c = 0
-                while (c < nFeatures + nArms) {
-                  if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
-                  c += 1
-                }
-                writer.endRow()
-                n += 1
-                if (writer.rowCount == BatchRows) NativeLib.blockBuilderPush(builder, writer.drainToIpc())
+        encode(rows, nFeatures, nChannels, edges, shift, unscaledFrom)
+      }
+      .setName(name)
+      .persist(StorageLevel.MEMORY_AND_DISK)
+
+  /** One partition's rows as native blocks; also called without Spark (a single in-process "partition"). */
+  def encode(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
+      unscaledFrom: Option[Int]): Iterator[Array[Byte]] =
+    if (!rows.hasNext) Iterator.empty
+    else {
+      NativeLib.load()
+      val config = NativeConfigs.block(nChannels, edges, shift, unscaledFrom)
+      val flatEdges = edges.flatten
+      val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nChannels).map(TrainingData.rewardName)
+      val blockRows = maxBlockRows(nFeatures, nChannels)
+      val writer = new DoubleBatchWriter(names, BatchRows)
+      TaskResources.closeAtTaskEnd(writer)
+      new Iterator[Array[Byte]] {
+        def hasNext: Boolean = rows.hasNext
+        def next(): Array[Byte] = {
+          val builder = NativeLib.blockBuilderOpen(config, flatEdges)
+          val close = TaskResources.closeAtTaskEnd(builder)
+          try {
+            var n = 0
+            while (rows.hasNext && n < blockRows) {
+              val row = rows.next()
+              var c = 0
+              while (c < nFeatures + nChannels) {
+                if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
+                c += 1
               }
-              if (writer.rowCount > 0) NativeLib.blockBuilderPush(builder, writer.drainToIpc())
-              val block = NativeLib.blockBuilderFinish(builder)
-              close()
-              block
+              writer.endRow()
+              n += 1
+              if (writer.rowCount == BatchRows) NativeLib.blockBuilderPush(builder, writer.drainToIpc())
             }
+            if (writer.rowCount > 0) NativeLib.blockBuilderPush(builder, writer.drainToIpc())
+            NativeLib.blockBuilderFinish(builder)
+          } finally {
+            close()
+            // Outside a task nothing else closes the writer.
+            if (!rows.hasNext && org.apache.spark.TaskContext.get() == null) writer.close()
           }
         }
       }
-      .setName("sparkpolicy training blocks")
-      .persist(StorageLevel.MEMORY_AND_DISK)
-  }
+    }
 }

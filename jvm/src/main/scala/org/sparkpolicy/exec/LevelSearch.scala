@@ -77,6 +77,33 @@ private[sparkpolicy] final class MaxAccumulator extends org.apache.spark.util.Ac
  */
 private[sparkpolicy] object LevelSearch {
 
+  /** What one level's kernels and split searches need besides the blocks. */
+  final case class LevelJob(
+      tree: NodeTable,
+      frontier: Array[Int],
+      plan: LevelPlan,
+      codesPerFeature: Array[Int],
+      nChannels: Int,
+      minNodeSize: Int,
+      nativeThreads: Int,
+      depth: Int,
+      skipRows: Option[(Int, Long)] = None,
+      outcomeArms: Int = 0) {
+    val stride: Int = nChannels + 1
+    val chunks: Vector[Chunk] = plan.chunks
+    private val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
+    /** Per chunk: (feature block index, cells per node in the chunk, cells of its first feature). */
+    val chunkLayout: Vector[(Int, Int, Int)] = chunks.map { c =>
+      val cells = (c.featureStart until c.featureEnd).map(codesPerFeature(_) * stride).sum
+      (blockOf((c.featureStart, c.featureEnd)), cells, codesPerFeature(c.featureStart))
+    }
+    val splitConfigs: Vector[Array[Byte]] = plan.featureBlocks.map { case (f0, f1) =>
+      NativeConfigs.split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1), outcomeArms)
+    }
+    def kernelConfig(tag: String): Array[Byte] =
+      NativeConfigs.kernel(nChannels, codesPerFeature, frontier, chunks, nativeThreads, tag, skipRows)
+  }
+
   def run(
       blocks: RDD[Array[Byte]],
       tree: NodeTable,
@@ -87,69 +114,85 @@ private[sparkpolicy] object LevelSearch {
       minNodeSize: Int,
       nativeThreads: Int,
       depth: Int,
-      peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {
-    val sc = blocks.sparkContext
-    val stride = nArms + 1
-    val chunks = plan.chunks
-    val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
-    // Per chunk: (feature block index, cells per node in the chunk, cells of its first feature).
-    val chunkLayout = chunks.map { c =>
-      val cells = (c.featureStart until c.featureEnd).map(codesPerFeature(_) * stride).sum
-      (blockOf((c.featureStart, c.featureEnd)), cells, codesPerFeature(c.featureStart))
-    }
-    val payload = sc.broadcast(tree.toArrowIpc)
-    val splitConfigs = plan.featureBlocks.map { case (f0, f1) =>
-      NativeConfigs.split(nArms, minNodeSize, f0, codesPerFeature.slice(f0, f1))
-    }
+      peakNativeBytes: MaxAccumulator): Array[SplitRecord] =
+    runJob(blocks, LevelJob(tree, frontier, plan, codesPerFeature, nArms, minNodeSize, nativeThreads, depth), peakNativeBytes)
 
+  def runJob(blocks: RDD[Array[Byte]], job: LevelJob, peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {
+    val sc = blocks.sparkContext
+    val payload = sc.broadcast(job.tree.toArrowIpc)
     val partials: RDD[((Int, Int), Array[Long])] = blocks.mapPartitions { it =>
       val local = it.toArray // references to the cached blocks, not copies
       FaultInjection.maybeFail("histograms")
-      if (local.isEmpty) Iterator.empty
-      else {
-        NativeLib.load()
-        val ctx = org.apache.spark.TaskContext.get()
-        val tag = if (ctx == null) s"level $depth" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} level $depth"
-        val config = NativeConfigs.kernel(nArms, codesPerFeature, frontier, chunks, nativeThreads, tag)
-        val kernel = NativeLib.kernelOpen(payload.value, config)
-        val close = TaskResources.closeAtTaskEnd(kernel)
-        local.foreach(NativeLib.kernelAddBlock(kernel, _))
-        // Lazily, chunk by chunk, so a task holds one chunk's histograms at a time.
-        chunks.indices.iterator.flatMap { ci =>
-          val hist = NativeLib.kernelEmit(kernel, ci)
-          if (ci == chunks.size - 1) {
-            // The kernel's native bytes plus the chunk's Java copy: what this task held outside the JVM heap budget.
-            peakNativeBytes.add(NativeLib.kernelPeakBytes(kernel) + hist.length * 8L)
-            close()
-          }
-          val c = chunks(ci)
-          val (fb, cells, firstCodes) = chunkLayout(ci)
-          (c.slotStart until c.slotEnd).iterator.flatMap { slot =>
-            val base = (slot - c.slotStart) * cells
-            var rows = 0L
-            var code = 0
-            while (code < firstCodes) { rows += hist(base + code * stride + nArms); code += 1 }
-            if (rows == 0) Iterator.empty // this partition has no rows in that node
-            else Iterator.single((frontier(slot), fb) -> java.util.Arrays.copyOfRange(hist, base, base + cells))
-          }
-        }
-      }
+      val ctx = org.apache.spark.TaskContext.get()
+      val tag = if (ctx == null) s"level ${job.depth}" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} level ${job.depth}"
+      partitionPartials(local, payload.value, job, tag, peakNativeBytes.add)
     }
-
-    val nKeys = frontier.length * plan.featureBlocks.size
+    val nKeys = job.frontier.length * job.plan.featureBlocks.size
     val partitioner = new HashPartitioner(math.max(1, math.min(nKeys, sc.defaultParallelism)))
     try {
       partials
-        .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => {
-          var i = 0
-          while (i < a.length) { a(i) += b(i); i += 1 }
-          a
-        })
-        .map { case ((node, fb), hist) =>
-          NativeLib.load()
-          SplitRecord.decode(node, fb, NativeLib.bestSplit(hist, splitConfigs(fb)), nArms)
-        }
+        .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => addInto(a, b))
+        .map { case ((node, fb), hist) => chooseSplit(node, fb, hist, job) }
         .collect()
     } finally payload.destroy()
   }
+
+  /**
+   * The same level without Spark, over blocks held in this JVM: one kernel over all of them (what a
+   * single partition does), then the same split choice. Used to cross-fit small data in-process and
+   * by tests that exercise the production kernels without a cluster.
+   */
+  def runLocal(blocks: Array[Array[Byte]], job: LevelJob): Array[SplitRecord] = {
+    val merged = new java.util.TreeMap[(Int, Int), Array[Long]](Ordering[(Int, Int)])
+    partitionPartials(blocks, job.tree.toArrowIpc, job, s"local level ${job.depth}", _ => ()).foreach { case (key, hist) =>
+      val prev = merged.get(key)
+      merged.put(key, if (prev == null) hist else addInto(prev, hist))
+    }
+    scala.jdk.CollectionConverters.MapHasAsScala(merged).asScala.iterator.map { case ((node, fb), hist) =>
+      chooseSplit(node, fb, hist, job)
+    }.toArray
+  }
+
+  private def addInto(a: Array[Long], b: Array[Long]): Array[Long] = {
+    var i = 0
+    while (i < a.length) { a(i) += b(i); i += 1 }
+    a
+  }
+
+  private def chooseSplit(node: Int, fb: Int, hist: Array[Long], job: LevelJob): SplitRecord = {
+    NativeLib.load()
+    SplitRecord.decode(node, fb, NativeLib.bestSplit(hist, job.splitConfigs(fb)), job.nChannels)
+  }
+
+  /** One partition's histogram partials, keyed by (frontier node, feature block), emitted chunk by chunk. */
+  private def partitionPartials(local: Array[Array[Byte]], treeIpc: Array[Byte], job: LevelJob, tag: String,
+      reportPeak: Long => Unit): Iterator[((Int, Int), Array[Long])] =
+    if (local.isEmpty) Iterator.empty
+    else {
+      NativeLib.load()
+      val kernel = NativeLib.kernelOpen(treeIpc, job.kernelConfig(tag))
+      val close = TaskResources.closeAtTaskEnd(kernel)
+      try local.foreach(NativeLib.kernelAddBlock(kernel, _))
+      catch { case e: Throwable => close(); throw e }
+      val (chunks, stride, nArms) = (job.chunks, job.stride, job.nChannels)
+      // Lazily, chunk by chunk, so a task holds one chunk's histograms at a time.
+      chunks.indices.iterator.flatMap { ci =>
+        val hist = try NativeLib.kernelEmit(kernel, ci) catch { case e: Throwable => close(); throw e }
+        if (ci == chunks.size - 1) {
+          // The kernel's native bytes plus the chunk's Java copy: what this task held outside the JVM heap budget.
+          reportPeak(NativeLib.kernelPeakBytes(kernel) + hist.length * 8L)
+          close()
+        }
+        val c = chunks(ci)
+        val (fb, cells, firstCodes) = job.chunkLayout(ci)
+        (c.slotStart until c.slotEnd).iterator.flatMap { slot =>
+          val base = (slot - c.slotStart) * cells
+          var rows = 0L
+          var code = 0
+          while (code < firstCodes) { rows += hist(base + code * stride + nArms); code += 1 }
+          if (rows == 0) Iterator.empty // this partition has no rows in that node
+          else Iterator.single((job.frontier(slot), fb) -> java.util.Arrays.copyOfRange(hist, base, base + cells))
+        }
+      }
+    }
 }

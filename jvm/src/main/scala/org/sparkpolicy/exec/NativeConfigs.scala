@@ -11,17 +11,26 @@ private[sparkpolicy] object NativeConfigs {
 
   private def bytes(s: String): Array[Byte] = s.getBytes(StandardCharsets.UTF_8)
 
-  def block(nArms: Int, edges: Array[Array[Double]], shift: Int): Array[Byte] =
-    bytes(s"""{"n_arms":$nArms,"edge_counts":${ints(edges.map(_.length))},"shift":$shift}""")
-
-  def kernel(nArms: Int, codesPerFeature: Array[Int], frontier: Array[Int], chunks: Seq[Chunk], threads: Int, tag: String): Array[Byte] = {
-    val cs = chunks.map(c =>
-      s"""{"slot_start":${c.slotStart},"slot_end":${c.slotEnd},"feature_start":${c.featureStart},"feature_end":${c.featureEnd}}""")
-    bytes(s"""{"n_arms":$nArms,"codes_per_feature":${ints(codesPerFeature)},"frontier":${ints(frontier)},"chunks":${cs.mkString("[", ",", "]")},"threads":$threads,"tag":"${tag.filter(c => c != '"' && c != '\\')}"}""")
+  /** `unscaledFrom`: channels from this index on are stored as integers (outcome-tree counts and fold). */
+  def block(nArms: Int, edges: Array[Array[Double]], shift: Int, unscaledFrom: Option[Int] = None): Array[Byte] = {
+    val unscaled = unscaledFrom.map(u => s""","unscaled_from":$u""").getOrElse("")
+    bytes(s"""{"n_arms":$nArms,"edge_counts":${ints(edges.map(_.length))},"shift":$shift$unscaled}""")
   }
 
-  def split(nArms: Int, minNodeSize: Long, featureStart: Int, codes: Array[Int]): Array[Byte] =
-    bytes(s"""{"n_arms":$nArms,"min_node_size":$minNodeSize,"feature_start":$featureStart,"codes_per_feature":${ints(codes)}}""")
+  /** `skipRows` (channel, value): rows whose channel holds the value feed no histogram (a held-out fold). */
+  def kernel(nArms: Int, codesPerFeature: Array[Int], frontier: Array[Int], chunks: Seq[Chunk], threads: Int, tag: String,
+      skipRows: Option[(Int, Long)] = None): Array[Byte] = {
+    val skip = skipRows.map { case (c, v) => s""","skip_rows":{"channel":$c,"value":$v}""" }.getOrElse("")
+    val cs = chunks.map(c =>
+      s"""{"slot_start":${c.slotStart},"slot_end":${c.slotEnd},"feature_start":${c.featureStart},"feature_end":${c.featureEnd}}""")
+    bytes(s"""{"n_arms":$nArms,"codes_per_feature":${ints(codesPerFeature)},"frontier":${ints(frontier)},"chunks":${cs.mkString("[", ",", "]")},"threads":$threads,"tag":"${tag.filter(c => c != '"' && c != '\\')}"$skip}""")
+  }
+
+  /** `outcomeArms` > 0 selects the outcome-tree criterion over that many arms (see native/core/src/outcome.rs). */
+  def split(nArms: Int, minNodeSize: Long, featureStart: Int, codes: Array[Int], outcomeArms: Int = 0): Array[Byte] = {
+    val criterion = if (outcomeArms > 0) s""","criterion":"outcome","outcome_arms":$outcomeArms""" else ""
+    bytes(s"""{"n_arms":$nArms,"min_node_size":$minNodeSize,"feature_start":$featureStart,"codes_per_feature":${ints(codes)}$criterion}""")
+  }
 
   def scorer(nFeatures: Int, nArms: Int): Array[Byte] =
     bytes(s"""{"n_features":$nFeatures,"n_arms":$nArms}""")

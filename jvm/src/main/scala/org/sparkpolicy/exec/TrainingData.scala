@@ -13,7 +13,9 @@ private[sparkpolicy] final case class InputSpec(
     propensityCol: Option[String],
     rewardType: Option[String],
     vocabulary: Option[Array[String]],
-    rowIdCol: Option[String] = None)
+    rowIdCol: Option[String] = None,
+    handleInvalid: String = "error",
+    aipw: AipwSettings = AipwSettings())
 
 /**
  * Validated training data: feature columns cast to double (`f0..`, null = missing) and one Γ
@@ -27,9 +29,18 @@ private[sparkpolicy] final case class TrainingData(
     nRows: Long,
     maxAbsReward: Double,
     meanAbsReward: Double,
-    armCounts: Map[String, Long]) {
+    armCounts: Map[String, Long],
+    droppedRows: Long = 0L,
+    aipwBase: Option[AipwBase] = None,
+    clippedPropensities: Long = 0L) {
   def nArms: Int = vocabulary.length
 }
+
+/**
+ * AIPW inputs before Γ exists: `frame` holds the features, arm index, outcome, propensity (null unless
+ * given), fold and sample hash; Γ is attached once the boundaries and the outcome models are known.
+ */
+private[sparkpolicy] final case class AipwBase(frame: DataFrame, maxAbsOutcome: Double, propensity: String, shares: Array[Double])
 
 private[sparkpolicy] object TrainingData {
   val MaxArms = 1000
@@ -77,8 +88,9 @@ private[sparkpolicy] object TrainingData {
     (spec.featureCols.toSeq ++ spec.treatmentCol ++ spec.rewardCols.toSeq.flatten ++ spec.outcomeCol ++ spec.propensityCol ++
       spec.rowIdCol).distinct
 
-  def prepare(df: DataFrame, spec: InputSpec): TrainingData = {
-    val schema = df.schema
+  /** `keepUserColumns`: the frame also carries the input's columns, behind the internal ones (DoublyRobustScores). */
+  def prepare(input: DataFrame, spec: InputSpec, keepUserColumns: Boolean = false): TrainingData = {
+    val schema = input.schema
     validateFeatures(schema, spec.featureCols)
     spec.rewardCols.foreach { cols =>
       if (cols.isEmpty) fail("rewardCols is empty")
@@ -89,13 +101,14 @@ private[sparkpolicy] object TrainingData {
         if (!isNumeric(f.dataType)) fail(s"reward column '$c' has type ${f.dataType.simpleString}; rewards must be numeric")
       }
     }
-    val rewardType = spec.rewardType.getOrElse(if (spec.rewardCols.isDefined) "given" else "ipw")
+    // AIPW is the default with an outcome column; models saved earlier keep the type recorded in their contract.
+    val rewardType = spec.rewardType.getOrElse(if (spec.rewardCols.isDefined) "given" else "aipw")
     rewardType match {
       case "given" if spec.rewardCols.isEmpty => fail("rewardType 'given' needs rewardCols (one reward column per arm)")
-      case "ipw" if spec.outcomeCol.isEmpty => fail("rewardType 'ipw' needs outcomeCol (and treatmentCol)")
-      case "ipw" if spec.treatmentCol.isEmpty => fail("rewardType 'ipw' needs treatmentCol")
-      case "given" | "ipw" =>
-      case other => fail(s"rewardType '$other' is not supported; use 'given' or 'ipw'")
+      case t @ ("ipw" | "aipw") if spec.outcomeCol.isEmpty => fail(s"rewardType '$t' needs outcomeCol (and treatmentCol)")
+      case t @ ("ipw" | "aipw") if spec.treatmentCol.isEmpty => fail(s"rewardType '$t' needs treatmentCol")
+      case "given" | "ipw" | "aipw" =>
+      case other => fail(s"rewardType '$other' is not supported; use 'given', 'ipw' or 'aipw'")
     }
     if (spec.treatmentCol.isEmpty && spec.rewardCols.isEmpty)
       fail("set treatmentCol (with outcomeCol) or rewardCols")
@@ -108,6 +121,7 @@ private[sparkpolicy] object TrainingData {
       if (!isNumeric(f.dataType)) fail(s"propensity column '$c' has type ${f.dataType.simpleString}; it must be numeric")
     }
 
+    val (df, droppedRows) = dropInvalid(input, spec)
     val (vocabulary, armCounts, labelOf) = resolveVocabulary(df, spec)
     if (vocabulary.length < 2)
       fail(s"a policy needs at least 2 arms, but the treatment vocabulary is [${vocabulary.mkString(", ")}]")
@@ -138,6 +152,7 @@ private[sparkpolicy] object TrainingData {
           // The e > 0 guard keeps ANSI mode from failing on a bad propensity before it is counted and reported.
           s"reward for arm '$arm'" -> when(labelOf.get === lit(arm) && e > 0.0, y / e).otherwise(lit(0.0))
         }
+      case "aipw" => Nil // built after the boundaries and the cross-fitted outcome models (AipwRewards)
     }
 
     val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) => userCol(c).cast(DoubleType).as(featureName(i)) }
@@ -148,7 +163,16 @@ private[sparkpolicy] object TrainingData {
     // adding a row (which shifts IPW shares) does not redraw the whole sample.
     val sampleKey = spec.rowIdCol.map(c => Seq(userCol(c))).getOrElse(sourceColumns(spec).map(userCol))
     val sampleHash = xxhash64(lit(Boundaries.SampleSeed) +: sampleKey.flatMap(c => Seq(c.isNull, c)): _*)
-    val frame = df.select(features ++ gammas :+ sampleHash.as(SampleHashName): _*)
+    val aipwColumns = if (rewardType != "aipw") Nil else {
+      val arm = vocabulary.zipWithIndex.foldLeft(lit(null).cast(IntegerType)) { case (acc, (label, i)) =>
+        when(labelOf.get === lit(label), lit(i)).otherwise(acc)
+      }
+      Seq(arm.as(AipwRewards.ArmName), userCol(spec.outcomeCol.get).cast(DoubleType).as(AipwRewards.OutcomeName),
+        spec.propensityCol.map(c => userCol(c).cast(DoubleType)).getOrElse(lit(null).cast(DoubleType)).as(AipwRewards.PropensityName),
+        CrossFitting.foldColumn(sampleKey, spec.aipw.folds).as(AipwRewards.FoldName))
+    }
+    val userColumns = if (keepUserColumns) df.columns.toSeq.map(userCol) else Nil
+    val frame = df.select(((features ++ gammas ++ aipwColumns) :+ sampleHash.as(SampleHashName)) ++ userColumns: _*)
 
     // One pass of order-independent aggregates decides every data-dependent error on the driver.
     val badReward = rewards.indices.map { a =>
@@ -156,7 +180,8 @@ private[sparkpolicy] object TrainingData {
       sum(when(g.isNull || isnan(g) || abs(g) === lit(Double.PositiveInfinity), 1L).otherwise(0L))
     }
     val maxAbs = rewards.indices.map(a => max(abs(col(rewardName(a)))))
-    val meanAbs = avg(rewards.indices.map(a => abs(col(rewardName(a)))).reduce(_ + _) / lit(rewards.size.toDouble))
+    val meanAbs =
+      if (rewards.isEmpty) lit(0.0) else avg(rewards.indices.map(a => abs(col(rewardName(a)))).reduce(_ + _) / lit(rewards.size.toDouble))
     val (outcomeAlias, propensityAlias) = ("__sp_outcome", "__sp_propensity")
     val extra = Seq(
       spec.outcomeCol.map { _ =>
@@ -166,7 +191,8 @@ private[sparkpolicy] object TrainingData {
       spec.propensityCol.map { _ =>
         val p = col(propensityAlias).cast(DoubleType)
         sum(when(p.isNull || isnan(p) || p <= 0.0 || p > 1.0, 1L).otherwise(0L))
-      }).flatten
+      },
+      if (rewardType == "aipw") Some(max(abs(col(outcomeAlias).cast(DoubleType)))) else None).flatten
     val row = df.select(features ++ gammas ++ spec.outcomeCol.map(c => userCol(c).as(outcomeAlias)).toSeq ++
         spec.propensityCol.map(c => userCol(c).as(propensityAlias)).toSeq: _*)
       .agg(count(lit(1)), (badReward ++ maxAbs ++ extra :+ meanAbs): _*)
@@ -178,7 +204,8 @@ private[sparkpolicy] object TrainingData {
     var next = 1 + 2 * k
     spec.outcomeCol.foreach { c =>
       val bad = longAt(next); next += 1
-      if (bad > 0) fail(s"outcome column '$c' has $bad null, NaN or infinite values out of $nRows rows")
+      if (bad > 0) fail(s"outcome column '$c' has $bad null, NaN or infinite values out of $nRows rows " +
+        "(set handleInvalid to 'skip' to drop those rows)")
     }
     spec.propensityCol.foreach { c =>
       val bad = longAt(next); next += 1
@@ -191,9 +218,34 @@ private[sparkpolicy] object TrainingData {
         fail(s"$what has $bad null, NaN or infinite values out of $nRows rows")
       }
     }
-    val maxAbsReward = rewards.indices.map(a => if (row.isNullAt(1 + k + a)) 0.0 else row.getDouble(1 + k + a)).max
+    val maxAbsOutcome = if (rewardType != "aipw") 0.0 else { next += 1; if (row.isNullAt(next - 1)) 0.0 else row.getDouble(next - 1) }
+    val maxAbsReward = (rewards.indices.map(a => if (row.isNullAt(1 + k + a)) 0.0 else row.getDouble(1 + k + a)) :+ 0.0).max
     val meanAbsReward = if (row.isNullAt(next)) 0.0 else row.getDouble(next)
-    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, meanAbsReward, armCounts)
+    val aipwBase = if (rewardType != "aipw") None else {
+      val propensity = if (spec.propensityCol.isDefined) "column" else spec.aipw.propensityModel
+      val total = armCounts.values.sum.toDouble
+      Some(AipwBase(frame, maxAbsOutcome, propensity, vocabulary.map(a => armCounts.getOrElse(a, 0L) / total)))
+    }
+    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, meanAbsReward, armCounts,
+      droppedRows, aipwBase)
+  }
+
+  /**
+   * Rows with a null treatment or a null, NaN or infinite outcome: an error naming the column and the
+   * count (raised by the checks in `prepare`), or, with `handleInvalid = "skip"`, dropped and counted.
+   */
+  private def dropInvalid(df: DataFrame, spec: InputSpec): (DataFrame, Long) = {
+    if (spec.handleInvalid != "skip" || (spec.treatmentCol.isEmpty && spec.outcomeCol.isEmpty)) (df, 0L)
+    else {
+      val invalid = (spec.treatmentCol.map(t => userCol(t).isNull).toSeq ++ spec.outcomeCol.map { c =>
+        val y = userCol(c).cast(DoubleType)
+        y.isNull || isnan(y) || abs(y) === lit(Double.PositiveInfinity)
+      }).reduce(_ || _)
+      val flagged = coalesce(invalid, lit(true))
+      val dropped = df.agg(sum(when(flagged, 1L).otherwise(0L))).head()
+      val n = if (dropped.isNullAt(0)) 0L else dropped.getLong(0)
+      (if (n == 0) df else df.where(!flagged), n)
+    }
   }
 
   /**
@@ -217,7 +269,7 @@ private[sparkpolicy] object TrainingData {
         if (counts.length > MaxArms)
           fail(s"treatment column '$t' has more than $MaxArms distinct labels; is it really the treatment?")
         val nulls = counts.find(_.isNullAt(0)).map(_.getLong(1)).getOrElse(0L)
-        if (nulls > 0) fail(s"treatment column '$t' has $nulls null values")
+        if (nulls > 0) fail(s"treatment column '$t' has $nulls null values (set handleInvalid to 'skip' to drop those rows)")
         val observed: Map[String, Long] = counts.map(r => r.get(0).toString -> r.getLong(1)).toMap
         val vocabulary = spec.vocabulary match {
           case Some(v) =>

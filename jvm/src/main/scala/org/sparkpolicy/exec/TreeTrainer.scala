@@ -5,7 +5,7 @@ import java.nio.ByteBuffer
 import org.apache.spark.sql.DataFrame
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.NativeLib
-import org.sparkpolicy.contract.{BoundaryRecipe, Contract, FeatureSpec, RewardSpec, Signatures}
+import org.sparkpolicy.contract.{AipwSpec, BoundaryRecipe, Contract, FeatureSpec, RewardSpec, Signatures}
 
 /** Tree-growing settings, resolved from the learner's Params. */
 private[sparkpolicy] final case class TreeSettings(
@@ -27,7 +27,9 @@ private[sparkpolicy] final case class TrainedTree(
     levels: Vector[LevelStats],
     decisions: Vector[SplitDecision],
     bestArmOnTraining: Int,
-    inputSignature: String) {
+    inputSignature: String,
+    droppedRows: Long = 0L,
+    clippedPropensities: Long = 0L) {
   def vocabulary: Array[String] = contract.vocabulary.toArray
   def boundaries: Array[Array[Double]] = contract.boundaries.map(_.toArray).toArray
   def decisionsSignature: String = TreeTrainer.decisionsSignature(decisions)
@@ -49,15 +51,19 @@ private[sparkpolicy] object TreeTrainer {
     val sc = df.sparkSession.sparkContext
     NativeLib.load()
     lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
-    val data = TrainingData.prepare(df, spec)
+    val prepared = TrainingData.prepare(df, spec)
     val edges = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
-      case "exact" => Boundaries.compute(data, settings.maxBins, settings.sampleSize)
-      case "approx" => Boundaries.approximate(data, settings.maxBins)
+      case "exact" => Boundaries.compute(prepared, settings.maxBins, settings.sampleSize)
+      case "approx" => Boundaries.approximate(prepared, settings.maxBins)
     })
+    // AIPW: the outcome models are cross-fitted on the same bins before Γ exists.
+    val aipw = spec.aipw.copy(maxMemoryMB = settings.maxMemoryMB, nativeThreads = settings.nativeThreads)
+    val data = if (prepared.rewardType == "aipw") AipwRewards.training(prepared, edges, aipw) else prepared
     val contract = Contract(
       spec.featureCols.toSeq.map(c => FeatureSpec(c, df.schema(c).dataType.simpleString, "numeric", Contract.MissingLearnedSide)),
       data.vocabulary.toSeq,
-      RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol),
+      RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol,
+        data.aipwBase.map(b => AipwSpec.of(aipw, b.propensity, spec.rowIdCol))),
       // Locked boundaries do not depend on maxBins or the sample, so those stay out of the manifest.
       if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
       else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, Boundaries.SampleSeed, spec.rowIdCol),
@@ -98,7 +104,7 @@ private[sparkpolicy] object TreeTrainer {
       sc.setJobDescription("PolicyTreeLearner: input signature")
       val inputSignature = Signatures.input(df, contract)
       TrainedTree(grower.result(), contract, data.rewardType, shift, data.nRows, levels.result(),
-        grower.decisions.toVector, grower.rootBestArm, inputSignature)
+        grower.decisions.toVector, grower.rootBestArm, inputSignature, data.droppedRows, data.clippedPropensities)
     } finally {
       sc.setJobDescription(null)
       blocks.unpersist(blocking = false)

@@ -7,7 +7,7 @@ import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.contract.Contract
-import org.sparkpolicy.exec.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
+import org.sparkpolicy.exec.{AipwSettings, InputSpec, TrainingData, TreeSettings, TreeTrainer}
 
 /**
  * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
@@ -18,14 +18,14 @@ import org.sparkpolicy.exec.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
  * {{{
  * val model = new PolicyTreeLearner()
  *   .setFeatureCols(Array("recency", "history"))
- *   .setTreatmentCol("segment").setOutcomeCol("spend")   // IPW rewards
+ *   .setTreatmentCol("segment").setOutcomeCol("spend")   // AIPW rewards, cross-fitted
  *   .setMaxDepth(3)
  *   .fit(train)
  * }}}
  */
 class PolicyTreeLearner(override val uid: String)
     extends Estimator[PolicyTreeModel]
-    with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch
+    with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch
     with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("policyTreeLearner"))
@@ -46,6 +46,22 @@ class PolicyTreeLearner(override val uid: String)
   def setBoundaryStrategy(value: String): this.type = set(boundaryStrategy, value)
   def setRowIdCol(value: String): this.type = set(rowIdCol, value)
   def setNativeThreads(value: Int): this.type = set(nativeThreads, value)
+  def setCrossFitFolds(value: Int): this.type = set(crossFitFolds, value)
+  def setPropensityFloor(value: Double): this.type = set(propensityFloor, value)
+  def setPropensityModel(value: String): this.type = set(propensityModel, value)
+  def setOutcomeMaxDepth(value: Int): this.type = set(outcomeMaxDepth, value)
+  def setOutcomeMinNodeSize(value: Int): this.type = set(outcomeMinNodeSize, value)
+  def setHandleInvalid(value: String): this.type = set(handleInvalid, value)
+
+  private var outcomeModel: Option[Estimator[_]] = None
+
+  /**
+   * Any Spark ML regressor as the AIPW outcome model instead of the native trees: fitted per (fold, arm)
+   * on the fold's complement. Not saved with the learner; outside the semantic contract when the
+   * regressor's fit depends on the data's layout (see docs/contract.md).
+   */
+  def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
+  def getOutcomeModel: Option[Estimator[_]] = outcomeModel
 
   /** Locks the split boundaries (one strictly increasing array per feature, featureCols order). */
   def setBoundaries(value: Array[Array[Double]]): this.type = set(boundaries, value)
@@ -62,7 +78,8 @@ class PolicyTreeLearner(override val uid: String)
   override def fit(dataset: Dataset[_]): PolicyTreeModel = {
     if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
-      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol))
+      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid),
+      AipwSettings($(crossFitFolds), $(propensityFloor), $(propensityModel), $(outcomeMaxDepth), $(outcomeMinNodeSize), outcomeModel))
     val all = dataset.toDF()
     TrainingData.validateFeatures(all.schema, $(featureCols))
     // One persisted projection of the columns the fit reads: every pass sees the same rows, computed once.
@@ -76,7 +93,8 @@ class PolicyTreeLearner(override val uid: String)
       // The training output signature scores the training rows with the finished model.
       val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
       val output = draft.outputSignature(df)
-      copyValues(new PolicyTreeModel(uid, trained, output).setParent(this))
+      // The model records the reward type the fit resolved (e.g. the AIPW default).
+      copyValues(new PolicyTreeModel(uid, trained, output).setParent(this)).set(rewardType, trained.rewardType)
     } finally df.unpersist(blocking = false)
   }
 
@@ -85,7 +103,11 @@ class PolicyTreeLearner(override val uid: String)
     PolicyTreeModel.outputSchema(schema)
   }
 
-  override def copy(extra: ParamMap): PolicyTreeLearner = defaultCopy(extra)
+  override def copy(extra: ParamMap): PolicyTreeLearner = {
+    val c = defaultCopy[PolicyTreeLearner](extra)
+    c.outcomeModel = outcomeModel
+    c
+  }
 }
 
 object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner]

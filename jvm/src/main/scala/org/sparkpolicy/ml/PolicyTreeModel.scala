@@ -19,7 +19,11 @@ final class PolicyTreeTrainingSummary private[sparkpolicy] (
     val decisions: Seq[SplitDecision],
     val numRows: Long,
     val rewardType: String,
-    val rewardShift: Int) extends Serializable {
+    val rewardShift: Int,
+    /** Rows dropped for a missing treatment or outcome under `handleInvalid = "skip"`. */
+    val numDroppedRows: Long = 0L,
+    /** AIPW rows whose propensity was clipped up to `propensityFloor`. */
+    val numClippedPropensities: Long = 0L) extends Serializable {
   /** Resolution of the fixed-point rewards: each row's Γ is rounded to a multiple of this. */
   def rewardResolution: Double = math.pow(2.0, -rewardShift)
 
@@ -42,7 +46,7 @@ class PolicyTreeModel private[sparkpolicy] (
     private val trained: TrainedTree,
     private val trainingOutputSignature: String)
     extends Model[PolicyTreeModel]
-    with HasPolicyFeatures with HasRewardInputs with HasTreeGrowth with HasScoringBatch with MLWritable {
+    with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch with MLWritable {
 
   // For Spark Connect only: its ServiceLoader rejects a registered class without a public no-arg
   // constructor (failing every ML call on the server), and it builds plain transformers with `(uid)`.
@@ -75,7 +79,8 @@ class PolicyTreeModel private[sparkpolicy] (
   def bestArmOnTraining: String = trained.vocabulary(trained.bestArmOnTraining)
 
   lazy val trainingSummary: PolicyTreeTrainingSummary =
-    new PolicyTreeTrainingSummary(trained.levels, trained.decisions, trained.nRows, trained.rewardType, trained.rewardShift)
+    new PolicyTreeTrainingSummary(trained.levels, trained.decisions, trained.nRows, trained.rewardType, trained.rewardShift,
+      trained.droppedRows, trained.clippedPropensities)
 
   /** Every level's split decision per node, with gain and runner-up. */
   def trainingLog: Seq[SplitDecision] = trained.decisions

@@ -15,12 +15,13 @@ trait HasRewardInputs extends Params {
     "column of arm labels (string or integer); optional when rewardCols is set")
   final val rewardCols: StringArrayParam = new StringArrayParam(this, "rewardCols",
     "one reward (Γ) column per arm, in vocabulary order; without treatmentCol the arms are named after these columns")
-  final val outcomeCol: Param[String] = new Param[String](this, "outcomeCol", "observed outcome Y, for IPW rewards")
+  final val outcomeCol: Param[String] = new Param[String](this, "outcomeCol", "observed outcome Y, for AIPW or IPW rewards")
   final val propensityCol: Param[String] = new Param[String](this, "propensityCol",
-    "probability of the arm each row received; when unset, the arm's share in the data")
+    "probability of the arm each row received; when unset, the arm's share in the data (or, for AIPW, see propensityModel)")
   final val rewardType: Param[String] = new Param[String](this, "rewardType",
-    "how Γ is built: 'given' (rewardCols) or 'ipw' (Γ(a) = 1{W=a}·Y/e); default 'given' when rewardCols is set, else 'ipw'",
-    ParamValidators.inArray(Array("given", "ipw")))
+    "how Γ is built: 'given' (rewardCols), 'ipw' (Γ(a) = 1{W=a}·Y/e) or 'aipw' (Γ(a) = μ̂_a(X) + 1{W=a}·(Y − μ̂_a(X))/e, " +
+      "cross-fitted); default 'given' when rewardCols is set, else 'aipw'",
+    ParamValidators.inArray(Array("given", "ipw", "aipw")))
   final val treatmentVocabulary: StringArrayParam = new StringArrayParam(this, "treatmentVocabulary",
     "fixed arm order; default: integer labels sorted numerically, string labels by UTF-8 bytes")
 
@@ -29,6 +30,37 @@ trait HasRewardInputs extends Params {
   final def getOutcomeCol: String = $(outcomeCol)
   final def getPropensityCol: String = $(propensityCol)
   final def getRewardType: String = $(rewardType)
+}
+
+/** How AIPW rewards cross-fit their nuisances (outcome models μ̂ and propensities ê), and what happens to invalid rows. */
+trait HasAipwSettings extends Params {
+  final val crossFitFolds: IntParam = new IntParam(this, "crossFitFolds",
+    "AIPW cross-fitting folds K, chosen by a hash of each row's content (or rowIdCol); fold k is predicted by models fitted on the other folds",
+    ParamValidators.inRange(2, 100))
+  final val propensityFloor: DoubleParam = new DoubleParam(this, "propensityFloor",
+    "AIPW propensities are clipped to [propensityFloor, 1]; the number of clipped rows is in the training summary",
+    ParamValidators.inRange(0.0, 1.0, lowerInclusive = false, upperInclusive = true))
+  final val propensityModel: Param[String] = new Param[String](this, "propensityModel",
+    "AIPW propensity when propensityCol is unset: 'shares' (the arm's share of all rows, for randomized designs) or " +
+      "'tree' (the arm's share of the leaf of the row's cross-fitted outcome tree)",
+    ParamValidators.inArray(Array("shares", "tree")))
+  final val outcomeMaxDepth: IntParam = new IntParam(this, "outcomeMaxDepth",
+    "depth of the native cross-fitted outcome trees μ̂ (1 to 12)", ParamValidators.inRange(1, 12))
+  final val outcomeMinNodeSize: IntParam = new IntParam(this, "outcomeMinNodeSize",
+    "minimum rows in each child of an outcome-tree split; a leaf's arm mean needs this many rows of the arm, else it comes " +
+      "from the nearest ancestor that has them", ParamValidators.gtEq(1))
+  final val handleInvalid: Param[String] = new Param[String](this, "handleInvalid",
+    "rows with a null treatment or a null, NaN or infinite outcome: 'error' (default; the message names the column and " +
+      "count) or 'skip' (dropped and counted in the training summary)", ParamValidators.inArray(Array("error", "skip")))
+  setDefault(crossFitFolds -> 5, propensityFloor -> 0.01, propensityModel -> "shares", outcomeMaxDepth -> 4,
+    outcomeMinNodeSize -> 20, handleInvalid -> "error")
+
+  final def getCrossFitFolds: Int = $(crossFitFolds)
+  final def getPropensityFloor: Double = $(propensityFloor)
+  final def getPropensityModel: String = $(propensityModel)
+  final def getOutcomeMaxDepth: Int = $(outcomeMaxDepth)
+  final def getOutcomeMinNodeSize: Int = $(outcomeMinNodeSize)
+  final def getHandleInvalid: String = $(handleInvalid)
 }
 
 /** How the tree is grown. */

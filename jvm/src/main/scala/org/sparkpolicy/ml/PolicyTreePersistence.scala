@@ -66,7 +66,8 @@ private[ml] object PolicyTreePersistence {
       "training" -> JObject(
         "rewardType" -> JString(trained.rewardType), "rewardShift" -> JInt(trained.rewardShift), "numRows" -> JInt(trained.nRows),
         "bestArmOnTraining" -> JInt(trained.bestArmOnTraining), "inputSignature" -> JString(trained.inputSignature),
-        "outputSignature" -> JString(outputSignature), "levels" -> levels, "decisions" -> decisions))
+        "outputSignature" -> JString(outputSignature), "levels" -> levels, "decisions" -> decisions,
+        "droppedRows" -> JInt(trained.droppedRows), "clippedPropensities" -> JInt(trained.clippedPropensities)))
     spark.sparkContext.parallelize(Seq(JsonMethods.compact(JsonMethods.render(metadata))), 1)
       .saveAsTextFile(new Path(path, "metadata").toString)
     val rows = trained.tree.nodes.map(n => Row(n.id, n.isLeaf, n.feature, n.threshold, n.thresholdBin, n.missingLeft, n.arm, n.count, n.values))
@@ -98,7 +99,8 @@ private[ml] object PolicyTreePersistence {
       fromBits(d \ "runnerUpThreshold"), fromBits(d \ "runnerUpGain"))).toVector
     val trained = TrainedTree(NodeTable(contract.vocabulary.size, nodes), contract, (t \ "rewardType").extract[String],
       (t \ "rewardShift").extract[Int], (t \ "numRows").extract[Long], levels, decisions, (t \ "bestArmOnTraining").extract[Int],
-      (t \ "inputSignature").extract[String])
+      (t \ "inputSignature").extract[String], (t \ "droppedRows").extractOpt[Long].getOrElse(0L),
+      (t \ "clippedPropensities").extractOpt[Long].getOrElse(0L))
     val model = new PolicyTreeModel((meta \ "uid").extract[String], trained, (t \ "outputSignature").extract[String])
     def setAll(json: JValue, default: Boolean): Unit = json match {
       case JObject(fields) => fields.foreach { case (name, v) =>
@@ -112,6 +114,8 @@ private[ml] object PolicyTreePersistence {
     }
     setAll(meta \ "defaultParamMap", default = true)
     setAll(meta \ "paramMap", default = false)
+    // Models saved before rewardType was recorded keep the type their fit used (e.g. 'ipw'), never today's default.
+    if (!model.isSet(model.rewardType)) model.set(model.rewardType, trained.rewardType)
     val saved = (meta \ "signatures").extract[Map[String, String]]
     val loaded = scala.jdk.CollectionConverters.MapHasAsScala(model.signatures).asScala.toMap
     if (saved != loaded)

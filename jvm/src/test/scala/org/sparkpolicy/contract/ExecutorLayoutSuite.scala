@@ -15,7 +15,7 @@ class ExecutorLayoutSuite extends AnyFunSuite {
     val spark = SparkTestSession.builder(master).config("spark.default.parallelism", master.filter(_.isDigit)).getOrCreate()
     try {
       val m = new PolicyTreeLearner()
-        .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("visit").setMaxDepth(3)
+        .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("visit").setRewardType("ipw").setMaxDepth(3)
         .fit(TestData.hillstrom(spark))
       (m.signatures.asScala.toMap, m.nodeTable)
     } finally spark.stop()

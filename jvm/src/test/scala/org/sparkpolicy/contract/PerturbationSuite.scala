@@ -95,7 +95,7 @@ class PerturbationSuite extends AnyFunSuite with SparkTestSession {
 
   test("Hillstrom (numeric columns, spend, IPW): identical model, decisions, output and node table under every perturbation") {
     assertInvariant("hillstrom", hillstrom, () => new PolicyTreeLearner()
-      .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setMaxDepth(3)
+      .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setRewardType("ipw").setMaxDepth(3)
       .setBoundarySampleSize(20000)) // smaller than the data, so the hash sample is exercised
   }
 
@@ -111,7 +111,7 @@ class PerturbationSuite extends AnyFunSuite with SparkTestSession {
   // ---- the converse: a real change shows in the right signature --------------------------------
 
   private def hillstromLearner = new PolicyTreeLearner()
-    .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setMaxDepth(2)
+    .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setRewardType("ipw").setMaxDepth(2)
 
   test("dropping one row changes the input signature") {
     val m = hillstromLearner.fit(hillstrom)

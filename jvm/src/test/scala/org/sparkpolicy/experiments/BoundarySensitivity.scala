@@ -24,7 +24,7 @@ object BoundarySensitivity {
       table(spark, "Synthetic (200,000 rows, 10 features, planted depth-2 policy, IPW rewards, depth 3; value = true mean reward on the 20% holdout)",
         synthetic.where(!col("holdout")), synthetic.where(col("holdout")),
         new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(10)).setTreatmentCol("treatment")
-          .setOutcomeCol("outcome").setPropensityCol("propensity").setMaxDepth(3),
+          .setOutcomeCol("outcome").setPropensityCol("propensity").setRewardType("ipw").setMaxDepth(3),
         (m, h) => PlantedPolicyData.trueValue(m.transform(h), PolicyOutputColumns.ActionIndex))
       }
       if (!only.contains("synthetic")) {
@@ -36,7 +36,7 @@ object BoundarySensitivity {
       val arms = Seq("Mens E-Mail", "No E-Mail", "Womens E-Mail")
       table(spark, "Hillstrom (spend, IPW with design shares, depth 2, 70/30 content-hash split; value = IPW estimate of mean spend on the holdout)",
         hill.where(col("split") < 7), hill.where(col("split") >= 7),
-        new PolicyTreeLearner().setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setMaxDepth(2),
+        new PolicyTreeLearner().setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setRewardType("ipw").setMaxDepth(2),
         (m, h) => ipwValue(m.transform(h), arms))
       }
     } finally spark.stop()

@@ -23,6 +23,7 @@ class ConnectRegistrationSuite extends AnyFunSuite with SparkTestSession {
   private val stages: Seq[(Class[_], String)] = Seq(
     classOf[Estimator[_]] -> "org.sparkpolicy.ml.PolicyTreeLearner",
     classOf[Transformer] -> "org.sparkpolicy.ml.PolicyTreeModel",
+    classOf[Transformer] -> "org.sparkpolicy.ml.DoublyRobustScores",
     classOf[Evaluator] -> "org.sparkpolicy.ml.PolicyValueEvaluator")
 
   /** What Connect's loader sees: provider class by name, without instantiating anything. */

@@ -15,7 +15,7 @@ class PersistenceSuite extends AnyFunSuite with SparkTestSession {
   private lazy val hillstrom = TestData.hillstrom(spark).cache()
 
   private lazy val model = new PolicyTreeLearner()
-    .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setMaxDepth(3)
+    .setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment").setOutcomeCol("spend").setRewardType("ipw").setMaxDepth(3)
     .setScoringBatchSize(777)
     .fit(hillstrom)
 

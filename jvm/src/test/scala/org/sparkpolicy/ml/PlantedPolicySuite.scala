@@ -101,7 +101,7 @@ class PlantedPolicySuite extends AnyFunSuite with SparkTestSession {
   test("IPW rewards from outcome and treatment find the planted root split") {
     val ipw = new PolicyTreeLearner()
       .setFeatureCols(PlantedPolicyData.featureNames(10))
-      .setTreatmentCol("treatment").setOutcomeCol("outcome").setPropensityCol("propensity")
+      .setTreatmentCol("treatment").setOutcomeCol("outcome").setPropensityCol("propensity").setRewardType("ipw")
       .setMaxDepth(1)
       .fit(train)
     assert(ipw.getTreatmentVocabulary.toSeq == PlantedPolicyData.Arms)
