@@ -190,7 +190,7 @@ def test_save_and_load_over_connect(remote, rdata, rmodel, tmp_path):
     assert info["uid"] == rmodel.uid and info["vocabulary"] == ["a", "b", "c"] and info["bestArmOnTraining"] == "a"
     assert info["featureCols"] == FEATURES and [len(b) for b in info["boundaries"]] == [9, 9, 3]
     assert list(info["signatures"]) == ["manifest", "boundaries", "model", "decisions", "input", "output"]
-    assert info["numRows"] == 3000 and info["rewardType"] == "ipw"
+    assert info["numRows"] == 3000 and info["rewardType"] == "aipw"
 
     learner = PolicyTreeLearner(featureCols=["x0", "x1"], treatmentCol="treatment", outcomeCol="outcome", maxDepth=4)
     learner.write().overwrite().save(str(tmp_path / "learner"))

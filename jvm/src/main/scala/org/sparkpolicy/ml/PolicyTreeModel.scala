@@ -43,7 +43,7 @@ final class PolicyTreeTrainingSummary private[sparkpolicy] (
  */
 class PolicyTreeModel private[sparkpolicy] (
     override val uid: String,
-    private val trained: TrainedTree,
+    private val fitted: TrainedTree,
     private val trainingOutputSignature: String)
     extends Model[PolicyTreeModel]
     with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch with MLWritable {
@@ -53,6 +53,14 @@ class PolicyTreeModel private[sparkpolicy] (
   // Such a model has no tree; usable models come from `fit` or `load`. (Public in bytecode, as Spark's own.)
   private[sparkpolicy] def this(uid: String) = this(uid, null, null)
   private[sparkpolicy] def this() = this(Identifiable.randomUID("policyTreeModel"))
+
+  /** The fitted tree; a model built by the Connect constructors has none and says so instead of failing with a null. */
+  private def trained: TrainedTree = {
+    if (fitted == null)
+      throw new IllegalStateException(s"PolicyTreeModel $uid holds no tree: it was created empty (as Spark Connect's loader " +
+        "does); get a usable model from PolicyTreeLearner.fit or PolicyTreeModel.load")
+    fitted
+  }
 
   /** Saves in Spark ML's layout: metadata JSON (params, contract, signatures) and the node table as Parquet. */
   override def write: MLWriter = new PolicyTreeModelWriter(this, trained, trainingOutputSignature)
@@ -114,7 +122,9 @@ class PolicyTreeModel private[sparkpolicy] (
   def outputSignatureOfScored(scored: Dataset[_]): String =
     Signatures.output(scored.toDF(), trained.contract, PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores)
 
-  override def toString: String = s"PolicyTreeModel: uid=$uid, depth=$depth, numNodes=$numNodes, arms=${trained.vocabulary.length}"
+  override def toString: String =
+    if (fitted == null) s"PolicyTreeModel: uid=$uid, empty"
+    else s"PolicyTreeModel: uid=$uid, depth=$depth, numNodes=$numNodes, arms=${trained.vocabulary.length}"
 
   def toDebugString: String = s"$toString\n" + trained.tree.render(trained.contract.featureNames, trained.vocabulary.toSeq)
 
@@ -171,7 +181,7 @@ class PolicyTreeModel private[sparkpolicy] (
   }
 
   override def copy(extra: ParamMap): PolicyTreeModel =
-    copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature), extra).setParent(parent)
+    copyValues(new PolicyTreeModel(uid, fitted, trainingOutputSignature), extra).setParent(parent)
 }
 
 object PolicyTreeModel extends MLReadable[PolicyTreeModel] {

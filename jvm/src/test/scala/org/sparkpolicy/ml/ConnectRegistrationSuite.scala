@@ -52,6 +52,11 @@ class ConnectRegistrationSuite extends AnyFunSuite with SparkTestSession {
       .getConstructor(classOf[String]).newInstance("learner-uid").asInstanceOf[PolicyTreeLearner]
     learner.set(learner.getParam("featureCols"), Array("x0", "x1")).set(learner.getParam("maxDepth"), 2)
     assert(learner.getFeatureCols.toSeq == Seq("x0", "x1") && learner.getMaxDepth == 2)
+    // The loader's empty model prints itself, and any use says it holds no tree rather than failing with a null.
+    val empty = new PolicyTreeModel("empty-uid")
+    assert(empty.toString == "PolicyTreeModel: uid=empty-uid, empty")
+    val err = intercept[IllegalStateException](empty.depth)
+    assert(err.getMessage.contains("empty-uid holds no tree") && err.getMessage.contains("PolicyTreeModel.load"))
   }
 
   test("a stage fitted, saved and read back through the static load(String) Connect calls") {
