@@ -254,41 +254,43 @@ fn accumulate<C: Copy + Into<usize>>(
         return invalid!("training block has a bin code ≥ the feature's {n_codes} codes; blocks and boundaries disagree");
     }
     match k {
-        2 => accumulate_k::<C, 2>(codes, gamma, slots, base, inactive, feature_off, hist),
-        3 => accumulate_k::<C, 3>(codes, gamma, slots, base, inactive, feature_off, hist),
-        4 => accumulate_k::<C, 4>(codes, gamma, slots, base, inactive, feature_off, hist),
-        _ => accumulate_any(codes, gamma, slots, base, inactive, feature_off, hist, k),
+        2 => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Fixed::<2>),
+        3 => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Fixed::<3>),
+        4 => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Fixed::<4>),
+        _ => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Dynamic(k)),
     }
     Ok(())
 }
 
-#[inline(always)]
-fn accumulate_k<C: Copy + Into<usize>, const K: usize>(
-    codes: &[C],
-    gamma: &[i64],
-    slots: &[u32],
-    base: &[usize],
-    inactive: usize,
-    feature_off: usize,
-    hist: &mut [i64],
-) {
-    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(K)) {
-        let slot = (slot as usize).min(inactive);
-        let b = base[slot];
-        if b == usize::MAX {
-            continue;
-        }
-        let cell = b + feature_off + code.into() * (K + 1);
-        let h = &mut hist[cell..cell + K + 1];
-        for a in 0..K {
-            h[a] += g[a];
-        }
-        h[K] += 1;
+/// The number of arms per row: a compile-time constant for the common small K (so the inner loop
+/// unrolls), or a runtime value otherwise. One generic loop serves both.
+trait Arms: Copy {
+    fn get(self) -> usize;
+}
+
+#[derive(Clone, Copy)]
+struct Fixed<const K: usize>;
+
+impl<const K: usize> Arms for Fixed<K> {
+    #[inline(always)]
+    fn get(self) -> usize {
+        K
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Dynamic(usize);
+
+impl Arms for Dynamic {
+    #[inline(always)]
+    fn get(self) -> usize {
+        self.0
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn accumulate_any<C: Copy + Into<usize>>(
+#[inline(always)]
+fn accumulate_rows<C: Copy + Into<usize>, A: Arms>(
     codes: &[C],
     gamma: &[i64],
     slots: &[u32],
@@ -296,8 +298,9 @@ fn accumulate_any<C: Copy + Into<usize>>(
     inactive: usize,
     feature_off: usize,
     hist: &mut [i64],
-    k: usize,
+    arms: A,
 ) {
+    let k = arms.get();
     for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(k)) {
         let slot = (slot as usize).min(inactive);
         let b = base[slot];
