@@ -85,6 +85,14 @@ class QiniEvaluatorSuite extends AnyFunSuite with SparkTestSession {
     assert(e.getMessage.contains("treatmentVocabulary"), e.getMessage)
   }
 
+  test("saves and loads like any Spark ML evaluator, Params intact") {
+    val path = java.nio.file.Files.createTempDirectory("qini-evaluator").resolve("e").toString
+    smallEvaluator.write.save(path)
+    val loaded = QiniEvaluator.load(path)
+    assert(loaded.getOrDefault(loaded.treatmentArm) == "t" && loaded.getOrDefault(loaded.upliftCol) == "score")
+    assert(loaded.evaluate(small) == smallEvaluator.evaluate(small))
+  }
+
   test("bad input is refused with a message") {
     val noControl = intercept[IllegalArgumentException](smallEvaluator.setControlArm("nobody").evaluate(small))
     assert(noControl.getMessage.contains("rows of both arms"), noControl.getMessage)
