@@ -18,7 +18,7 @@ JAVA_OPTS := -Xmx4g --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java
   -Dio.netty.tryReflectionSetAccessible=true
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel demo bench clean
+.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel demo hillstrom bench clean
 
 native:
 	$(CARGO) build --release -p sparkpolicy-jni
@@ -32,6 +32,12 @@ classpath: jar
 
 demo: classpath
 	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties -cp $(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.examples.PlantedPolicyDemo $(DEMO_ARGS)
+
+# The Hillstrom e-mail experiment end to end (docs/hillstrom.md): prints trees and values, writes docs/hillstrom-*.png.
+HILLSTROM_ARGS ?=
+hillstrom: classpath
+	java $(JAVA_OPTS) -Djava.awt.headless=true -Dlog4j2.configurationFile=examples/log4j2.properties \
+	  -cp $(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.examples.HillstromExample $(HILLSTROM_ARGS)
 
 # Benchmarks, not tests: the criterion kernel micro-benchmark, then the Spark harness (~15 min in full).
 # Both write their figures to benches/results/*.json; see docs/benchmarks.md.

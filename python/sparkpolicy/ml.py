@@ -583,6 +583,86 @@ class PolicyValueEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
         return DataFrame(self._java_obj.summary(dataset._jdf), dataset.sparkSession)
 
 
+
+class QiniEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
+    """
+    The Qini (uplift) curve of ``treatmentArm`` against ``controlArm`` and its area, normalized as
+    scikit-uplift's ``qini_auc_score`` (``negative_effect=True``): ``evaluate`` returns that score.
+    The uplift is ``upliftCol`` if set, else ``scoresCol[treatmentArm] - scoresCol[controlArm]`` (the model's
+    ``policy_scores``; :meth:`setModel` names the arms). Rows of other arms are left out and counted.
+    Ties are grouped as scikit-uplift does and sums are exact, so any layout gives the same result.
+    Wraps ``org.sparkpolicy.ml.QiniEvaluator``.
+    """
+
+    upliftCol: "Param[str]" = Param(Params._dummy(), "upliftCol",
+                                    "numeric uplift score column; when unset, scoresCol[treatmentArm] − scoresCol[controlArm]",
+                                    typeConverter=TypeConverters.toString)
+    scoresCol: "Param[str]" = Param(Params._dummy(), "scoresCol",
+                                    "array<double> of per-arm scores in treatmentVocabulary order (the model's policy_scores)",
+                                    typeConverter=TypeConverters.toString)
+    treatmentVocabulary: "Param[List[str]]" = Param(Params._dummy(), "treatmentVocabulary", "arm labels in scoresCol order",
+                                                    typeConverter=TypeConverters.toListString)
+    treatmentCol: "Param[str]" = Param(Params._dummy(), "treatmentCol", "column of arm labels",
+                                       typeConverter=TypeConverters.toString)
+    outcomeCol: "Param[str]" = Param(Params._dummy(), "outcomeCol", "numeric outcome column (scikit-uplift requires 0/1)",
+                                     typeConverter=TypeConverters.toString)
+    treatmentArm: "Param[str]" = Param(Params._dummy(), "treatmentArm", "label of the treated arm",
+                                       typeConverter=TypeConverters.toString)
+    controlArm: "Param[str]" = Param(Params._dummy(), "controlArm", "label of the control arm",
+                                     typeConverter=TypeConverters.toString)
+
+    @keyword_only
+    def __init__(self, *, upliftCol=None, scoresCol="policy_scores", treatmentVocabulary=None, treatmentCol=None,
+                 outcomeCol=None, treatmentArm=None, controlArm=None):
+        super().__init__()
+        self._java_obj = self._new_java_obj(_JAVA_PACKAGE + ".QiniEvaluator", self.uid)
+        self._setDefault(scoresCol="policy_scores")
+        self._set(**self._input_kwargs)
+
+    @classmethod
+    def read(cls) -> _Reader:
+        return _reader(cls)
+
+    def setUpliftCol(self, value: str) -> "QiniEvaluator":
+        return self._set(upliftCol=value)
+
+    def setScoresCol(self, value: str) -> "QiniEvaluator":
+        return self._set(scoresCol=value)
+
+    def setTreatmentVocabulary(self, value: List[str]) -> "QiniEvaluator":
+        return self._set(treatmentVocabulary=value)
+
+    def setTreatmentCol(self, value: str) -> "QiniEvaluator":
+        return self._set(treatmentCol=value)
+
+    def setOutcomeCol(self, value: str) -> "QiniEvaluator":
+        return self._set(outcomeCol=value)
+
+    def setTreatmentArm(self, value: str) -> "QiniEvaluator":
+        return self._set(treatmentArm=value)
+
+    def setControlArm(self, value: str) -> "QiniEvaluator":
+        return self._set(controlArm=value)
+
+    def setModel(self, model: "PolicyTreeModel") -> "QiniEvaluator":
+        """Takes the arm labels (the order of ``policy_scores``) from a fitted model."""
+        return self._set(treatmentVocabulary=model.getTreatmentVocabulary())
+
+    def isLargerBetter(self) -> bool:
+        return True
+
+    def summary(self, dataset: DataFrame) -> DataFrame:
+        """One row: qini_auc_score, area_model, area_perfect, area_random, n_treatment, n_control, n_excluded."""
+        _not_over_connect("QiniEvaluator.summary", "evaluate(df) returns qini_auc_score")
+        self._transfer_params_to_java()
+        return DataFrame(self._java_obj.summary(dataset._jdf), dataset.sparkSession)
+
+    def curve(self, dataset: DataFrame) -> DataFrame:
+        """The curves as rows (curve: "model" | "perfect" | "random", point, n, qini), for plotting."""
+        _not_over_connect("QiniEvaluator.curve", "evaluate(df) returns qini_auc_score")
+        self._transfer_params_to_java()
+        return DataFrame(self._java_obj.curve(dataset._jdf), dataset.sparkSession)
+
 class DoublyRobustScores(JavaTransformer, _AipwParams, JavaMLWritable, JavaMLReadable):
     """
     Appends each row's AIPW scores Γ(a) as one ``array<double>`` column (vocabulary order, ``rewardsCol``),

@@ -24,7 +24,8 @@ class ConnectRegistrationSuite extends AnyFunSuite with SparkTestSession {
     classOf[Estimator[_]] -> "org.sparkpolicy.ml.PolicyTreeLearner",
     classOf[Transformer] -> "org.sparkpolicy.ml.PolicyTreeModel",
     classOf[Transformer] -> "org.sparkpolicy.ml.DoublyRobustScores",
-    classOf[Evaluator] -> "org.sparkpolicy.ml.PolicyValueEvaluator")
+    classOf[Evaluator] -> "org.sparkpolicy.ml.PolicyValueEvaluator",
+    classOf[Evaluator] -> "org.sparkpolicy.ml.QiniEvaluator")
 
   /** What Connect's loader sees: provider class by name, without instantiating anything. */
   private def providers(service: Class[_]): Map[String, Class[_]] =
