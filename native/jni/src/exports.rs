@@ -7,7 +7,7 @@
 //! JNI reference past its return, and no JNI call happens off the calling thread.
 
 use crate::guard::{guarded, ExportResult};
-use crate::handles::{self, lock, wrong_kind, Handle, TaskScorer};
+use crate::handles::{self, Handle, TaskScorer};
 use crate::ipc;
 use jni::objects::{JByteArray, JClass, JDoubleArray, JLongArray};
 use jni::sys::{jbyteArray, jdouble, jint, jlong, jlongArray};
@@ -108,14 +108,11 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderPush<'l>(
     ipc_bytes: JByteArray<'l>,
 ) {
     guarded(&mut env, (), |env| {
-        let h = handles::get(handle)?;
-        let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(handle, "block builder").into()) };
-        let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
-        let mut guard = lock(builder);
-        let builder = guard.as_mut().ok_or_else(|| PolicyError::InvalidInput(format!("block builder {handle} is already finished")))?;
-        for batch in &batches {
-            builder.push(batch)?;
-        }
+        let raw = bytes(env, &ipc_bytes)?;
+        handles::with_block_builder(handle, |builder| {
+            let builder = builder.as_mut().ok_or_else(|| finished(handle))?;
+            ipc::read_batches(&raw)?.iter().try_for_each(|batch| builder.push(batch))
+        })?;
         Ok(())
     })
 }
@@ -127,10 +124,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_blockBuilderFinish<'l>(
     handle: jlong,
 ) -> jbyteArray {
     guarded(&mut env, null_mut(), |env| {
-        let h = handles::get(handle)?;
-        let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(handle, "block builder").into()) };
-        let builder =
-            lock(builder).take().ok_or_else(|| PolicyError::InvalidInput(format!("block builder {handle} is already finished")))?;
+        let builder = handles::with_block_builder(handle, |builder| builder.take().ok_or_else(|| finished(handle)))?;
         new_bytes(env, &builder.finish().encode())
     })
 }
@@ -158,10 +152,9 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelAddBlock<'l>(
     block: JByteArray<'l>,
 ) {
     guarded(&mut env, (), |env| {
-        let h = handles::get(handle)?;
-        let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
-        let block = TrainingBlock::decode(&bytes(env, &block)?)?;
-        lock(kernel).add_block(block)?;
+        // The handle is checked before the bytes are decoded: a closed handle is the error to report.
+        let raw = bytes(env, &block)?;
+        handles::with_kernel(handle, |kernel| kernel.add_block(TrainingBlock::decode(&raw)?))?;
         Ok(())
     })
 }
@@ -174,12 +167,10 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(
     chunk: jint,
 ) -> jlongArray {
     guarded(&mut env, null_mut(), |env| {
-        let h = handles::get(handle)?;
-        let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
         if chunk < 0 {
             return Err(PolicyError::InvalidInput(format!("chunk index must be non-negative, got {chunk}")).into());
         }
-        let hist = lock(kernel).emit(chunk as usize)?;
+        let hist = handles::with_kernel(handle, |kernel| kernel.emit(chunk as usize))?;
         new_longs(env, &hist)
     })
 }
@@ -187,9 +178,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelEmit<'l>(
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_NativeLib_kernelPeakBytes<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, handle: jlong) -> jlong {
     guarded(&mut env, 0, |_| {
-        let h = handles::get(handle)?;
-        let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(handle, "histogram kernel").into()) };
-        let peak = lock(kernel).peak_bytes();
+        let peak = handles::with_kernel(handle, |kernel| Ok(kernel.peak_bytes()))?;
         Ok(peak as jlong)
     })
 }
@@ -230,11 +219,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_modelCompile<'l>(
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_NativeLib_scorerOpen<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, model: jlong) -> jlong {
-    guarded(&mut env, 0, |_| {
-        let h = handles::get(model)?;
-        let Handle::Model(model_ref) = h.as_ref() else { return Err(wrong_kind(model, "compiled model").into()) };
-        Ok(handles::insert(Handle::Scorer(TaskScorer { model: model_ref.clone() })))
-    })
+    guarded(&mut env, 0, |_| Ok(handles::insert(Handle::Scorer(TaskScorer { model: handles::model(model)? }))))
 }
 
 #[no_mangle]
@@ -245,11 +230,9 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(
     ipc_bytes: JByteArray<'l>,
 ) -> jbyteArray {
     guarded(&mut env, null_mut(), |env| {
-        let h = handles::get(scorer)?;
-        let Handle::Scorer(task) = h.as_ref() else { return Err(wrong_kind(scorer, "task scorer").into()) };
+        let model = handles::scorer_model(scorer)?;
         let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
-        let outputs =
-            batches.iter().map(|b| ipc::scores_batch(task.model.score_batch(b)?, task.model.n_arms)).collect::<Result<Vec<_>, _>>()?;
+        let outputs = batches.iter().map(|b| ipc::scores_batch(model.score_batch(b)?, model.n_arms)).collect::<Result<Vec<_>, _>>()?;
         if outputs.is_empty() {
             return Err(PolicyError::InvalidInput("scoring stream has no record batch".into()).into());
         }
@@ -277,4 +260,8 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_selfTest(mut env: JNIEnv, 
         3 => Err(PolicyError::InvalidInput("self-test invalid input requested".into()).into()),
         _ => Ok(mode),
     })
+}
+
+fn finished(handle: jlong) -> PolicyError {
+    PolicyError::InvalidInput(format!("block builder {handle} is already finished"))
 }

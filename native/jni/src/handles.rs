@@ -57,6 +57,38 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub fn wrong_kind(id: i64, expected: &str) -> PolicyError {
+fn wrong_kind(id: i64, expected: &str) -> PolicyError {
     PolicyError::InvalidInput(format!("native handle {id} is not a {expected}"))
+}
+
+/// Runs `f` on the unfinished block builder behind `id`.
+pub fn with_block_builder<R>(id: i64, f: impl FnOnce(&mut Option<BlockBuilder>) -> Result<R>) -> Result<R> {
+    let h = get(id)?;
+    let Handle::BlockBuilder(builder) = h.as_ref() else { return Err(wrong_kind(id, "block builder")) };
+    let mut guard = lock(builder);
+    f(&mut guard)
+}
+
+/// Runs `f` on the histogram kernel behind `id`.
+pub fn with_kernel<R>(id: i64, f: impl FnOnce(&mut HistogramKernel) -> Result<R>) -> Result<R> {
+    let h = get(id)?;
+    let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(id, "histogram kernel")) };
+    let mut guard = lock(kernel);
+    f(&mut guard)
+}
+
+/// The compiled model behind `id`.
+pub fn model(id: i64) -> Result<Arc<CompiledModel>> {
+    match get(id)?.as_ref() {
+        Handle::Model(model) => Ok(model.clone()),
+        _ => Err(wrong_kind(id, "compiled model")),
+    }
+}
+
+/// The model a task scorer `id` scores with.
+pub fn scorer_model(id: i64) -> Result<Arc<CompiledModel>> {
+    match get(id)?.as_ref() {
+        Handle::Scorer(task) => Ok(task.model.clone()),
+        _ => Err(wrong_kind(id, "task scorer")),
+    }
 }
