@@ -2,7 +2,8 @@ package org.sparkpolicy.exec
 
 import org.apache.spark.sql.Row
 import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.catalyst.expressions.{Expression, GenericInternalRow, GenericRow, JoinedRow, UnsafeArrayData, UnsafeProjection, UnsafeRow}
+import org.apache.spark.sql.catalyst.expressions.{Expression, GenericRow, JoinedRow, SpecificInternalRow, UnsafeArrayData, UnsafeProjection, UnsafeRow}
+import org.apache.spark.sql.types.{ArrayType, DoubleType, IntegerType, StringType}
 import org.apache.spark.unsafe.Platform
 import org.apache.spark.unsafe.types.UTF8String
 import org.sparkpolicy.NativeLib
@@ -87,11 +88,13 @@ private[sparkpolicy] object PartitionScorer {
     val scorer = new TaskScorer(p, batchRows)
     val toDoubles = if (casts.isEmpty) null else UnsafeProjection.create(casts)
     val labels = vocabulary.map(UTF8String.fromString)
+    val nFeatures = p.nFeatures
     val pending = new BatchRows(batchRows)
     val joined = new JoinedRow()
-    val outputs = new GenericInternalRow(4)
-    // A tree's scores are its leaf's values, so each leaf's array is built once and shared by its rows.
-    val leafScores = scala.collection.mutable.LongMap.empty[UnsafeArrayData]
+    // Typed mutable slots: a generic row would box every int it is given.
+    val outputs = new SpecificInternalRow(Seq(StringType, IntegerType, ArrayType(DoubleType, containsNull = false), IntegerType))
+    // A tree's scores are its leaf's values, so each leaf's array is built once and shared by its rows (indexed by leaf id).
+    var leafScores = new Array[UnsafeArrayData](64)
     var scored: ScoredColumns = null
     var n = 0
     var cursor = 0
@@ -103,12 +106,14 @@ private[sparkpolicy] object PartitionScorer {
       while (n < batchRows && rows.hasNext) {
         val row = pending.add(rows.next())
         val cast = if (toDoubles == null) null else toDoubles(row)
+        // One look at the null bits instead of one per feature, for the usual row without nulls.
+        val mayBeNull = row.anyNull
         var i = 0
         var j = 0
-        while (i < p.nFeatures) {
+        while (i < nFeatures) {
           val o = directOrdinal(i)
           if (o >= 0) {
-            if (row.isNullAt(o)) scorer.setMissing(i) else scorer.set(i, row.getDouble(o))
+            if (mayBeNull && row.isNullAt(o)) scorer.setMissing(i) else scorer.set(i, row.getDouble(o))
           } else {
             if (cast.isNullAt(j)) scorer.setMissing(i) else scorer.set(i, cast.getDouble(j))
             j += 1
@@ -132,8 +137,10 @@ private[sparkpolicy] object PartitionScorer {
         val leaf = scored.leaf(i)
         outputs.update(0, labels(arm))
         outputs.setInt(1, arm)
-        outputs.update(2, leafScores.getOrElseUpdate(leaf,
-          UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * p.nArms, p.nArms, 8)))
+        if (leaf >= leafScores.length) leafScores = java.util.Arrays.copyOf(leafScores, math.max(leaf + 1, 2 * leafScores.length))
+        if (leafScores(leaf) == null)
+          leafScores(leaf) = UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * p.nArms, p.nArms, 8)
+        outputs.update(2, leafScores(leaf))
         outputs.setInt(3, leaf)
         joined(pending(i), outputs)
       }

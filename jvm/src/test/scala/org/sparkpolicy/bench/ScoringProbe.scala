@@ -11,6 +11,13 @@ import org.sparkpolicy.exec.{NodeTable, PartitionScorer, ScoringPayload, TreeNod
  * Not a benchmark of record (see SparkBench); a profiling aid: `ScoringProbe [rows] [reps] [batch]`.
  */
 object ScoringProbe {
+  /** A monomorphic iterator, as generated code gives the scorer (a generic ArrayIterator reads through reflection). */
+  private def input(rows: Array[InternalRow]): Iterator[InternalRow] = new Iterator[InternalRow] {
+    private var i = 0
+    def hasNext: Boolean = i < rows.length
+    def next(): InternalRow = { i += 1; rows(i - 1) }
+  }
+
   def main(args: Array[String]): Unit = {
     val n = args.headOption.map(_.toInt).getOrElse(2000000)
     val reps = if (args.length > 1) args(1).toInt else 5
@@ -33,11 +40,11 @@ object ScoringProbe {
     for (r <- 0 until reps) {
       val t0 = System.nanoTime()
       var sink = 0L
-      val it = rows.iterator
+      val it = input(rows)
       while (it.hasNext) sink += it.next().getDouble(0).toLong
       val t1 = System.nanoTime()
       val proj = UnsafeProjection.create(outSchema)
-      val out = PartitionScorer.scoreInternal(rows.iterator, payload, Array("a", "b", "c"), Array.tabulate(f)(identity), Nil, batch)
+      val out = PartitionScorer.scoreInternal(input(rows), payload, Array("a", "b", "c"), Array.tabulate(f)(identity), Nil, batch)
       while (out.hasNext) sink += proj(out.next()).getInt(f + 1)
       val t2 = System.nanoTime()
       println(f"rep $r: iterate ${(t1 - t0) / 1e6}%.0f ms, score ${(t2 - t1) / 1e6}%.0f ms = ${(t2 - t1).toDouble / n}%.0f ns/row ($sink)")
