@@ -2,6 +2,7 @@ package org.sparkpolicy
 
 import org.apache.spark.sql.SparkSession
 import org.scalatest.{BeforeAndAfterAll, Suite}
+import org.sparkpolicy.examples.LocalRun
 
 /** A local Spark session bound to loopback with the UI off, shared by a suite. */
 trait SparkTestSession extends BeforeAndAfterAll { self: Suite =>
@@ -22,12 +23,7 @@ trait SparkTestSession extends BeforeAndAfterAll { self: Suite =>
 
 object SparkTestSession {
   def builder(master: String): SparkSession.Builder =
-    SparkSession.builder()
-      .master(master)
-      .appName("sparkpolicy-tests")
-      .config("spark.driver.host", "127.0.0.1")
-      .config("spark.driver.bindAddress", "127.0.0.1")
-      .config("spark.ui.enabled", "false")
+    LocalRun.session(master, "sparkpolicy-tests")
       .config("spark.sql.shuffle.partitions", "4")
       .config("spark.default.parallelism", "4")
 }

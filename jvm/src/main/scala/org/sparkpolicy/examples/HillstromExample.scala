@@ -78,13 +78,8 @@ object HillstromExample {
   }
 
   def main(args: Array[String]): Unit = {
-    val opts = args.grouped(2).collect { case Array(k, v) if k.startsWith("--") => k.drop(2) -> v }.toMap
-    val spark = SparkSession.builder()
-      .master(opts.getOrElse("master", "local[2]"))
-      .appName("sparkpolicy-hillstrom")
-      .config("spark.driver.host", "127.0.0.1")
-      .config("spark.driver.bindAddress", "127.0.0.1")
-      .config("spark.ui.enabled", "false")
+    val opts = LocalRun.options(args)
+    val spark = LocalRun.session(opts.getOrElse("master", "local[2]"), "sparkpolicy-hillstrom")
       .config("spark.sql.shuffle.partitions", "4")
       .getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -14,17 +14,12 @@ import org.sparkpolicy.synthetic.PlantedPolicyData
  */
 object PlantedPolicyDemo {
   def main(args: Array[String]): Unit = {
-    val opts = args.grouped(2).collect { case Array(k, v) if k.startsWith("--") => k.drop(2) -> v }.toMap
+    val opts = LocalRun.options(args)
     val rows = opts.getOrElse("rows", "1000000").toLong
     val features = opts.getOrElse("features", "10").toInt
     val depth = opts.getOrElse("depth", "3").toInt
     val partitions = opts.getOrElse("partitions", "8").toInt
-    val spark = SparkSession.builder()
-      .master(opts.getOrElse("master", "local[*]"))
-      .appName("sparkpolicy-demo")
-      .config("spark.driver.host", "127.0.0.1")
-      .config("spark.driver.bindAddress", "127.0.0.1")
-      .config("spark.ui.enabled", "false")
+    val spark = LocalRun.session(opts.getOrElse("master", "local[*]"), "sparkpolicy-demo")
       .config("spark.sql.shuffle.partitions", partitions.toString)
       .getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -2,9 +2,9 @@ package org.sparkpolicy.bench
 
 import java.nio.file.Files
 
-import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.functions.col
 import org.sparkpolicy.bench.BenchSupport._
+import org.sparkpolicy.examples.LocalRun
 import org.sparkpolicy.exec.{Boundaries, InputSpec, TrainingData}
 import org.sparkpolicy.synthetic.PlantedPolicyData
 
@@ -19,15 +19,11 @@ import org.sparkpolicy.synthetic.PlantedPolicyData
  */
 object BoundariesPlanningProbe {
   def main(args: Array[String]): Unit = {
-    val opts = args.grouped(2).collect { case Array(k, v) if k.startsWith("--") => k.drop(2) -> v }.toMap
+    val opts = LocalRun.options(args)
     val counts = opts.getOrElse("features", "8,10,12,14,16,18").split(',').map(_.trim.toInt)
     val propagation = opts.getOrElse("constraint-propagation", "true")
     val limit = opts.getOrElse("limit", "60").toDouble
-    val spark = SparkSession.builder()
-      .master("local[2]")
-      .config("spark.driver.host", "127.0.0.1")
-      .config("spark.driver.bindAddress", "127.0.0.1")
-      .config("spark.ui.enabled", "false")
+    val spark = LocalRun.session("local[2]", "sparkpolicy-boundaries-probe")
       .config("spark.sql.constraintPropagation.enabled", propagation)
       .getOrCreate()
     spark.sparkContext.setLogLevel("WARN")

@@ -6,6 +6,7 @@ import org.apache.spark.sql.{DataFrame, Encoders, Row, SparkSession}
 import org.apache.spark.sql.functions.{col, expr}
 import org.sparkpolicy.NativeLib
 import org.sparkpolicy.bench.BenchSupport._
+import org.sparkpolicy.examples.LocalRun
 import org.sparkpolicy.exec.{BinnedBlocks, Boundaries, InputSpec, TrainingData}
 import org.sparkpolicy.ml.{PolicyOutputColumns, PolicyTreeLearner, PolicyTreeModel}
 import org.sparkpolicy.synthetic.PlantedPolicyData
@@ -40,7 +41,7 @@ object SparkBench {
   private val ModelSampleRows = 200000L
 
   def main(args: Array[String]): Unit = {
-    val opts = args.grouped(2).collect { case Array(k, v) if k.startsWith("--") => k.drop(2) -> v }.toMap
+    val opts = LocalRun.options(args)
     val rows = opts.getOrElse("rows", "2000000").toLong
     val fitRows = opts.getOrElse("fit-rows", "1000000").toLong
     val reps = opts.getOrElse("reps", "3").toInt
@@ -53,12 +54,7 @@ object SparkBench {
     val out = Path.of(opts.getOrElse("out", "benches/results")).resolve(s"$name.json")
     require(reps >= 1, "--reps must be at least 1")
 
-    val spark = SparkSession.builder()
-      .master("local[2]")
-      .appName("sparkpolicy-bench")
-      .config("spark.driver.host", "127.0.0.1")
-      .config("spark.driver.bindAddress", "127.0.0.1")
-      .config("spark.ui.enabled", "false")
+    val spark = LocalRun.session("local[2]", "sparkpolicy-bench")
       .config("spark.sql.shuffle.partitions", "4")
       // One read task per written file (each ~13 MB at N = 2M), so the 2 cores get even work.
       .config("spark.sql.files.maxPartitionBytes", "16m")
