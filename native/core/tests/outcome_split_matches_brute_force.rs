@@ -70,6 +70,7 @@ fn leaf(id: u32, k: usize) -> TreeNode {
         threshold: 0.0,
         threshold_bin: -1,
         missing_left: false,
+        categorical: false,
         arm: 0,
         count: 0,
         values: vec![0.0; k],
@@ -161,6 +162,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         codes_per_feature: rows.codes_per_feature.clone(),
         criterion: Criterion::Outcome,
         outcome_arms: rows.arms,
+        categorical: Vec::new(),
     };
     (0..frontier.len()).map(|s| best_split(&hist[s * len..(s + 1) * len], &split).unwrap().best).collect()
 }
