@@ -66,6 +66,20 @@ class CategoricalSuite extends AnyFunSuite with SparkTestSession {
       model.transformWithSql(test).select(cols: _*).orderBy("id").collect().toSeq)
   }
 
+  test("a streaming transform (Row path) maps labels like the batch path, unseen ones included") {
+    val dir = Files.createTempDirectory("sparkpolicy-cat-stream").resolve("in").toString
+    data.select("id", "x", "region").unionByName(spark.range(6000, 6020).select(col("id"), lit(0.5).as("x"), lit("zzz").as("region")))
+      .repartition(4).write.parquet(dir)
+    val stream = spark.readStream.schema(spark.read.parquet(dir).schema).parquet(dir)
+    val query = model.transform(stream).writeStream.format("memory").queryName("scored_categorical")
+      .trigger(org.apache.spark.sql.streaming.Trigger.AvailableNow()).start()
+    query.awaitTermination()
+    val cols = Seq("id", "policy_action", "policy_action_index", "policy_scores", "policy_leaf").map(col)
+    val streamed = spark.table("scored_categorical").select(cols: _*).orderBy("id").collect()
+    assert(streamed.length == 6020)
+    assert(streamed.toSeq == model.transform(spark.read.parquet(dir)).select(cols: _*).orderBy("id").collect().toSeq)
+  }
+
   test("the model and all six signatures are identical under repartition and coalesce") {
     val base = model.signatures.asScala
     Seq(data.repartition(7), data.coalesce(1), data.orderBy(rand(3))).foreach { d =>
