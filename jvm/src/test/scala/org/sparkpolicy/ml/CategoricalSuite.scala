@@ -89,6 +89,15 @@ class CategoricalSuite extends AnyFunSuite with SparkTestSession {
     }
   }
 
+  test("a locked contract fixes the category codes: the same tree, even when a label is missing from the new data") {
+    val locked = new PolicyTreeLearner().setContract(model.contract).setRewardCols(Array("g0", "g1")).setMaxDepth(2).setMinNodeSize(5)
+    assert(locked.getCategoricalCols.toSeq == Seq("region"))
+    assert(locked.fit(data.repartition(5)).nodeTable == model.nodeTable)
+    val withoutA = locked.fit(data.where(col("region").isNull || col("region") =!= "a"))
+    assert(withoutA.contract.features(1).categories == model.contract.features(1).categories)
+    assert(withoutA.nodeTable.root.threshold == 1.0 && withoutA.nodeTable.root.categorical, withoutA.toDebugString)
+  }
+
   test("save and load keep the categorical split, contract and outputs (format 2)") {
     val path = Files.createTempDirectory("sparkpolicy-cat").resolve("model").toString
     model.write.save(path)
