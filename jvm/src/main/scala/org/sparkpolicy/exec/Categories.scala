@@ -23,10 +23,15 @@ private[sparkpolicy] object Categories {
   /** The label a value is coded by: the string itself, or the value cast to string. */
   def label(c: Column, dataType: DataType): Column = if (dataType == StringType) c else c.cast(StringType)
 
-  /** The label's code as a double; null when the label is null or not a category (unseen). */
+  /**
+   * The label's code as a double; null when the label is null or not a category (unseen). A hash lookup
+   * (one map per task), not `array_position`, whose linear scan per row is slow for thousands of categories.
+   */
   def code(label: Column, categories: Seq[String]): Column = {
-    val position = array_position(typedLit(categories), label) // 1-based, 0 when absent
-    when(position > 0, (position - 1).cast(DoubleType))
+    val codes = new java.util.HashMap[String, java.lang.Double](categories.length * 2)
+    categories.indices.foreach(i => codes.put(categories(i), i.toDouble))
+    val lookup = udf((s: String) => if (s == null) null else codes.get(s))
+    lookup(label)
   }
 
   /** Category lists per feature (None for numeric ones), checked against the data. */
