@@ -134,6 +134,15 @@ class CategoricalSuite extends AnyFunSuite with SparkTestSession {
     assert(again.signatures.asScala == m.signatures.asScala)
   }
 
+  test("DoublyRobustScores codes a string feature the same way: its scores are bit-identical under repartition") {
+    val d = data.withColumn("arm", when(col("id") % 2 === 0, "t").otherwise("c"))
+      .withColumn("y", when(col("region") === "b", 2.0).otherwise(1.0) + (col("id") % 5L) / 10.0)
+    val drs = new DoublyRobustScores().setFeatureCols(Array("x", "region")).setTreatmentCol("arm").setOutcomeCol("y")
+      .setCrossFitFolds(2).setOutcomeMaxDepth(2).setRowIdCol("id")
+    def scores(df: DataFrame) = drs.transform(df).select("id", drs.getRewardsCol).orderBy("id").collect().toSeq
+    assert(scores(d) == scores(d.repartition(5)))
+  }
+
   test("errors name the column: categoricalCols outside featureCols or missing, too many categories, labels outside categoryOrders") {
     val e1 = intercept[IllegalArgumentException](learner.setCategoricalCols(Array("nope")).fit(data))
     assert(e1.getMessage.contains("categoricalCols: column 'nope' does not exist"), e1.getMessage)
