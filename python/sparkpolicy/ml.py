@@ -54,7 +54,7 @@ class _PolicyTreeParams(Params):
 
     featureCols: "Param[List[str]]" = Param(
         Params._dummy(), "featureCols",
-        "numeric or boolean feature columns, in contract order (the order is part of the semantic contract)",
+        "numeric, boolean or string (categorical) feature columns, in contract order (the order is part of the semantic contract)",
         typeConverter=TypeConverters.toListString)
     treatmentCol: "Param[str]" = Param(
         Params._dummy(), "treatmentCol",
@@ -296,7 +296,53 @@ class _Reader(JavaMLReader):
         return f"{_JAVA_PACKAGE}.{clazz.__name__}"
 
 
-class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, _AipwParams, JavaMLWritable, JavaMLReadable):
+def _category_orders_json(value) -> str:
+    """categoryOrders as the JSON text Scala reads: a dict {column: [label, ...]} is encoded, text kept."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps({k: [str(v) for v in vs] for k, vs in sorted(value.items())}, separators=(",", ":"))
+    raise TypeError(f"categoryOrders takes a dict {{column: [label, ...]}} or its JSON text, not {type(value)}")
+
+
+class _CategoricalParams(Params):
+    """Which features are categorical, and their category order (Scala: HasCategoricalFeatures); learner only."""
+
+    categoricalCols: "Param[List[str]]" = Param(
+        Params._dummy(), "categoricalCols",
+        "feature columns to treat as categorical (a subset of featureCols); string features are categorical anyway, "
+        "and a numeric column listed here is coded by its value as a string",
+        typeConverter=TypeConverters.toListString)
+    categoryOrders: "Param[str]" = Param(
+        Params._dummy(), "categoryOrders",
+        "optional JSON object {column: [label, ...]} fixing a categorical feature's category codes (code i = label i); "
+        "default: the observed labels sorted by UTF-8 bytes",
+        typeConverter=_category_orders_json)
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._setDefault(categoryOrders="{}")
+
+    def setCategoricalCols(self, value: List[str]):
+        """Sets the value of :py:attr:`categoricalCols`."""
+        return self._set(categoricalCols=value)
+
+    def getCategoricalCols(self) -> List[str]:
+        """Gets the value of :py:attr:`categoricalCols` (empty when unset)."""
+        return self.getOrDefault(self.categoricalCols) if self.isDefined(self.categoricalCols) else []
+
+    def setCategoryOrders(self, value):
+        """Sets :py:attr:`categoryOrders` from a dict {column: [label, ...]} or its JSON text."""
+        return self._set(categoryOrders=value)
+
+    def getCategoryOrders(self) -> str:
+        """Gets the value of :py:attr:`categoryOrders` (JSON)."""
+        return self.getOrDefault(self.categoryOrders)
+
+
+class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, _CategoricalParams, _AipwParams, JavaMLWritable, JavaMLReadable):
     """
     Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
     The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
@@ -314,7 +360,7 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, _AipwParams, JavaMLWri
                  maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
-                 handleInvalid="error"):
+                 handleInvalid="error", categoricalCols=None, categoryOrders="{}"):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyTreeLearner", self.uid)
         self.setParams(**self._input_kwargs)
@@ -325,7 +371,7 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, _AipwParams, JavaMLWri
                   maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
-                  handleInvalid="error") -> "PolicyTreeLearner":
+                  handleInvalid="error", categoricalCols=None, categoryOrders="{}") -> "PolicyTreeLearner":
         """Sets the params given as keywords (the others keep their values)."""
         return self._set(**self._input_kwargs)
 
@@ -456,6 +502,13 @@ class PolicyTreeModel(JavaModel, _PolicyTreeParams, _AipwParams, JavaMLWritable,
         """Split boundaries per feature, in ``featureCols`` order (the locked or computed ones)."""
         _not_over_connect("splitBoundaries", "read 'boundaries' from saved_model_info(spark, path) after model.save(path)")
         return [list(b) for b in self._java_obj.splitBoundaries()]
+
+    @property
+    def unseenCategoryCount(self) -> int:
+        """Categorical values unseen in training that the latest native ``transform`` scored as missing (the
+        split's missing side), summed when an action computes the output; each computation adds again."""
+        _not_over_connect("unseenCategoryCount", "unseen labels are scored as missing; count them with SQL")
+        return self._call_java("unseenCategoryCount")
 
     @property
     def bestArmOnTraining(self) -> str:

@@ -73,6 +73,10 @@ pub struct SplitConfig {
     /// Arms of an outcome tree: its channels are [ΣY·1{W=a}] then [Σ1{W=a}] per arm (see `outcome`).
     #[serde(default)]
     pub outcome_arms: usize,
+    /// Per feature of the block: split one category code vs the rest instead of by threshold.
+    /// Empty (older callers): every feature is numeric.
+    #[serde(default)]
+    pub categorical: Vec<bool>,
 }
 
 impl SplitConfig {
@@ -85,6 +89,7 @@ impl SplitConfig {
             codes_per_feature: Vec::new(),
             criterion: Criterion::Policy,
             outcome_arms: 0,
+            categorical: Vec::new(),
         }
     }
 }

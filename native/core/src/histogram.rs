@@ -36,7 +36,8 @@ impl HistogramLayout {
 }
 
 /// Routes binned rows through the current tree to frontier slots, by bin codes.
-/// A split node sends code ≤ threshold_bin left and the missing code to its learned side.
+/// A split node sends code ≤ threshold_bin (categorical: code == threshold_bin) left and the
+/// missing code to its learned side.
 pub fn route_rows(tree: &NodeTable, frontier: &[u32], codes_per_feature: &[usize], block: &TrainingBlock) -> Result<Vec<u32>> {
     let dense = tree.dense();
     let mut slot_of = vec![INACTIVE; dense.len()];
@@ -71,7 +72,14 @@ pub fn route_rows(tree: &NodeTable, frontier: &[u32], codes_per_feature: &[usize
             }
             let f = node.feature as usize;
             let code = block.code(f, r);
-            let left = if code == codes_per_feature[f] - 1 { node.missing_left } else { code <= node.threshold_bin as usize };
+            let bin = node.threshold_bin as usize;
+            let left = if code == codes_per_feature[f] - 1 {
+                node.missing_left
+            } else if node.categorical {
+                code == bin
+            } else {
+                code <= bin
+            };
             id = if left { 2 * id } else { 2 * id + 1 };
         }
     }

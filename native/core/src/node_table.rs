@@ -5,7 +5,9 @@
 //!
 //! Columns: node_id Int32, is_leaf Boolean, feature Int32 (−1 for leaves), threshold Float64,
 //! threshold_bin Int32, missing_left Boolean, arm Int32 (−1 for splits), count Int64,
-//! value_0 … value_{K−1} Float64 (a leaf's mean Γ per arm).
+//! value_0 … value_{K−1} Float64 (a leaf's mean Γ per arm), and optionally categorical Boolean:
+//! a categorical split sends `x == threshold` (the category's code; on bins, code == threshold_bin)
+//! left instead of `x <= threshold`. Tables without the column (older models) are all numeric.
 
 use crate::{invalid, PolicyError, Result};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
@@ -24,6 +26,8 @@ pub struct TreeNode {
     pub threshold: f64,
     pub threshold_bin: i32,
     pub missing_left: bool,
+    /// One-vs-rest on a category code instead of a threshold.
+    pub categorical: bool,
     pub arm: i32,
     pub count: i64,
     pub values: Vec<f64>,
@@ -55,6 +59,10 @@ impl NodeTable {
         let missing_left = column::<BooleanArray>(batch, "missing_left")?;
         let arm = column::<Int32Array>(batch, "arm")?;
         let count = column::<Int64Array>(batch, "count")?;
+        let categorical = match batch.column_by_name("categorical") {
+            Some(_) => Some(column::<BooleanArray>(batch, "categorical")?),
+            None => None,
+        };
         let n_arms = batch.schema().fields().iter().filter(|f| f.name().starts_with("value_")).count();
         let values: Vec<&Float64Array> =
             (0..n_arms).map(|a| column::<Float64Array>(batch, &format!("value_{a}"))).collect::<Result<_>>()?;
@@ -71,6 +79,7 @@ impl NodeTable {
                     threshold: threshold.value(r),
                     threshold_bin: threshold_bin.value(r),
                     missing_left: missing_left.value(r),
+                    categorical: categorical.is_some_and(|c| c.value(r)),
                     arm: arm.value(r),
                     count: count.value(r),
                     values: values.iter().map(|v| v.value(r)).collect(),
@@ -92,6 +101,7 @@ impl NodeTable {
             Field::new("missing_left", DataType::Boolean, false),
             Field::new("arm", DataType::Int32, false),
             Field::new("count", DataType::Int64, false),
+            Field::new("categorical", DataType::Boolean, false),
         ];
         let n = &self.nodes;
         let mut cols: Vec<ArrayRef> = vec![
@@ -103,6 +113,7 @@ impl NodeTable {
             Arc::new(BooleanArray::from(n.iter().map(|x| x.missing_left).collect::<Vec<_>>())),
             Arc::new(Int32Array::from_iter_values(n.iter().map(|x| x.arm))),
             Arc::new(Int64Array::from_iter_values(n.iter().map(|x| x.count))),
+            Arc::new(BooleanArray::from(n.iter().map(|x| x.categorical).collect::<Vec<_>>())),
         ];
         for a in 0..self.n_arms {
             fields.push(Field::new(format!("value_{a}"), DataType::Float64, false));
@@ -171,17 +182,52 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn leaf(id: u32, arm: i32, values: Vec<f64>) -> TreeNode {
-        TreeNode { id, is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, missing_left: false, arm, count: 1, values }
+        TreeNode {
+            id,
+            is_leaf: true,
+            feature: -1,
+            threshold: 0.0,
+            threshold_bin: -1,
+            missing_left: false,
+            categorical: false,
+            arm,
+            count: 1,
+            values,
+        }
     }
 
     pub fn split(id: u32, feature: i32, threshold: f64, bin: i32, missing_left: bool, k: usize) -> TreeNode {
-        TreeNode { id, is_leaf: false, feature, threshold, threshold_bin: bin, missing_left, arm: -1, count: 2, values: vec![0.0; k] }
+        TreeNode {
+            id,
+            is_leaf: false,
+            feature,
+            threshold,
+            threshold_bin: bin,
+            missing_left,
+            categorical: false,
+            arm: -1,
+            count: 2,
+            values: vec![0.0; k],
+        }
     }
 
     #[test]
     fn round_trips_through_arrow() {
         let t = NodeTable { n_arms: 2, nodes: vec![split(1, 0, 0.5, 3, true, 2), leaf(2, 0, vec![1.0, 0.0]), leaf(3, 1, vec![0.0, 2.0])] };
         assert_eq!(NodeTable::from_record_batch(&t.to_record_batch().unwrap()).unwrap(), t);
+    }
+
+    #[test]
+    fn tables_without_the_categorical_column_are_numeric() {
+        let mut t =
+            NodeTable { n_arms: 2, nodes: vec![split(1, 0, 2.0, 2, true, 2), leaf(2, 0, vec![1.0, 0.0]), leaf(3, 1, vec![0.0, 2.0])] };
+        t.nodes[0].categorical = true;
+        let batch = t.to_record_batch().unwrap();
+        assert_eq!(NodeTable::from_record_batch(&batch).unwrap(), t);
+        let idx = batch.schema().index_of("categorical").unwrap();
+        let mut older = batch.clone();
+        older.remove_column(idx);
+        assert!(!NodeTable::from_record_batch(&older).unwrap().nodes[0].categorical);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The scorer: a node table compiled into dense arrays indexed by heap id, immutable and
-//! shared by every task of an executor. Rows go left when `x <= threshold`; a missing value
-//! (null or NaN) goes to the split's learned side.
+//! shared by every task of an executor. Rows go left when `x <= threshold` (numeric splits) or
+//! `x == threshold` (categorical splits: x is the category's code); a missing value (null or NaN,
+//! which includes a category unseen in training: the JVM sends it as null) goes to the learned side.
 
 use crate::columns::float64_column;
 use crate::node_table::NodeTable;
@@ -17,6 +18,7 @@ pub struct CompiledModel {
     feature: Vec<i32>,
     threshold: Vec<f64>,
     missing_left: Vec<bool>,
+    categorical: Vec<bool>,
     arm: Vec<i32>,
     /// `values[id * K + a]`: a leaf's mean Γ for arm a.
     values: Vec<f64>,
@@ -49,6 +51,7 @@ impl CompiledModel {
             feature: vec![-2; len],
             threshold: vec![0.0; len],
             missing_left: vec![false; len],
+            categorical: vec![false; len],
             arm: vec![0; len],
             values: vec![0.0; len * n_arms],
         };
@@ -62,6 +65,7 @@ impl CompiledModel {
                 m.feature[i] = n.feature;
                 m.threshold[i] = n.threshold;
                 m.missing_left[i] = n.missing_left;
+                m.categorical[i] = n.categorical;
             }
         }
         Ok(m)
@@ -77,7 +81,13 @@ impl CompiledModel {
                 return id;
             }
             let x = value(f as usize);
-            let left = if x.is_nan() { self.missing_left[id] } else { x <= self.threshold[id] };
+            let left = if x.is_nan() {
+                self.missing_left[id]
+            } else if self.categorical[id] {
+                x == self.threshold[id]
+            } else {
+                x <= self.threshold[id]
+            };
             id = 2 * id + (!left) as usize;
         }
     }
@@ -113,5 +123,23 @@ impl CompiledModel {
             out.scores.extend_from_slice(self.leaf_values(leaf));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node_table::tests::{leaf, split};
+
+    #[test]
+    fn categorical_split_tests_equality_and_sends_missing_to_its_side() {
+        let mut root = split(1, 0, 1.0, 1, true, 2);
+        root.categorical = true;
+        let t = NodeTable { n_arms: 2, nodes: vec![root, leaf(2, 1, vec![0.0, 1.0]), leaf(3, 0, vec![1.0, 0.0])] };
+        let m = CompiledModel::compile(&t, 1, 2).unwrap();
+        assert_eq!(m.leaf_of(|_| 1.0), 2);
+        assert_eq!(m.leaf_of(|_| 0.0), 3);
+        assert_eq!(m.leaf_of(|_| 2.0), 3);
+        assert_eq!(m.leaf_of(|_| f64::NAN), 2);
     }
 }

@@ -4,6 +4,8 @@
 //! Candidates are visited features in contract order, then thresholds ascending, then (when the
 //! node has missing values) missing-right before missing-left; a candidate replaces the best
 //! only when strictly better, so ties go to the first visited. Arm ties go to the lowest index.
+//! A categorical feature's candidates are one category vs the rest, codes ascending, in the same
+//! loop (see `best_split_for_feature_by`).
 
 use crate::config::{Criterion, SplitConfig};
 use crate::histogram::HistogramLayout;
@@ -14,7 +16,8 @@ use crate::{invalid, Result};
 pub struct SplitCandidate {
     /// Contract index of the feature.
     pub feature: usize,
-    /// Rows with code ≤ threshold_bin (x ≤ edge[threshold_bin]) go left.
+    /// Rows with code ≤ threshold_bin (x ≤ edge[threshold_bin]) go left; for a categorical feature,
+    /// rows with code == threshold_bin, except at value_bins − 1 ("missing vs the rest").
     pub threshold_bin: usize,
     pub missing_left: bool,
     /// Exact reward of the split in fixed-point units.
@@ -44,7 +47,7 @@ pub fn best_arm(sums: &[i64]) -> (usize, i64) {
 /// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
 /// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
 pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_node_size: u64) -> Option<SplitCandidate> {
-    best_split_for_feature_by(feature, hist, n_arms, min_node_size, policy_reward)
+    best_split_for_feature_by(feature, hist, n_arms, min_node_size, false, policy_reward)
 }
 
 /// policytree's split reward: the best arm's Γ sum on each side.
@@ -54,11 +57,17 @@ pub fn policy_reward(left: &[i64], right: &[i64], n_arms: usize) -> i128 {
 
 /// The candidate loop of `best_split_for_feature` with any split reward (larger is better): the
 /// policy tree and the outcome trees visit the same candidates in the same order.
+///
+/// `categorical`: bins are category codes and a candidate b sends code == b left (missing right,
+/// then left, as for thresholds), for every code with rows in the node except the last value bin,
+/// which a categorical feature leaves empty (its edges are the codes, so nothing lies above the
+/// last one): b = value_bins − 1 stays "missing vs the rest".
 pub fn best_split_for_feature_by(
     feature: usize,
     hist: &[i64],
     n_arms: usize,
     min_node_size: u64,
+    categorical: bool,
     reward_of: impl Fn(&[i64], &[i64], usize) -> i128,
 ) -> Option<SplitCandidate> {
     let stride = n_arms + 1;
@@ -85,7 +94,16 @@ pub fn best_split_for_feature_by(
     };
     let mut prefix = vec![0i64; stride];
     for b in 0..value_bins.saturating_sub(1) {
-        add(&mut prefix, &hist[b * stride..(b + 1) * stride]);
+        let bin = &hist[b * stride..(b + 1) * stride];
+        if categorical {
+            // A category absent from the node is no candidate: "== c or missing" would be "missing vs the rest".
+            if bin[n_arms] == 0 {
+                continue;
+            }
+            prefix.copy_from_slice(bin);
+        } else {
+            add(&mut prefix, bin);
+        }
         if has_missing {
             consider(b, prefix.clone(), Some(false));
             let mut with_missing = prefix.clone();
@@ -134,6 +152,13 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
     if config.codes_per_feature.iter().any(|&c| c < 2) {
         return invalid!("every feature needs at least 2 codes");
     }
+    if !config.categorical.is_empty() && config.categorical.len() != config.codes_per_feature.len() {
+        return invalid!(
+            "split config marks {} features categorical or not, but has {}",
+            config.categorical.len(),
+            config.codes_per_feature.len()
+        );
+    }
     let stride = config.n_arms + 1;
     let outcome_arms = config.outcome_arms;
     if config.criterion == Criterion::Outcome && (outcome_arms == 0 || 2 * outcome_arms > config.n_arms) {
@@ -154,6 +179,7 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
                 &node_hist[off..off + codes * stride],
                 config.n_arms,
                 config.min_node_size,
+                config.categorical.get(j).copied().unwrap_or(false),
                 reward_of,
             )
         })

@@ -2,6 +2,7 @@
 //! one fold out, the outcome criterion — must return exactly the split an exhaustive scan over the
 //! raw rows returns: every (feature, threshold, missing side), rows of the held-out fold excluded,
 //! the criterion Σ_a S_a²/n_a left + right computed from sums taken row by row, first maximum wins.
+//! Categorical features (one code vs the rest) are drawn beside numeric ones, as for the policy search.
 
 use proptest::prelude::*;
 use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
@@ -13,6 +14,8 @@ use sparkpolicy_core::split::{best_split, SplitCandidate};
 #[derive(Debug, Clone)]
 struct Rows {
     codes_per_feature: Vec<usize>,
+    /// Categorical features leave their last value bin empty, as the JVM's code edges do.
+    categorical: Vec<bool>,
     codes: Vec<Vec<u16>>,
     arm: Vec<usize>,
     /// Fixed-point outcome of each row.
@@ -27,26 +30,32 @@ const FOLDS: i64 = 3;
 fn rows() -> impl Strategy<Value = Rows> {
     (1usize..4, 1usize..4, 2usize..90, 1u64..4).prop_flat_map(|(n_features, arms, n, min_node_size)| {
         let cpf = prop::collection::vec(2usize..7, n_features);
-        (cpf, Just(arms), Just(n), Just(min_node_size)).prop_flat_map(|(cpf, arms, n, min_node_size)| {
+        let cat = prop::collection::vec(any::<bool>(), n_features);
+        (cpf, cat, Just(arms), Just(n), Just(min_node_size)).prop_flat_map(|(cpf, cat, arms, n, min_node_size)| {
+            let categorical: Vec<bool> = cat.iter().zip(&cpf).map(|(&c, &k)| c && k >= 3).collect();
             let cols: Vec<_> = cpf
                 .iter()
-                .map(|&c| {
+                .zip(&categorical)
+                .map(|(&c, &is_cat)| {
                     let value_bins = (c - 1) as u16;
-                    prop::collection::vec((0u16..value_bins, 0u32..8), n)
+                    let used = if is_cat { value_bins - 1 } else { value_bins };
+                    prop::collection::vec((0u16..used, 0u32..8), n)
                         .prop_map(move |v| v.into_iter().map(|(code, m)| if m == 0 { value_bins } else { code }).collect::<Vec<u16>>())
                 })
                 .collect();
             (
                 cols,
                 Just(cpf),
+                Just(categorical),
                 prop::collection::vec(0usize..arms, n),
                 prop::collection::vec(-20i64..21, n),
                 prop::collection::vec(0i64..FOLDS, n),
                 Just(arms),
                 Just(min_node_size),
             )
-                .prop_map(|(codes, codes_per_feature, arm, y, fold, arms, min_node_size)| Rows {
+                .prop_map(|(codes, codes_per_feature, categorical, arm, y, fold, arms, min_node_size)| Rows {
                     codes_per_feature,
+                    categorical,
                     codes,
                     arm,
                     y,
@@ -70,6 +79,7 @@ fn leaf(id: u32, k: usize) -> TreeNode {
         threshold: 0.0,
         threshold_bin: -1,
         missing_left: false,
+        categorical: false,
         arm: 0,
         count: 0,
         values: vec![0.0; k],
@@ -100,12 +110,24 @@ fn brute_force(rows: &Rows, members: &[usize]) -> Option<SplitCandidate> {
         let missing = (n_codes - 1) as u16;
         let has_missing = members.iter().any(|&r| rows.codes[f][r] == missing);
         let value_bins = n_codes - 1;
+        let cat = rows.categorical[f];
         let candidates: Vec<(usize, Option<bool>)> = (0..value_bins.saturating_sub(1))
+            .filter(|&b| !cat || members.iter().any(|&r| rows.codes[f][r] as usize == b))
             .flat_map(|b| if has_missing { vec![(b, Some(false)), (b, Some(true))] } else { vec![(b, None)] })
             .chain(has_missing.then_some((value_bins - 1, Some(false))))
             .collect();
         for (b, side) in candidates {
-            let goes_left = |r: usize| if rows.codes[f][r] == missing { side == Some(true) } else { rows.codes[f][r] as usize <= b };
+            let one_vs_rest = cat && b < value_bins - 1;
+            let goes_left = |r: usize| {
+                let code = rows.codes[f][r] as usize;
+                if rows.codes[f][r] == missing {
+                    side == Some(true)
+                } else if one_vs_rest {
+                    code == b
+                } else {
+                    code <= b
+                }
+            };
             let left = sums(rows, members.iter().copied().filter(|&r| goes_left(r)));
             let right = sums(rows, members.iter().copied().filter(|&r| !goes_left(r)));
             if (left[k] as u64) < rows.min_node_size || (right[k] as u64) < rows.min_node_size {
@@ -161,6 +183,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         codes_per_feature: rows.codes_per_feature.clone(),
         criterion: Criterion::Outcome,
         outcome_arms: rows.arms,
+        categorical: rows.categorical.clone(),
     };
     (0..frontier.len()).map(|s| best_split(&hist[s * len..(s + 1) * len], &split).unwrap().best).collect()
 }
@@ -185,6 +208,7 @@ proptest! {
         root.feature = 0;
         root.threshold_bin = 0;
         root.missing_left = missing_left;
+        root.categorical = rows.categorical[0]; // code 0: the same rows go left either way
         let tree = NodeTable { n_arms: k, nodes: vec![root, leaf(2, k), leaf(3, k)] };
         let missing = (rows.codes_per_feature[0] - 1) as u16;
         let goes_left = |r: usize| if rows.codes[0][r] == missing { missing_left } else { rows.codes[0][r] == 0 };
@@ -203,6 +227,7 @@ fn a_held_out_fold_changes_nothing_it_does_not_own() {
     // rows count, and their split is on the feature where their outcomes differ.
     let rows = Rows {
         codes_per_feature: vec![3, 3],
+        categorical: vec![false, false],
         codes: vec![vec![0, 1, 0, 1, 0, 1], vec![0, 0, 1, 1, 0, 1]],
         arm: vec![0; 6],
         y: vec![100, -100, 0, 0, 5, -5],

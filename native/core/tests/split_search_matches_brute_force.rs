@@ -1,5 +1,6 @@
 //! The histogram split search must return exactly the split a brute-force scan over every
 //! candidate (feature, threshold, missing side) returns, rows summed one by one — ties included.
+//! Categorical features (one category code vs the rest) are drawn beside numeric ones.
 
 use proptest::prelude::*;
 use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
@@ -11,6 +12,8 @@ use sparkpolicy_core::split::{best_arm, best_split, SplitCandidate};
 #[derive(Debug, Clone)]
 struct Case {
     codes_per_feature: Vec<usize>,
+    /// Categorical features leave their last value bin empty, as the JVM's code edges do.
+    categorical: Vec<bool>,
     codes: Vec<Vec<u16>>,
     gamma: Vec<i64>,
     n_arms: usize,
@@ -20,22 +23,28 @@ struct Case {
 fn case() -> impl Strategy<Value = Case> {
     (1usize..5, 2usize..5, 1usize..120, 1u64..4, 0u32..3).prop_flat_map(|(n_features, n_arms, n_rows, min_node_size, missing_rate)| {
         let codes_per_feature = prop::collection::vec(2usize..7, n_features);
+        let categorical = prop::collection::vec(any::<bool>(), n_features);
         // Small reward range so that ties between candidates and arms are frequent.
         let gamma = prop::collection::vec(-3i64..4, n_rows * n_arms);
-        (codes_per_feature, gamma, Just(n_arms), Just(n_rows), Just(min_node_size), Just(missing_rate)).prop_flat_map(
-            |(cpf, gamma, n_arms, n_rows, min_node_size, missing_rate)| {
+        (codes_per_feature, categorical, gamma, Just(n_arms), Just(n_rows), Just(min_node_size), Just(missing_rate)).prop_flat_map(
+            |(cpf, categorical, gamma, n_arms, n_rows, min_node_size, missing_rate)| {
+                // A categorical feature needs a category and the empty top bin: at least 3 codes.
+                let categorical: Vec<bool> = categorical.iter().zip(&cpf).map(|(&c, &n)| c && n >= 3).collect();
                 let cols: Vec<_> = cpf
                     .iter()
-                    .map(|&c| {
+                    .zip(&categorical)
+                    .map(|(&c, &cat)| {
                         let value_bins = (c - 1) as u16;
-                        prop::collection::vec((0u16..value_bins, 0u32..10), n_rows).prop_map(move |v| {
+                        let used = if cat { value_bins - 1 } else { value_bins };
+                        prop::collection::vec((0u16..used, 0u32..10), n_rows).prop_map(move |v| {
                             v.into_iter().map(|(code, m)| if m < missing_rate { value_bins } else { code }).collect::<Vec<u16>>()
                         })
                     })
                     .collect();
-                (cols, Just(cpf), Just(gamma), Just(n_arms), Just(min_node_size)).prop_map(
-                    |(codes, codes_per_feature, gamma, n_arms, min_node_size)| Case {
+                (cols, Just(cpf), Just(categorical), Just(gamma), Just(n_arms), Just(min_node_size)).prop_map(
+                    |(codes, codes_per_feature, categorical, gamma, n_arms, min_node_size)| Case {
                         codes_per_feature,
+                        categorical,
                         codes,
                         gamma,
                         n_arms,
@@ -55,6 +64,7 @@ fn leaf(id: u32, k: usize) -> TreeNode {
         threshold: 0.0,
         threshold_bin: -1,
         missing_left: false,
+        categorical: false,
         arm: 0,
         count: 0,
         values: vec![0.0; k],
@@ -85,15 +95,28 @@ fn brute_force_excluding(case: &Case, rows: &[usize], excluded: Option<usize>) -
         let missing = (n_codes - 1) as u16;
         let is_missing = |r: usize| case.codes[f][r] == missing;
         let has_missing = rows.iter().any(|&r| is_missing(r));
-        // Thresholds between value bins, then (with missing rows) "missing vs the rest" at b = value_bins − 1.
+        // Thresholds between value bins (categorical: each code present in the node), then (with
+        // missing rows) "missing vs the rest" at b = value_bins − 1.
         let value_bins = n_codes - 1;
+        let cat = case.categorical[f];
         let candidates: Vec<(usize, Option<bool>)> = (0..value_bins.saturating_sub(1))
+            .filter(|&b| !cat || rows.iter().any(|&r| case.codes[f][r] as usize == b))
             .flat_map(|b| if has_missing { vec![(b, Some(false)), (b, Some(true))] } else { vec![(b, None)] })
             .chain(has_missing.then_some((value_bins - 1, Some(false))))
             .collect();
         for (b, side) in candidates {
             {
-                let goes_left = |r: usize| if is_missing(r) { side == Some(true) } else { case.codes[f][r] as usize <= b };
+                let one_vs_rest = cat && b < value_bins - 1;
+                let goes_left = |r: usize| {
+                    let code = case.codes[f][r] as usize;
+                    if is_missing(r) {
+                        side == Some(true)
+                    } else if one_vs_rest {
+                        code == b
+                    } else {
+                        code <= b
+                    }
+                };
                 let left = sums(case, rows, goes_left);
                 let right = sums(case, rows, |r| !goes_left(r));
                 if (left[k] as u64) < case.min_node_size || (right[k] as u64) < case.min_node_size {
@@ -166,6 +189,7 @@ fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
         min_node_size: case.min_node_size,
         feature_start: 0,
         codes_per_feature: case.codes_per_feature.clone(),
+        categorical: case.categorical.clone(),
         ..SplitConfig::policy()
     };
     best_split(hist, &config).unwrap().best
@@ -193,6 +217,8 @@ proptest! {
         root.feature = 0;
         root.threshold_bin = 0;
         root.missing_left = missing_left;
+        // On feature 0 with code 0 as threshold or category: the same rows go left either way.
+        root.categorical = case.categorical[0];
         let tree = NodeTable { n_arms: k, nodes: vec![root, leaf(2, k), leaf(3, k)] };
         let hists = kernel_histograms(&case, &tree, &[2, 3], 2);
         let missing = (n_codes - 1) as u16;
@@ -208,7 +234,7 @@ proptest! {
     fn runner_up_is_the_best_split_on_another_feature(case in case()) {
         let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
         let hists = kernel_histograms(&case, &tree, &[1], 1);
-        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), ..SplitConfig::policy() };
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), ..SplitConfig::policy() };
         let result = best_split(&hists[0], &config).unwrap();
         let rows: Vec<usize> = (0..case.codes[0].len()).collect();
         let expected = result.best.as_ref().and_then(|b| brute_force_excluding(&case, &rows, Some(b.feature)));
@@ -236,6 +262,7 @@ fn ties_go_to_the_first_candidate_in_loop_order() {
     // and within it the lowest threshold that reaches the best reward.
     let case = Case {
         codes_per_feature: vec![4, 4],
+        categorical: vec![false, false],
         codes: vec![vec![0, 1, 2, 2], vec![0, 1, 2, 2]],
         gamma: vec![5, 0, 5, 0, 0, 5, 0, 5],
         n_arms: 2,
@@ -246,4 +273,24 @@ fn ties_go_to_the_first_candidate_in_loop_order() {
     let best = search(&case, &hists[0]).unwrap();
     assert_eq!((best.feature, best.threshold_bin), (0, 1));
     assert_eq!(best.reward, 20);
+}
+
+#[test]
+fn a_category_in_the_middle_splits_off() {
+    // Codes 0, 1, 2 (bin 3 empty, 4 = missing): only code 1 favours arm 1, so no threshold isolates it,
+    // and categorical ties go to the lowest code first.
+    let case = Case {
+        codes_per_feature: vec![5, 5],
+        categorical: vec![false, true],
+        codes: vec![vec![0, 1, 2, 4], vec![0, 1, 2, 4]],
+        gamma: vec![5, 0, 0, 5, 5, 0, 5, 0],
+        n_arms: 2,
+        min_node_size: 1,
+    };
+    let tree = NodeTable { n_arms: 2, nodes: vec![leaf(1, 2)] };
+    let hists = kernel_histograms(&case, &tree, &[1], 1);
+    let best = search(&case, &hists[0]).unwrap();
+    assert_eq!((best.feature, best.threshold_bin, best.missing_left, best.reward), (1, 1, false, 20));
+    let rows: Vec<usize> = (0..4).collect();
+    assert_eq!(Some(best), brute_force(&case, &rows));
 }

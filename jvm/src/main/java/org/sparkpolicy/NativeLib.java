@@ -27,7 +27,7 @@ import java.util.Locale;
  */
 public final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 4;
+  public static final int ABI_VERSION = 5;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;

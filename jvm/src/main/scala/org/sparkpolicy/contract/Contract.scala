@@ -5,8 +5,14 @@ import java.nio.ByteBuffer
 import org.json4s._
 import org.json4s.jackson.JsonMethods
 
-/** One feature of the contract: its column, Spark type, kind and missing-value policy. */
-final case class FeatureSpec(name: String, dataType: String, kind: String, missing: String)
+/**
+ * One feature of the contract: its column, Spark type, kind (`numeric` or `categorical`) and
+ * missing-value policy; a categorical feature's `categories` are its labels in code order (code i =
+ * `categories(i)`), part of the manifest and so of its signature.
+ */
+final case class FeatureSpec(name: String, dataType: String, kind: String, missing: String, categories: Option[Seq[String]] = None) {
+  def isCategorical: Boolean = categories.isDefined
+}
 
 /**
  * How Γ is defined: `given` reward columns, `ipw` from treatment, outcome and propensity, or `aipw`,
@@ -79,8 +85,10 @@ final case class Contract(
   private def manifestValue: JObject = {
     def opt(o: Option[String]): JValue = o.map(JString(_)).getOrElse(JNull)
     JObject(
-      "features" -> JArray(features.toList.map(f => JObject(
-        "name" -> JString(f.name), "type" -> JString(f.dataType), "kind" -> JString(f.kind), "missing" -> JString(f.missing)))),
+      // "categories" only for categorical features, so numeric manifests (and signatures) are unchanged.
+      "features" -> JArray(features.toList.map(f => JObject(List[(String, JValue)](
+        "name" -> JString(f.name), "type" -> JString(f.dataType), "kind" -> JString(f.kind), "missing" -> JString(f.missing)) ++
+        f.categories.map(c => "categories" -> JArray(c.toList.map(JString(_))))))),
       "vocabulary" -> JArray(vocabulary.toList.map(JString(_))),
       // The aipw recipe is appended only for AIPW, so manifests (and signatures) of earlier reward types are unchanged.
       "reward" -> JObject(List[(String, JValue)](
@@ -106,6 +114,9 @@ object Contract {
   /** Numeric features have their own missing bin; each split learns which side it goes to. */
   val MissingLearnedSide = "own-bin-learned-side"
 
+  val Numeric = "numeric"
+  val Categorical = "categorical"
+
   private[sparkpolicy] def canonical(v: JValue): String = JsonMethods.compact(JsonMethods.render(v))
 
   // JSON has no infinities; they are written as strings and read back exactly.
@@ -124,7 +135,11 @@ object Contract {
       case _ => None
     }
     val features = (m \ "features").children.map(f =>
-      FeatureSpec((f \ "name").extract[String], (f \ "type").extract[String], (f \ "kind").extract[String], (f \ "missing").extract[String]))
+      FeatureSpec((f \ "name").extract[String], (f \ "type").extract[String], (f \ "kind").extract[String], (f \ "missing").extract[String],
+        (f \ "categories") match { // json4s would read an absent list as empty
+          case a: JArray => Some(a.extract[List[String]])
+          case _ => None
+        }))
     val r = m \ "reward"
     val aipw = (r \ "aipw") match {
       case a: JObject => Some(AipwSpec((a \ "folds").extract[Int], (a \ "foldSeed").extract[Long], (a \ "propensity").extract[String],

@@ -33,8 +33,14 @@ object Signatures {
     (xxhash64(lit(s"$salt-1") +: args: _*), xxhash64(lit(s"$salt-2") +: args: _*))
   }
 
-  /** The contract's feature columns, canonicalized: the key that identifies a row for scoring. */
-  private def featureColumns(c: Contract): Seq[Column] = c.featureNames.map(n => canonicalDouble(col(s"`$n`")))
+  /**
+   * The contract's feature columns, canonicalized: the key that identifies a row for scoring. A
+   * categorical feature enters as its label (the value as a string), so unseen labels stay distinct.
+   */
+  private def featureColumns(c: Contract): Seq[Column] = c.features.map { f =>
+    val x = col("`" + f.name.replace("`", "``") + "`")
+    if (f.isCategorical) x.cast(StringType) else canonicalDouble(x)
+  }
 
   /** The columns Γ is built from, per the contract's reward definition. */
   private def rewardColumns(c: Contract): Seq[Column] = {

@@ -98,7 +98,7 @@ private[sparkpolicy] object AipwRewards {
         val frame = base.frame.select((0 until nFeatures).map(f => col(TrainingData.featureName(f))) ++ channels: _*)
         sc.setJobDescription("AIPW: binning the outcome-tree blocks")
         val blocks = BinnedBlocks.buildFrom(frame, nFeatures, 2 * arms + 1, edges, shift, Some(arms), "sparkpolicy outcome-tree blocks")
-        try CrossFitting.fitTrees(blocks, arms, shift, edges, settings)
+        try CrossFitting.fitTrees(blocks, arms, shift, edges, settings, data.categoricalFlags)
         finally { blocks.unpersist(blocking = false); sc.setJobDescription(null) }
       }
     val scorer = AipwScorer(arms, settings.propensityFloor, base.propensity, base.shares, trees)

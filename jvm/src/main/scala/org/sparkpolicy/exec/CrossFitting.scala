@@ -40,10 +40,11 @@ private[sparkpolicy] object CrossFitting {
       (0 until arms).map(a => when(arm === a, lit(1.0)).otherwise(lit(0.0))) :+ fold.cast(DoubleType)
 
   /** K outcome trees on Spark: one level job per fold and depth over the cached blocks. */
-  def fitTrees(blocks: RDD[Array[Byte]], arms: Int, shift: Int, edges: Array[Array[Double]], settings: AipwSettings): Array[NodeTable] = {
+  def fitTrees(blocks: RDD[Array[Byte]], arms: Int, shift: Int, edges: Array[Array[Double]], settings: AipwSettings,
+      categorical: Array[Boolean] = Array.empty): Array[NodeTable] = {
     val sc = blocks.sparkContext
     Array.tabulate(settings.folds) { k =>
-      grow(k, arms, shift, edges, settings, sc.defaultParallelism, { job =>
+      grow(k, arms, shift, edges, settings, sc.defaultParallelism, categorical, { job =>
         sc.setJobDescription(s"AIPW outcome tree for fold $k: level ${job.depth} (${job.frontier.length} nodes)")
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, outcome tree $k level ${job.depth}")
@@ -54,18 +55,18 @@ private[sparkpolicy] object CrossFitting {
 
   /** The same trees in this JVM, over blocks built in-process (no Spark); used for small data and by tests. */
   def fitTreesLocal(blocks: Array[Array[Byte]], arms: Int, shift: Int, edges: Array[Array[Double]], settings: AipwSettings): Array[NodeTable] =
-    Array.tabulate(settings.folds)(k => grow(k, arms, shift, edges, settings, 1, job => LevelSearch.runLocal(blocks, job)))
+    Array.tabulate(settings.folds)(k => grow(k, arms, shift, edges, settings, 1, Array.empty, job => LevelSearch.runLocal(blocks, job)))
 
   private def grow(fold: Int, arms: Int, shift: Int, edges: Array[Array[Double]], settings: AipwSettings, minKeys: Int,
-      runLevel: LevelSearch.LevelJob => Array[SplitRecord]): NodeTable = {
+      categorical: Array[Boolean], runLevel: LevelSearch.LevelJob => Array[SplitRecord]): NodeTable = {
     val codesPerFeature = edges.map(_.length + 2)
-    val grower = new OutcomeTreeGrower(arms, shift, settings.outcomeMaxDepth, settings.outcomeMinNodeSize, edges)
+    val grower = new OutcomeTreeGrower(arms, shift, settings.outcomeMaxDepth, settings.outcomeMinNodeSize, edges, categorical)
     var frontier = Array(1)
     var depth = 0
     while (frontier.nonEmpty && depth < settings.outcomeMaxDepth) {
       val plan = LevelPlan(frontier.length, codesPerFeature, grower.channels, settings.maxMemoryMB, minKeys)
       val job = LevelSearch.LevelJob(grower.trainingTable(), frontier, plan, codesPerFeature, grower.channels,
-        settings.outcomeMinNodeSize, settings.nativeThreads, depth, Some((2 * arms, fold.toLong)), arms)
+        settings.outcomeMinNodeSize, settings.nativeThreads, depth, Some((2 * arms, fold.toLong)), arms, categorical)
       frontier = grower.applyLevel(frontier, runLevel(job))
       depth += 1
     }

@@ -88,7 +88,8 @@ private[sparkpolicy] object LevelSearch {
       nativeThreads: Int,
       depth: Int,
       skipRows: Option[(Int, Long)] = None,
-      outcomeArms: Int = 0) {
+      outcomeArms: Int = 0,
+      categorical: Array[Boolean] = Array.empty) {
     val stride: Int = nChannels + 1
     val chunks: Vector[Chunk] = plan.chunks
     private val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
@@ -98,7 +99,8 @@ private[sparkpolicy] object LevelSearch {
       (blockOf((c.featureStart, c.featureEnd)), cells, codesPerFeature(c.featureStart))
     }
     val splitConfigs: Vector[Array[Byte]] = plan.featureBlocks.map { case (f0, f1) =>
-      NativeConfigs.split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1), outcomeArms)
+      val kinds = if (categorical.isEmpty) Array.empty[Boolean] else categorical.slice(f0, f1)
+      NativeConfigs.split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1), outcomeArms, kinds)
     }
     def kernelConfig(tag: String): Array[Byte] =
       NativeConfigs.kernel(nChannels, codesPerFeature, frontier, chunks, nativeThreads, tag, skipRows)
@@ -114,8 +116,10 @@ private[sparkpolicy] object LevelSearch {
       minNodeSize: Int,
       nativeThreads: Int,
       depth: Int,
-      peakNativeBytes: MaxAccumulator): Array[SplitRecord] =
-    runJob(blocks, LevelJob(tree, frontier, plan, codesPerFeature, nArms, minNodeSize, nativeThreads, depth), peakNativeBytes)
+      peakNativeBytes: MaxAccumulator,
+      categorical: Array[Boolean] = Array.empty): Array[SplitRecord] =
+    runJob(blocks, LevelJob(tree, frontier, plan, codesPerFeature, nArms, minNodeSize, nativeThreads, depth, categorical = categorical),
+      peakNativeBytes)
 
   def runJob(blocks: RDD[Array[Byte]], job: LevelJob, peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {
     val sc = blocks.sparkContext

@@ -27,9 +27,11 @@ private[sparkpolicy] object NativeConfigs {
   }
 
   /** `outcomeArms` > 0 selects the outcome-tree criterion over that many arms (see native/core/src/outcome.rs). */
-  def split(nArms: Int, minNodeSize: Long, featureStart: Int, codes: Array[Int], outcomeArms: Int = 0): Array[Byte] = {
+  def split(nArms: Int, minNodeSize: Long, featureStart: Int, codes: Array[Int], outcomeArms: Int = 0,
+      categorical: Array[Boolean] = Array.empty): Array[Byte] = {
     val criterion = if (outcomeArms > 0) s""","criterion":"outcome","outcome_arms":$outcomeArms""" else ""
-    bytes(s"""{"n_arms":$nArms,"min_node_size":$minNodeSize,"feature_start":$featureStart,"codes_per_feature":${ints(codes)}$criterion}""")
+    val kinds = if (categorical.contains(true)) s""","categorical":${categorical.mkString("[", ",", "]")}""" else ""
+    bytes(s"""{"n_arms":$nArms,"min_node_size":$minNodeSize,"feature_start":$featureStart,"codes_per_feature":${ints(codes)}$criterion$kinds}""")
   }
 
   def scorer(nFeatures: Int, nArms: Int): Array[Byte] =

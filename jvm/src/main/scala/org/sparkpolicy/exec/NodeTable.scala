@@ -14,8 +14,9 @@ import org.apache.arrow.vector.types.pojo.{ArrowType, Field, FieldType, Schema}
 
 /**
  * One node of a policy tree, in heap numbering (root 1, children 2k and 2k+1). Split nodes send
- * `x <= threshold` left and missing values to `missingLeft`; leaves carry the arm and the mean Γ
- * per arm (`values`). `thresholdBin` is the same split on bin codes, used while training.
+ * `x <= threshold` left (`categorical`: `x == threshold`, x being the category's code) and missing
+ * values to `missingLeft`; leaves carry the arm and the mean Γ per arm (`values`). `thresholdBin`
+ * is the same split on bin codes, used while training.
  */
 final case class TreeNode(
     id: Int,
@@ -26,7 +27,8 @@ final case class TreeNode(
     missingLeft: Boolean,
     arm: Int,
     count: Long,
-    values: Vector[Double])
+    values: Vector[Double],
+    categorical: Boolean = false)
 
 /** The tree as a flat node table: the model format that crosses JNI, is persisted and is scored. */
 final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
@@ -45,7 +47,7 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
     var node = root
     while (!node.isLeaf) {
       val x = value(node.feature)
-      val left = if (x.isNaN) node.missingLeft else x <= node.threshold
+      val left = if (x.isNaN) node.missingLeft else if (node.categorical) x == node.threshold else x <= node.threshold
       node = byId(if (left) 2 * node.id else 2 * node.id + 1)
     }
     node
@@ -65,7 +67,8 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
       field("threshold_bin", i32),
       field("missing_left", ArrowType.Bool.INSTANCE),
       field("arm", i32),
-      field("count", new ArrowType.Int(64, true))) ++ (0 until nArms).map(a => field(s"value_$a", f64))
+      field("count", new ArrowType.Int(64, true)),
+      field("categorical", ArrowType.Bool.INSTANCE)) ++ (0 until nArms).map(a => field(s"value_$a", f64))
     val root = VectorSchemaRoot.create(new Schema(fields.asJava), allocator)
     try {
       root.allocateNew()
@@ -81,6 +84,7 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
         bit("missing_left").setSafe(i, if (n.missingLeft) 1 else 0)
         int("arm").setSafe(i, n.arm)
         root.getVector("count").asInstanceOf[BigIntVector].setSafe(i, n.count)
+        bit("categorical").setSafe(i, if (n.categorical) 1 else 0)
         (0 until nArms).foreach(a => dbl(s"value_$a").setSafe(i, n.values(a)))
       }
       root.setRowCount(nodes.size)
@@ -100,7 +104,7 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
   /** SHA-256 over a canonical encoding (nodes by id, fixed-width big-endian fields, doubles as bits). */
   def contentHash: String = {
     val digest = MessageDigest.getInstance("SHA-256")
-    val buf = ByteBuffer.allocate(48 + 8 * nArms)
+    val buf = ByteBuffer.allocate(49 + 8 * nArms)
     digest.update(ByteBuffer.allocate(4).putInt(nArms).array())
     nodes.sortBy(_.id).foreach { n =>
       buf.clear()
@@ -108,13 +112,18 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
       buf.putLong(java.lang.Double.doubleToLongBits(n.threshold)).putInt(n.thresholdBin)
       buf.put((if (n.missingLeft) 1 else 0).toByte).putInt(n.arm).putLong(n.count)
       n.values.foreach(v => buf.putLong(java.lang.Double.doubleToLongBits(v)))
+      // Only categorical splits add a byte, so numeric models keep the hashes they always had.
+      if (n.categorical) buf.put(2.toByte)
       digest.update(buf.array(), 0, buf.position())
     }
     digest.digest().map(b => f"$b%02x").mkString
   }
 
-  /** A readable rendering with feature names and arm labels, in the style of MLlib's `toDebugString`. */
-  def render(featureNames: Seq[String], armLabels: Seq[String]): String = {
+  /**
+   * A readable rendering with feature names and arm labels, in the style of MLlib's `toDebugString`;
+   * `categories(f)` names the codes of a categorical feature.
+   */
+  def render(featureNames: Seq[String], armLabels: Seq[String], categories: Int => Option[Seq[String]] = _ => None): String = {
     val sb = new StringBuilder
     def fmt(v: Double) = java.lang.Double.toString(v)
     def go(id: Int, indent: String): Unit = {
@@ -125,9 +134,17 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
       } else {
         val name = featureNames(n.feature)
         val (ml, mr) = if (n.missingLeft) (" or missing", "") else ("", " or missing")
-        sb.append(s"${indent}If ($name <= ${fmt(n.threshold)}$ml)\n")
+        val (ifText, elseText) = categories(n.feature) match {
+          case Some(labels) if n.categorical =>
+            val label = "\"" + labels(n.threshold.toInt).replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+            (s"$name == $label$ml", s"$name != $label$mr")
+          // "missing vs the rest" on a categorical feature (x <= +∞): unseen labels count as missing.
+          case Some(_) => (s"$name is a known category", s"$name is missing or unseen")
+          case None => (s"$name <= ${fmt(n.threshold)}$ml", s"$name > ${fmt(n.threshold)}$mr")
+        }
+        sb.append(s"${indent}If ($ifText)\n")
         go(2 * id, indent + "  ")
-        sb.append(s"${indent}Else ($name > ${fmt(n.threshold)}$mr)\n")
+        sb.append(s"${indent}Else ($elseText)\n")
         go(2 * id + 1, indent + "  ")
       }
     }

@@ -11,7 +11,8 @@ import scala.collection.mutable
  * Channels of the histograms (C = 2A + 1): ΣY·1{W=a} (fixed-point, scale 2^-shift), Σ1{W=a}, Σfold.
  * The finished table has 2A values per node: μ̂_0..μ̂_{A−1}, then ê_0..ê_{A−1}.
  */
-private[sparkpolicy] final class OutcomeTreeGrower(arms: Int, shift: Int, maxDepth: Int, minNodeSize: Int, edges: Array[Array[Double]]) {
+private[sparkpolicy] final class OutcomeTreeGrower(arms: Int, shift: Int, maxDepth: Int, minNodeSize: Int, edges: Array[Array[Double]],
+    categorical: Array[Boolean] = Array.empty) {
   val channels: Int = 2 * arms + 1
   private val splits = mutable.TreeMap.empty[Int, ChosenSplit]
   private val totals = mutable.TreeMap.empty[Int, Array[Long]]
@@ -39,7 +40,8 @@ private[sparkpolicy] final class OutcomeTreeGrower(arms: Int, shift: Int, maxDep
     val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
     NodeTable(channels, ids.map { id =>
       splits.get(id) match {
-        case Some(s) => TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(channels)(0.0))
+        case Some(s) =>
+          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(channels)(0.0), s.categorical)
         case None => TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector.fill(channels)(0.0))
       }
     })
@@ -62,7 +64,8 @@ private[sparkpolicy] final class OutcomeTreeGrower(arms: Int, shift: Int, maxDep
       // A relative margin keeps float rounding of a zero-gain split from being taken as a gain.
       winner.filter { case (c, _) => rewardValue(c) - own > 1e-12 * own && rewardValue(c) > own }.foreach { case (b, rec) =>
         val threshold = edges(b.feature).lift(b.thresholdBin).getOrElse(Double.PositiveInfinity)
-        splits(node) = ChosenSplit(b.feature, b.thresholdBin, threshold, b.missingLeft, (rewardValue(b) - own) * unit * unit)
+        splits(node) = ChosenSplit(b.feature, b.thresholdBin, threshold, b.missingLeft, (rewardValue(b) - own) * unit * unit,
+          ChosenSplit.isCategorical(categorical, edges, b.feature, b.thresholdBin))
         totals(2 * node) = rec.left
         totals(2 * node + 1) = rec.right
         Seq(2 * node, 2 * node + 1).foreach { child =>
@@ -91,7 +94,8 @@ private[sparkpolicy] final class OutcomeTreeGrower(arms: Int, shift: Int, maxDep
     NodeTable(2 * arms, ids.map { id =>
       val n = count(t(id))
       splits.get(id) match {
-        case Some(s) => TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, n, Vector.fill(2 * arms)(0.0))
+        case Some(s) =>
+          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, n, Vector.fill(2 * arms)(0.0), s.categorical)
         case None =>
           val mu = Vector.tabulate(arms)(a => mean(id, a))
           val share = Vector.tabulate(arms)(a => if (n == 0) 0.0 else t(id)(arms + a).toDouble / n.toDouble)

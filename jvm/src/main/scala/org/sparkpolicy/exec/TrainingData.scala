@@ -15,11 +15,14 @@ private[sparkpolicy] final case class InputSpec(
     vocabulary: Option[Array[String]],
     rowIdCol: Option[String] = None,
     handleInvalid: String = "error",
-    aipw: AipwSettings = AipwSettings())
+    aipw: AipwSettings = AipwSettings(),
+    categoricalCols: Array[String] = Array.empty,
+    categoryOrders: Map[String, Array[String]] = Map.empty)
 
 /**
- * Validated training data: feature columns cast to double (`f0..`, null = missing) and one Γ
- * column per arm (`g0..`), plus the order-independent aggregates the kernels need.
+ * Validated training data: feature columns cast to double (`f0..`, null = missing; a categorical
+ * feature's category code) and one Γ column per arm (`g0..`), plus the order-independent aggregates
+ * the kernels need. `categories(f)`: the labels of categorical feature f in code order.
  */
 private[sparkpolicy] final case class TrainingData(
     frame: DataFrame,
@@ -32,8 +35,10 @@ private[sparkpolicy] final case class TrainingData(
     armCounts: Map[String, Long],
     droppedRows: Long = 0L,
     aipwBase: Option[AipwBase] = None,
-    clippedPropensities: Long = 0L) {
+    clippedPropensities: Long = 0L,
+    categories: Array[Option[Array[String]]] = Array.empty) {
   def nArms: Int = vocabulary.length
+  def categoricalFlags: Array[Boolean] = categories.map(_.isDefined)
 }
 
 /**
@@ -70,16 +75,22 @@ private[sparkpolicy] object TrainingData {
     schema.fields.find(_.name == name).getOrElse(
       fail(s"$param: column '$name' does not exist; available columns: ${schema.fieldNames.mkString(", ")}"))
 
-  /** Checks feature columns exist and are numeric or boolean; shared by fit and transform. */
-  def validateFeatures(schema: StructType, featureCols: Array[String]): Unit = {
+  /**
+   * Checks feature columns exist and are numeric, boolean or string (categorical), and that
+   * `categoricalCols` are among them; shared by fit and transform.
+   */
+  def validateFeatures(schema: StructType, featureCols: Array[String], categoricalCols: Array[String] = Array.empty): Unit = {
     if (featureCols.isEmpty) fail("featureCols is empty; set at least one feature column")
     val dup = featureCols.diff(featureCols.distinct)
     if (dup.nonEmpty) fail(s"featureCols lists '${dup.head}' more than once")
     featureCols.foreach { c =>
       val f = column(schema, "featureCols", c)
-      if (!isNumeric(f.dataType))
-        fail(s"feature column '$c' has type ${f.dataType.simpleString}; features must be numeric or boolean " +
-          "(encode string columns first, e.g. with StringIndexer)")
+      if (!isNumeric(f.dataType) && f.dataType != StringType)
+        fail(s"feature column '$c' has type ${f.dataType.simpleString}; features must be numeric, boolean or string (categorical)")
+    }
+    categoricalCols.foreach { c =>
+      column(schema, "categoricalCols", c)
+      if (!featureCols.contains(c)) fail(s"categoricalCols names column '$c', which is not in featureCols [${featureCols.mkString(", ")}]")
     }
   }
 
@@ -91,7 +102,7 @@ private[sparkpolicy] object TrainingData {
   /** `keepUserColumns`: the frame also carries the input's columns, behind the internal ones (DoublyRobustScores). */
   def prepare(input: DataFrame, spec: InputSpec, keepUserColumns: Boolean = false): TrainingData = {
     val schema = input.schema
-    validateFeatures(schema, spec.featureCols)
+    validateFeatures(schema, spec.featureCols, spec.categoricalCols)
     spec.rewardCols.foreach { cols =>
       if (cols.isEmpty) fail("rewardCols is empty")
       val dup = cols.diff(cols.distinct)
@@ -155,7 +166,14 @@ private[sparkpolicy] object TrainingData {
       case "aipw" => Nil // built after the boundaries and the cross-fitted outcome models (AipwRewards)
     }
 
-    val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) => userCol(c).cast(DoubleType).as(featureName(i)) }
+    val categories = Categories.resolve(df, spec.featureCols, spec.categoricalCols, spec.categoryOrders)
+    val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) =>
+      val x = categories(i) match {
+        case Some(labels) => Categories.code(Categories.label(userCol(c), schema(c).dataType), labels.toSeq)
+        case None => userCol(c).cast(DoubleType)
+      }
+      x.as(featureName(i))
+    }
     val gammas = rewards.zipWithIndex.map { case ((_, g), a) => g.as(rewardName(a)) }
     spec.rowIdCol.foreach(c => column(schema, "rowIdCol", c))
     // The boundary sample's hash rides behind the features and rewards (blocks read only the first F + K
@@ -227,7 +245,7 @@ private[sparkpolicy] object TrainingData {
       Some(AipwBase(frame, maxAbsOutcome, propensity, vocabulary.map(a => armCounts.getOrElse(a, 0L) / total)))
     }
     TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, meanAbsReward, armCounts,
-      droppedRows, aipwBase)
+      droppedRows, aipwBase, categories = categories)
   }
 
   /**

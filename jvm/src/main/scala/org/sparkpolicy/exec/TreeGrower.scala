@@ -3,7 +3,18 @@ package org.sparkpolicy.exec
 import scala.collection.mutable
 
 /** A split the driver accepted: rows with code ≤ thresholdBin (x ≤ edge) go left. */
-private[sparkpolicy] final case class ChosenSplit(feature: Int, thresholdBin: Int, threshold: Double, missingLeft: Boolean, gain: Double)
+private[sparkpolicy] final case class ChosenSplit(feature: Int, thresholdBin: Int, threshold: Double, missingLeft: Boolean, gain: Double,
+    categorical: Boolean = false)
+
+private[sparkpolicy] object ChosenSplit {
+  /**
+   * The split kind of a candidate: one-vs-rest when its feature is categorical and the bin is a
+   * category (a categorical feature's edges are its codes); "missing vs the rest" (bin past the last
+   * edge) stays the numeric `x <= +∞`.
+   */
+  def isCategorical(categorical: Array[Boolean], edges: Array[Array[Double]], feature: Int, thresholdBin: Int): Boolean =
+    categorical.lift(feature).getOrElse(false) && thresholdBin < edges(feature).length
+}
 
 /**
  * One entry of the split-decision log: what a frontier node decided, its gain over staying a leaf
@@ -28,7 +39,8 @@ final case class SplitDecision(
  * node with the fixed tie order, grows the tree level by level and finally turns every unsplit
  * node into a leaf: the arm with the largest Γ sum (ties to the lowest index) and the mean Γ per arm.
  */
-private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: Int, minNodeSize: Int, edges: Array[Array[Double]]) {
+private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: Int, minNodeSize: Int, edges: Array[Array[Double]],
+    categorical: Array[Boolean] = Array.empty) {
   private val splits = mutable.TreeMap.empty[Int, ChosenSplit]
   private val totals = mutable.TreeMap.empty[Int, Array[Long]]
   private val scale = math.pow(2.0, -shift)
@@ -50,7 +62,8 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
     val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
     NodeTable(nArms, ids.map { id =>
       splits.get(id) match {
-        case Some(s) => TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(nArms)(0.0))
+        case Some(s) =>
+          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(nArms)(0.0), s.categorical)
         case None => TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector.fill(nArms)(0.0))
       }
     })
@@ -88,7 +101,8 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
         winner.exists(_._1.missingLeft), winner.map(w => gainOf(w._1)).getOrElse(0.0),
         runnerUp.map(_.feature).getOrElse(-1), runnerUp.map(thresholdOf).getOrElse(Double.NaN), runnerUp.map(gainOf).getOrElse(0.0))
       accepted.foreach { case (b, rec) =>
-        splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, gainOf(b))
+        splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, gainOf(b),
+          ChosenSplit.isCategorical(categorical, edges, b.feature, b.thresholdBin))
         totals(2 * node) = rec.left
         totals(2 * node + 1) = rec.right
         Seq(2 * node, 2 * node + 1).foreach { child =>
@@ -126,7 +140,8 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
       val t = totals(id)
       splits.get(id) match {
         case Some(s) =>
-          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, count(t), Vector.fill(nArms)(0.0))
+          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, count(t), Vector.fill(nArms)(0.0),
+            s.categorical)
         case None =>
           val n = count(t).toDouble
           TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, bestArm(t)._1, count(t),

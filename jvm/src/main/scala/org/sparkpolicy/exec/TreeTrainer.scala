@@ -52,15 +52,21 @@ private[sparkpolicy] object TreeTrainer {
     NativeLib.load()
     lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
     val prepared = TrainingData.prepare(df, spec)
-    val edges = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
+    val placed = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
       case "exact" => Boundaries.compute(prepared, settings.maxBins, settings.sampleSize)
       case "approx" => Boundaries.approximate(prepared, settings.maxBins)
     })
+    val edges = Categories.withCodeEdges(placed, prepared.categories, spec.featureCols, lockedBoundaries.isDefined)
+    val categorical = prepared.categoricalFlags
     // AIPW: the outcome models are cross-fitted on the same bins before Γ exists.
     val aipw = spec.aipw.copy(maxMemoryMB = settings.maxMemoryMB, nativeThreads = settings.nativeThreads)
     val data = if (prepared.rewardType == "aipw") AipwRewards.training(prepared, edges, aipw) else prepared
     val contract = Contract(
-      spec.featureCols.toSeq.map(c => FeatureSpec(c, df.schema(c).dataType.simpleString, "numeric", Contract.MissingLearnedSide)),
+      spec.featureCols.toSeq.zipWithIndex.map { case (c, f) =>
+        val categories = prepared.categories(f).map(_.toSeq)
+        FeatureSpec(c, df.schema(c).dataType.simpleString, if (categories.isDefined) Contract.Categorical else Contract.Numeric,
+          Contract.MissingLearnedSide, categories)
+      },
       data.vocabulary.toSeq,
       RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol,
         data.aipwBase.map(b => AipwSpec.of(aipw, b.propensity, spec.rowIdCol))),
@@ -78,7 +84,7 @@ private[sparkpolicy] object TreeTrainer {
     val blocks = BinnedBlocks.build(data, edges, shift)
     val minKeys = sc.defaultParallelism
     try {
-      val grower = new TreeGrower(data.nArms, shift, settings.maxDepth, settings.minNodeSize, edges)
+      val grower = new TreeGrower(data.nArms, shift, settings.maxDepth, settings.minNodeSize, edges, categorical)
       var frontier = Array(1)
       var depth = 0
       val levels = Vector.newBuilder[LevelStats]
@@ -90,7 +96,7 @@ private[sparkpolicy] object TreeTrainer {
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
         val records = LevelSearch.run(blocks, grower.trainingTable(), frontier, plan, codesPerFeature, data.nArms,
-          settings.minNodeSize, settings.nativeThreads, depth, peak)
+          settings.minNodeSize, settings.nativeThreads, depth, peak, categorical)
         val next = grower.applyLevel(frontier, records)
         val stats = LevelStats(depth, frontier.length, plan.featureBlocks.size, plan.nodeGroups.size, records.length,
           grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)

@@ -7,7 +7,7 @@ import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
 import org.sparkpolicy.NativeLib
-import org.sparkpolicy.exec.{AipwRewards, AipwSettings, Boundaries, InputSpec, TrainingData}
+import org.sparkpolicy.exec.{AipwRewards, AipwSettings, Boundaries, Categories, InputSpec, TrainingData}
 
 /**
  * Appends each row's AIPW scores Γ(a), one `array<double>` in vocabulary order (`rewardsCol`), with the
@@ -76,7 +76,8 @@ class DoublyRobustScores(override val uid: String)
     val spec = InputSpec($(featureCols), get(treatmentCol), None, get(outcomeCol), get(propensityCol), Some("aipw"),
       get(treatmentVocabulary), get(rowIdCol), $(handleInvalid), settings)
     val data = TrainingData.prepare(df, spec, keepUserColumns = true)
-    val edges = Boundaries.compute(data, $(maxBins), $(boundarySampleSize))
+    val edges = Categories.withCodeEdges(Boundaries.compute(data, $(maxBins), $(boundarySampleSize)), data.categories, $(featureCols),
+      locked = false)
     val (scored, _) = AipwRewards.crossFit(data, edges, settings)
     val gammas = (0 until data.nArms).map(a => col(TrainingData.rewardName(a)))
     scored.select(df.columns.toSeq.map(TrainingData.userCol) :+ array(gammas: _*).as($(rewardsCol)): _*)

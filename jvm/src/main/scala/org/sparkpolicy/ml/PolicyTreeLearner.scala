@@ -25,12 +25,17 @@ import org.sparkpolicy.exec.{AipwSettings, InputSpec, TrainingData, TreeSettings
  */
 class PolicyTreeLearner(override val uid: String)
     extends Estimator[PolicyTreeModel]
-    with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch
+    with HasPolicyFeatures with HasCategoricalFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch
     with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("policyTreeLearner"))
 
   def setFeatureCols(value: Array[String]): this.type = set(featureCols, value)
+  def setCategoricalCols(value: Array[String]): this.type = set(categoricalCols, value)
+  /** Category labels in code order per categorical feature, as JSON `{"column": ["label", ...]}`. */
+  def setCategoryOrders(value: String): this.type = set(categoryOrders, value)
+  /** Category labels in code order per categorical feature. */
+  def setCategoryOrders(value: Map[String, Array[String]]): this.type = set(categoryOrders, HasCategoricalFeatures.ordersJson(value))
   def setTreatmentCol(value: String): this.type = set(treatmentCol, value)
   def setRewardCols(value: Array[String]): this.type = set(rewardCols, value)
   def setOutcomeCol(value: String): this.type = set(outcomeCol, value)
@@ -66,9 +71,12 @@ class PolicyTreeLearner(override val uid: String)
   /** Locks the split boundaries (one strictly increasing array per feature, featureCols order). */
   def setBoundaries(value: Array[Array[Double]]): this.type = set(boundaries, value)
 
-  /** Locks everything a contract fixes: feature order, treatment vocabulary and boundaries. */
+  /** Locks everything a contract fixes: feature order, treatment vocabulary, category codes and boundaries. */
   def setContract(contract: Contract): this.type = {
     set(featureCols, contract.featureNames.toArray)
+    val categorical = contract.features.filter(_.isCategorical)
+    set(categoricalCols, categorical.map(_.name).toArray)
+    setCategoryOrders(categorical.map(f => f.name -> f.categories.get.toArray).toMap)
     set(treatmentVocabulary, contract.vocabulary.toArray)
     set(boundaries, contract.boundaries.map(_.toArray).toArray)
   }
@@ -79,9 +87,10 @@ class PolicyTreeLearner(override val uid: String)
     if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
       opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid),
-      AipwSettings($(crossFitFolds), $(propensityFloor), $(propensityModel), $(outcomeMaxDepth), $(outcomeMinNodeSize), outcomeModel))
+      AipwSettings($(crossFitFolds), $(propensityFloor), $(propensityModel), $(outcomeMaxDepth), $(outcomeMinNodeSize), outcomeModel),
+      getCategoricalCols, getCategoryOrdersMap)
     val all = dataset.toDF()
-    TrainingData.validateFeatures(all.schema, $(featureCols))
+    TrainingData.validateFeatures(all.schema, $(featureCols), getCategoricalCols)
     // One persisted projection of the columns the fit reads: every pass sees the same rows, computed once.
     val df = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
       .persist(StorageLevel.MEMORY_AND_DISK)
@@ -99,7 +108,7 @@ class PolicyTreeLearner(override val uid: String)
   }
 
   override def transformSchema(schema: StructType): StructType = {
-    if (isDefined(featureCols)) TrainingData.validateFeatures(schema, $(featureCols))
+    if (isDefined(featureCols)) TrainingData.validateFeatures(schema, $(featureCols), getCategoricalCols)
     PolicyTreeModel.outputSchema(schema)
   }
 

@@ -126,7 +126,20 @@ class PolicyTreeModel private[sparkpolicy] (
     if (fitted == null) s"PolicyTreeModel: uid=$uid, empty"
     else s"PolicyTreeModel: uid=$uid, depth=$depth, numNodes=$numNodes, arms=${trained.vocabulary.length}"
 
-  def toDebugString: String = s"$toString\n" + trained.tree.render(trained.contract.featureNames, trained.vocabulary.toSeq)
+  def toDebugString: String = s"$toString\n" + trained.tree.render(trained.contract.featureNames, trained.vocabulary.toSeq, categoriesOf)
+
+  private def categoriesOf(f: Int): Option[Seq[String]] = trained.contract.features(f).categories
+
+  @transient @volatile private var unseen: org.apache.spark.util.LongAccumulator = _
+
+  /**
+   * Categorical values unseen in training that the latest native `transform` of this model scored as
+   * missing (the split's missing side), across all its tasks. Counted when an action computes the
+   * output (e.g. after `count()` or a write); 0 before. A retried or re-computed task adds again, as
+   * any Spark accumulator updated in a transformation does. Each task with unseen values also logs
+   * a warning on its executor.
+   */
+  def unseenCategoryCount: Long = Option(unseen).map(_.value.longValue).getOrElse(0L)
 
   /** Checks the input against the contract: every feature present with its training type. */
   override def transformSchema(schema: StructType): StructType = {
@@ -143,6 +156,17 @@ class PolicyTreeModel private[sparkpolicy] (
   override def transform(dataset: Dataset[_]): DataFrame = {
     val outSchema = transformSchema(dataset.schema)
     val df = dataset.toDF()
+    val categories = trained.contract.features.map(_.categories.map(_.toArray)).toArray
+    val slot = categories.scanLeft(0)((k, c) => if (c.isDefined) k + 1 else k).zip(categories).map {
+      case (k, c) => if (c.isDefined) k else -1
+    }
+    val codes = categories.flatten.map(new CategoryCodes(_))
+    val accumulator = if (codes.isEmpty) null else {
+      val a = df.sparkSession.sparkContext.longAccumulator(s"sparkpolicy unseen categories ($uid)")
+      unseen = a
+      a
+    }
+    def categorical(labels: Seq[Expression]) = if (codes.isEmpty) CategoricalInputs.Empty else CategoricalInputs(slot, labels, codes, accumulator)
     val payload = ScoringPayload(trained.tree.toArrowIpc, trained.tree.contentHash, $(featureCols).length, trained.vocabulary.length)
     val bc = df.sparkSession.sparkContext.broadcast(payload)
     val vocabulary = trained.vocabulary
@@ -150,26 +174,41 @@ class PolicyTreeModel private[sparkpolicy] (
     if (df.isStreaming) {
       // A streaming plan has no RDD to score: go through Rows, with the features cast in SQL behind the user's columns.
       val keep = df.columns.length
-      val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) => col(SqlExpression.quote(c)).cast(DoubleType).as(s"__sparkpolicy_x$i") }
+      val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) =>
+        col(SqlExpression.quote(c)).cast(if (slot(i) >= 0) StringType else DoubleType).as(s"__sparkpolicy_x$i")
+      }
       val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
       val featureIdx = Array.tabulate($(featureCols).length)(keep + _)
-      withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows))(
+      val cat = categorical(Nil)
+      withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows, cat))(
         Encoders.row(outSchema))
     } else {
       // Catalyst rows in and out: double features are read in place, others through the same Cast as in training.
       val fields = $(featureCols).map(c => df.schema.fieldIndex(c) -> df.schema(c))
-      val directOrdinal = fields.map { case (i, f) => if (f.dataType == DoubleType) i else -1 }
-      val casts: Seq[Expression] = fields.toSeq.collect { case (i, f) if f.dataType != DoubleType =>
+      val numeric = fields.indices.filter(slot(_) < 0).toSet
+      val directOrdinal = fields.indices.map { k =>
+        val (i, f) = fields(k)
+        if (numeric(k) && f.dataType == DoubleType) i else -1
+      }.toArray
+      val casts: Seq[Expression] = fields.indices.filter(k => numeric(k) && fields(k)._2.dataType != DoubleType).map { k =>
+        val (i, f) = fields(k)
         Cast(BoundReference(i, f.dataType, f.nullable), DoubleType)
       }
+      // Categorical labels: the string in place, or Spark's cast to string (as training coded them).
+      val labels: Seq[Expression] = fields.indices.filterNot(numeric).map { k =>
+        val (i, f) = fields(k)
+        val ref = BoundReference(i, f.dataType, f.nullable)
+        if (f.dataType == StringType) ref else Cast(ref, StringType)
+      }
+      val cat = categorical(labels)
       val scored = df.queryExecution.toRdd.mapPartitions(rows =>
-        PartitionScorer.scoreInternal(rows, bc.value, vocabulary, directOrdinal, casts, batchRows))
+        PartitionScorer.scoreInternal(rows, bc.value, vocabulary, directOrdinal, casts, batchRows, cat))
       InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
     }
   }
 
   /** The tree as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores, policy_leaf). */
-  def toSqlExpression: String = SqlExpression.of(trained.tree, trained.contract.featureNames, trained.vocabulary.toSeq)
+  def toSqlExpression: String = SqlExpression.of(trained.tree, trained.contract.featureNames, trained.vocabulary.toSeq, categoriesOf)
 
   /** `transform` through the pure-SQL backend: same columns, bit-identical values, no native code. */
   def transformWithSql(dataset: Dataset[_]): DataFrame = {

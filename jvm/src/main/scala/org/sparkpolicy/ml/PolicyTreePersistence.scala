@@ -17,8 +17,13 @@ import org.sparkpolicy.exec.{LevelStats, NodeTable, SplitDecision, TrainedTree, 
  * are stored as their IEEE bits; the node table's doubles are exact in Parquet.
  */
 private[ml] object PolicyTreePersistence {
-  /** Bumped on any layout change; readers refuse newer formats with a message naming both versions. */
-  val FormatVersion = 1
+  /**
+   * Bumped on any layout change; readers refuse newer formats with a message naming both versions.
+   * Version 2 adds the node table's `categorical` column and categorical features in the contract; it is
+   * written only for models with a categorical feature, so numeric models stay readable by earlier releases.
+   */
+  val FormatVersion = 2
+  val NumericFormatVersion = 1
   val ModelClass = "org.sparkpolicy.ml.PolicyTreeModel"
 
   private implicit val formats: Formats = DefaultFormats
@@ -32,7 +37,8 @@ private[ml] object PolicyTreePersistence {
     StructField("missing_left", BooleanType, nullable = false),
     StructField("arm", IntegerType, nullable = false),
     StructField("count", LongType, nullable = false),
-    StructField("values", ArrayType(DoubleType, containsNull = false), nullable = false)))
+    StructField("values", ArrayType(DoubleType, containsNull = false), nullable = false),
+    StructField("categorical", BooleanType, nullable = false)))
 
   private def bits(d: Double): JValue = JString(java.lang.Long.toHexString(java.lang.Double.doubleToRawLongBits(d)))
   private def fromBits(v: JValue): Double = java.lang.Double.longBitsToDouble(java.lang.Long.parseUnsignedLong(v.extract[String], 16))
@@ -59,7 +65,7 @@ private[ml] object PolicyTreePersistence {
       "uid" -> JString(model.uid),
       "paramMap" -> paramsJson(model, explicit = true),
       "defaultParamMap" -> paramsJson(model, explicit = false),
-      "formatVersion" -> JInt(FormatVersion),
+      "formatVersion" -> JInt(if (trained.contract.features.exists(_.isCategorical)) FormatVersion else NumericFormatVersion),
       "contract" -> JsonMethods.parse(trained.contract.toJson),
       "signatures" -> JObject(model.signatures.entrySet().toArray(Array.empty[java.util.Map.Entry[String, String]]).toList
         .map(e => e.getKey -> JString(e.getValue))),
@@ -70,8 +76,13 @@ private[ml] object PolicyTreePersistence {
         "droppedRows" -> JInt(trained.droppedRows), "clippedPropensities" -> JInt(trained.clippedPropensities)))
     spark.sparkContext.parallelize(Seq(JsonMethods.compact(JsonMethods.render(metadata))), 1)
       .saveAsTextFile(new Path(path, "metadata").toString)
-    val rows = trained.tree.nodes.map(n => Row(n.id, n.isLeaf, n.feature, n.threshold, n.thresholdBin, n.missingLeft, n.arm, n.count, n.values))
-    spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), nodeSchema).write.parquet(new Path(path, "data").toString)
+    val categorical = trained.contract.features.exists(_.isCategorical)
+    val schema = if (categorical) nodeSchema else StructType(nodeSchema.fields.dropRight(1))
+    val rows = trained.tree.nodes.map { n =>
+      val fields = Seq(n.id, n.isLeaf, n.feature, n.threshold, n.thresholdBin, n.missingLeft, n.arm, n.count, n.values)
+      Row.fromSeq(if (categorical) fields :+ n.categorical else fields)
+    }
+    spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema).write.parquet(new Path(path, "data").toString)
   }
 
   def load(path: String, spark: SparkSession): PolicyTreeModel = {
@@ -80,14 +91,16 @@ private[ml] object PolicyTreePersistence {
     val cls = (meta \ "class").extract[String]
     if (cls != ModelClass) throw new IllegalArgumentException(s"$path holds a $cls, not a $ModelClass")
     val version = (meta \ "formatVersion").extractOpt[Int].getOrElse(0)
-    if (version != FormatVersion)
+    if (version != FormatVersion && version != NumericFormatVersion)
       throw new IllegalArgumentException(s"$path was saved in PolicyTreeModel format version $version; this version reads " +
-        s"format $FormatVersion only${if (version > FormatVersion) " (saved by a newer release: upgrade to load it)" else ""}")
+        s"formats $NumericFormatVersion and $FormatVersion only${if (version > FormatVersion) " (saved by a newer release: upgrade to load it)" else ""}")
     val contract = Contract.fromJson(JsonMethods.compact(JsonMethods.render(meta \ "contract")))
     val t = meta \ "training"
-    val nodes = spark.read.parquet(new Path(path, "data").toString).collect().toVector.map { r =>
+    val data = spark.read.parquet(new Path(path, "data").toString)
+    val kindAt = Some(data.schema.fieldNames.indexOf("categorical")).filter(_ >= 0) // absent in format 1: every split numeric
+    val nodes = data.collect().toVector.map { r =>
       TreeNode(r.getInt(0), r.getBoolean(1), r.getInt(2), r.getDouble(3), r.getInt(4), r.getBoolean(5), r.getInt(6), r.getLong(7),
-        r.getSeq[Double](8).toVector)
+        r.getSeq[Double](8).toVector, kindAt.exists(r.getBoolean))
     }.sortBy(_.id)
     val levels = (t \ "levels").children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
       (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],

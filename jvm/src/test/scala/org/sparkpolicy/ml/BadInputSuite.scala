@@ -21,9 +21,9 @@ class BadInputSuite extends AnyFunSuite with SparkTestSession {
     assert(m.contains("'nope' does not exist") && m.contains("available columns: x, n"), m)
   }
 
-  test("a string feature is rejected with its type") {
-    val m = failure(given.setFeatureCols(Array("x", "s")).fit(df))
-    assert(m.contains("feature column 's' has type string"), m)
+  test("a feature of an unsupported type is rejected with its type (strings are categorical, see CategoricalSuite)") {
+    val m = failure(given.setFeatureCols(Array("x", "a")).fit(df.withColumn("a", org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.col("x")))))
+    assert(m.contains("feature column 'a' has type array<double>; features must be numeric, boolean or string"), m)
   }
 
   test("NaN and null rewards are counted and named") {

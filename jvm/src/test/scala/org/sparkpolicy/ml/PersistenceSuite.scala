@@ -49,7 +49,7 @@ class PersistenceSuite extends AnyFunSuite with SparkTestSession {
     Files.writeString(part, Files.readString(part).replace("\"formatVersion\":1", "\"formatVersion\":9"))
     Files.deleteIfExists(part.resolveSibling(s".${part.getFileName}.crc")) // Hadoop's checksum of the edited file
     val e = intercept[IllegalArgumentException](PolicyTreeModel.load(dir.toString))
-    assert(e.getMessage.contains("format version 9") && e.getMessage.contains("format 1 only"), e.getMessage)
+    assert(e.getMessage.contains("format version 9") && e.getMessage.contains("formats 1 and 2 only"), e.getMessage)
   }
 
   test("the learner's Params save and load too") {
