@@ -21,9 +21,10 @@ private[sparkpolicy] object Boundaries {
     val nParts = math.max(1, math.min(nFeatures, data.frame.sparkSession.sparkContext.defaultParallelism))
     // Sampled and counted on InternalRows, outside Catalyst: a SQL filter over the wide projection made
     // the optimizer's constraint propagation blow up (minutes, then out of memory, past ~16 features).
+    // Each partition sends one sorted (value, count) run per feature, not one record per distinct value.
     val counts = data.frame.queryExecution.toRdd
       .mapPartitions { rows =>
-        val local = new java.util.HashMap[(Int, Double), java.lang.Long]()
+        val sampled = Array.fill(nFeatures)(new scala.collection.mutable.ArrayBuilder.ofDouble)
         rows.foreach { row =>
           // The row's sample hash (of its id, or of its source columns) mapped to [0, 1): the same rows in any layout.
           val u = java.lang.Math.floorMod(row.getLong(hashIdx), 1L << 53).toDouble / (1L << 53).toDouble
@@ -32,24 +33,16 @@ private[sparkpolicy] object Boundaries {
             while (f < nFeatures) {
               if (!row.isNullAt(f)) {
                 val v = row.getDouble(f)
-                if (!v.isNaN) {
-                  val key = (f, if (v == 0.0) 0.0 else v) // -0.0 and 0.0 are one value
-                  val c = local.get(key)
-                  local.put(key, if (c == null) 1L else c + 1L)
-                }
+                if (!v.isNaN) sampled(f) += (if (v == 0.0) 0.0 else v) // -0.0 and 0.0 are one value
               }
               f += 1
             }
           }
         }
-        scala.jdk.CollectionConverters.IteratorHasAsScala(local.entrySet().iterator()).asScala.map(e => e.getKey -> e.getValue.longValue)
+        Iterator.tabulate(nFeatures)(f => f -> ValueCounts.of(sampled(f).result())).filter(_._2.size > 0)
       }
-      .reduceByKey(_ + _, nParts)
-    val edges = counts
-      .map { case ((f, v), c) => f -> (v, c) }
-      .groupByKey(nParts)
-      .mapValues(vs => edgesFromCounts(vs.toArray.sortBy(_._1), maxBins))
-      .collectAsMap()
+      .reduceByKey(ValueCounts.merge _, nParts)
+    val edges = counts.mapValues(vc => edgesFromCounts(vc.pairs, maxBins)).collectAsMap()
     Array.tabulate(nFeatures)(f => edges.getOrElse(f, Array.empty[Double]))
   }
 
@@ -112,5 +105,47 @@ private[sparkpolicy] object Boundaries {
       }
       out.result()
     }
+  }
+}
+
+/** A feature's distinct sampled values, ascending, with their counts: merged exactly, in any order, to the same result. */
+private[sparkpolicy] final case class ValueCounts(values: Array[Double], counts: Array[Long]) {
+  def size: Int = values.length
+  def pairs: Array[(Double, Long)] = values.zip(counts)
+}
+
+private[sparkpolicy] object ValueCounts {
+  /** Sorts `xs` (no NaN, no -0.0) in place and counts its runs. */
+  def of(xs: Array[Double]): ValueCounts = {
+    java.util.Arrays.sort(xs)
+    val values = Array.newBuilder[Double]
+    val counts = Array.newBuilder[Long]
+    var i = 0
+    while (i < xs.length) {
+      var j = i + 1
+      while (j < xs.length && xs(j) == xs(i)) j += 1
+      values += xs(i)
+      counts += (j - i).toLong
+      i = j
+    }
+    ValueCounts(values.result(), counts.result())
+  }
+
+  /** Two sorted runs as one, counts of equal values added. */
+  def merge(a: ValueCounts, b: ValueCounts): ValueCounts = {
+    val values = new Array[Double](a.size + b.size)
+    val counts = new Array[Long](a.size + b.size)
+    var (i, j, n) = (0, 0, 0)
+    while (i < a.size || j < b.size) {
+      if (j == b.size || (i < a.size && a.values(i) < b.values(j))) {
+        values(n) = a.values(i); counts(n) = a.counts(i); i += 1
+      } else if (i == a.size || b.values(j) < a.values(i)) {
+        values(n) = b.values(j); counts(n) = b.counts(j); j += 1
+      } else {
+        values(n) = a.values(i); counts(n) = a.counts(i) + b.counts(j); i += 1; j += 1
+      }
+      n += 1
+    }
+    ValueCounts(java.util.Arrays.copyOf(values, n), java.util.Arrays.copyOf(counts, n))
   }
 }
