@@ -28,24 +28,10 @@ object HillstromExample {
   def read(spark: SparkSession, path: String): DataFrame =
     spark.read.option("header", "true").schema(Schema).csv(path)
 
-  // ---- categorical encoding: the ONE place to switch to native categorical features ----------------
-  // Until the learner splits on categories natively, zip_code and channel enter as 0/1 indicator columns,
-  // one per level. With three levels each, every two-way partition of a feature is one level against the
-  // rest, so indicators lose no split a native categorical search would find. To switch: drop the
-  // indicators, pass "zip_code" and "channel" in featureCols and declare them categorical.
-  val CategoricalLevels: Seq[(String, Seq[String])] = Seq(
-    "zip_code" -> Seq("Urban", "Surburban", "Rural"), // "Surburban" [sic], as in the data
-    "channel" -> Seq("Phone", "Web", "Multichannel"))
+  /** String columns split natively as `category == c` vs the rest, codes in byte order in the contract. */
+  val CategoricalFeatures: Array[String] = Array("zip_code", "channel")
 
-  def indicatorName(column: String, level: String): String = s"${column}_is_$level"
-
-  /** Adds the indicator columns; returns the data and the full feature list. */
-  def encodeCategoricals(df: DataFrame): (DataFrame, Array[String]) = {
-    val indicators = for ((c, levels) <- CategoricalLevels; l <- levels) yield
-      indicatorName(c, l) -> when(col(c) === lit(l), 1).otherwise(0)
-    (indicators.foldLeft(df) { case (d, (n, e)) => d.withColumn(n, e) }, NumericFeatures ++ indicators.map(_._1))
-  }
-  // ---------------------------------------------------------------------------------------------------
+  val Features: Array[String] = NumericFeatures ++ CategoricalFeatures
 
   /** One policy's holdout evaluation. */
   final case class PolicyResult(
@@ -89,7 +75,7 @@ object HillstromExample {
   }
 
   def run(spark: SparkSession, path: String, out: File, depths: Seq[Int], outcomes: Seq[String]): Seq[PolicyResult] = {
-    val (data, features) = encodeCategoricals(read(spark, path))
+    val (data, features) = (read(spark, path), Features)
     val (train, holdout) = HashSplit.trainTestSplit(data, 0.7)
     train.persist(StorageLevel.MEMORY_AND_DISK)
     println(s"Hillstrom: ${train.count()} training rows, ${holdout.count()} holdout rows (70/30 hash split of all columns)")
