@@ -278,6 +278,8 @@ class _AipwParams(Params):
     def setOutcomeModel(self, regressor):
         """Any Spark ML regressor as the AIPW outcome model instead of the native trees, fitted per fold × arm on the
         fold's complement. Not saved; outside the semantic contract when the regressor is layout-dependent."""
+        _not_over_connect("setOutcomeModel", "a Connect client cannot pass an estimator object as a Param; use the native "
+                          "outcome trees (the default) or a classic session")
         self._outcome_model = regressor
         return self
 
@@ -756,9 +758,12 @@ class DoublyRobustScores(JavaTransformer, _AipwParams, JavaMLWritable, JavaMLRea
 
     @classmethod
     def read(cls) -> _Reader:
-        return _Reader(cls)
+        return _reader(cls)
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
+        if is_remote():
+            # pyspark's own transform sends the class name and Params to the Connect server.
+            return super()._transform(dataset)
         self._transfer_params_to_java()
         self._transfer_outcome_model()
         return DataFrame(self._java_obj.transform(dataset._jdf), dataset.sparkSession)
