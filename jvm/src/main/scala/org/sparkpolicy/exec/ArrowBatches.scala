@@ -54,6 +54,21 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
 
   @inline def endRow(): Unit = rows += 1
 
+  /** Appends `n` rows of column `col` at once (`values(i)`, or missing where `missing(i)`); then `endRows(n)`. */
+  def putColumn(col: Int, values: Array[Double], missingAt: Int => Boolean, hasMissing: Boolean, n: Int): Unit = {
+    while (rows + n > capacity) grow()
+    System.arraycopy(values, 0, this.values(col), rows, n)
+    if (hasMissing) {
+      var i = 0
+      while (i < n) {
+        if (missingAt(i)) { this.values(col)(rows + i) = 0.0; missing(col) += rows + i }
+        i += 1
+      }
+    }
+  }
+
+  def endRows(n: Int): Unit = rows += n
+
   private def grow(): Unit = {
     capacity *= 2
     var c = 0

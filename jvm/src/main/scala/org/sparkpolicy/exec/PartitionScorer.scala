@@ -41,7 +41,7 @@ private[sparkpolicy] object CategoricalInputs {
 }
 
 /**
- * One task's native scorer: rows are pending into an Arrow batch of at most `batchRows` (never one
+ * One task's native scorer: rows are gathered into an Arrow batch of at most `batchRows` (never one
  * row at a time, never the whole partition) and scored in one native call. Closed at task end.
  */
 private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) extends AutoCloseable {
@@ -55,6 +55,12 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   @inline def set(feature: Int, value: Double): Unit = writer.set(feature, value)
   @inline def setMissing(feature: Int): Unit = writer.setNull(feature)
   @inline def endRow(): Unit = writer.endRow()
+
+  /** `n` rows of one feature at once (see `DoubleBatchWriter.putColumn`); then `endRows(n)`. */
+  def putColumn(feature: Int, values: Array[Double], missingAt: Int => Boolean, hasMissing: Boolean, n: Int): Unit =
+    writer.putColumn(feature, values, missingAt, hasMissing, n)
+
+  def endRows(n: Int): Unit = writer.endRows(n)
 
   /** Scores the rows written since the last call. */
   def score(): ScoredColumns = ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, writer.drainToIpc()), p.nArms, allocator)
@@ -105,6 +111,30 @@ private[sparkpolicy] final class BatchRows(capacity: Int) {
   }
 }
 
+/**
+ * The four output columns of one scored row, in one reused typed row (a generic row would box every
+ * int). A tree's scores are its leaf's values, so each leaf's array is built once and shared by its rows.
+ */
+private[sparkpolicy] final class ScoredOutputs(vocabulary: Array[String], nArms: Int) {
+  private val labels = vocabulary.map(UTF8String.fromString)
+  private val row = new SpecificInternalRow(Seq(StringType, IntegerType, ArrayType(DoubleType, containsNull = false), IntegerType))
+  private var leafScores = new Array[UnsafeArrayData](64)
+
+  /** Row `i` of a scored batch. */
+  def apply(scored: ScoredColumns, i: Int): InternalRow = {
+    val arm = scored.action(i)
+    val leaf = scored.leaf(i)
+    if (leaf >= leafScores.length) leafScores = java.util.Arrays.copyOf(leafScores, math.max(leaf + 1, 2 * leafScores.length))
+    if (leafScores(leaf) == null)
+      leafScores(leaf) = UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * nArms, nArms, 8)
+    row.update(0, labels(arm))
+    row.setInt(1, arm)
+    row.update(2, leafScores(leaf))
+    row.setInt(3, leaf)
+    row
+  }
+}
+
 /** Scores partitions, appending arm label, arm index, per-arm scores and leaf to each row. */
 private[sparkpolicy] object PartitionScorer {
   private val log = LoggerFactory.getLogger(getClass)
@@ -131,14 +161,10 @@ private[sparkpolicy] object PartitionScorer {
     val toDoubles = if (casts.isEmpty) null else UnsafeProjection.create(casts)
     val toLabels = if (cat.isEmpty) null else UnsafeProjection.create(cat.labels)
     var unseen = 0L
-    val labels = vocabulary.map(UTF8String.fromString)
     val nFeatures = p.nFeatures
     val pending = new BatchRows(batchRows)
     val joined = new JoinedRow()
-    // Typed mutable slots: a generic row would box every int it is given.
-    val outputs = new SpecificInternalRow(Seq(StringType, IntegerType, ArrayType(DoubleType, containsNull = false), IntegerType))
-    // A tree's scores are its leaf's values, so each leaf's array is built once and shared by its rows (indexed by leaf id).
-    var leafScores = new Array[UnsafeArrayData](64)
+    val outputs = new ScoredOutputs(vocabulary, p.nArms)
     var scored: ScoredColumns = null
     var n = 0
     var cursor = 0
@@ -189,16 +215,7 @@ private[sparkpolicy] object PartitionScorer {
         if (cursor == n) fill()
         val i = cursor
         cursor += 1
-        val arm = scored.action(i)
-        val leaf = scored.leaf(i)
-        outputs.update(0, labels(arm))
-        outputs.setInt(1, arm)
-        if (leaf >= leafScores.length) leafScores = java.util.Arrays.copyOf(leafScores, math.max(leaf + 1, 2 * leafScores.length))
-        if (leafScores(leaf) == null)
-          leafScores(leaf) = UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * p.nArms, p.nArms, 8)
-        outputs.update(2, leafScores(leaf))
-        outputs.setInt(3, leaf)
-        joined(pending(i), outputs)
+        joined(pending(i), outputs(scored, i))
       }
     }
   }

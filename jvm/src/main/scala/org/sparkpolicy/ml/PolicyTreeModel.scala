@@ -183,28 +183,43 @@ class PolicyTreeModel private[sparkpolicy] (
       withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows, cat))(
         Encoders.row(outSchema))
     } else {
-      // Catalyst rows in and out: double features are read in place, others through the same Cast as in training.
       val fields = $(featureCols).map(c => df.schema.fieldIndex(c) -> df.schema(c))
-      val numeric = fields.indices.filter(slot(_) < 0).toSet
-      val directOrdinal = fields.indices.map { k =>
-        val (i, f) = fields(k)
-        if (numeric(k) && f.dataType == DoubleType) i else -1
-      }.toArray
-      val casts: Seq[Expression] = fields.indices.filter(k => numeric(k) && fields(k)._2.dataType != DoubleType).map { k =>
-        val (i, f) = fields(k)
-        Cast(BoundReference(i, f.dataType, f.nullable), DoubleType)
+      val columnar = if (codes.isEmpty && fields.forall(_._2.dataType == DoubleType)) ColumnarScorer.columnarInput(df) else None
+      columnar match {
+        case Some(scan) =>
+          // A plain columnar scan of double features: score its batches without building rows first.
+          PolicyTreeModel.log.info(s"$uid scores the columnar batches of ${scan.nodeName} directly")
+          val ordinals = fields.map(_._1)
+          val scored = scan.executeColumnar().mapPartitions(batches => ColumnarScorer.score(batches, bc.value, vocabulary, ordinals, batchRows))
+          InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
+        case None =>
+          scoreRows(df, fields, slot, categorical, bc, vocabulary, batchRows, outSchema)
       }
-      // Categorical labels: the string in place, or Spark's cast to string (as training coded them).
-      val labels: Seq[Expression] = fields.indices.filterNot(numeric).map { k =>
-        val (i, f) = fields(k)
-        val ref = BoundReference(i, f.dataType, f.nullable)
-        if (f.dataType == StringType) ref else Cast(ref, StringType)
-      }
-      val cat = categorical(labels)
-      val scored = df.queryExecution.toRdd.mapPartitions(rows =>
-        PartitionScorer.scoreInternal(rows, bc.value, vocabulary, directOrdinal, casts, batchRows, cat))
-      InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
     }
+  }
+
+  /** Catalyst rows in and out: double features are read in place, others through the same Cast as in training. */
+  private def scoreRows(df: DataFrame, fields: Array[(Int, StructField)], slot: Array[Int], categorical: Seq[Expression] => CategoricalInputs,
+      bc: org.apache.spark.broadcast.Broadcast[ScoringPayload], vocabulary: Array[String], batchRows: Int, outSchema: StructType): DataFrame = {
+    val numeric = fields.indices.filter(slot(_) < 0).toSet
+    val directOrdinal = fields.indices.map { k =>
+      val (i, f) = fields(k)
+      if (numeric(k) && f.dataType == DoubleType) i else -1
+    }.toArray
+    val casts: Seq[Expression] = fields.indices.filter(k => numeric(k) && fields(k)._2.dataType != DoubleType).map { k =>
+      val (i, f) = fields(k)
+      Cast(BoundReference(i, f.dataType, f.nullable), DoubleType)
+    }
+    // Categorical labels: the string in place, or Spark's cast to string (as training coded them).
+    val labels: Seq[Expression] = fields.indices.filterNot(numeric).map { k =>
+      val (i, f) = fields(k)
+      val ref = BoundReference(i, f.dataType, f.nullable)
+      if (f.dataType == StringType) ref else Cast(ref, StringType)
+    }
+    val cat = categorical(labels)
+    val scored = df.queryExecution.toRdd.mapPartitions(rows =>
+      PartitionScorer.scoreInternal(rows, bc.value, vocabulary, directOrdinal, casts, batchRows, cat))
+    InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
   }
 
   /** The tree as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores, policy_leaf). */
@@ -224,6 +239,8 @@ class PolicyTreeModel private[sparkpolicy] (
 }
 
 object PolicyTreeModel extends MLReadable[PolicyTreeModel] {
+  private val log = org.slf4j.LoggerFactory.getLogger(classOf[PolicyTreeModel])
+
   override def read: MLReader[PolicyTreeModel] = new PolicyTreeModelReader
 
   override def load(path: String): PolicyTreeModel = super.load(path)
