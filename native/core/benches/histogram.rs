@@ -48,18 +48,7 @@ fn make_block(rows: usize) -> TrainingBlock {
 }
 
 fn leaf(id: u32) -> TreeNode {
-    TreeNode {
-        id,
-        is_leaf: true,
-        feature: -1,
-        threshold: 0.0,
-        threshold_bin: -1,
-        missing_left: false,
-        categorical: false,
-        arm: 0,
-        count: 0,
-        values: vec![0.0; ARMS],
-    }
+    TreeNode::leaf(id, 0, 0, vec![0.0; ARMS])
 }
 
 /// A complete tree of the given depth whose level-d splits use feature d at the middle bin,

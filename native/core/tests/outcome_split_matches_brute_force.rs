@@ -72,18 +72,7 @@ fn channels(rows: &Rows) -> usize {
 }
 
 fn leaf(id: u32, k: usize) -> TreeNode {
-    TreeNode {
-        id,
-        is_leaf: true,
-        feature: -1,
-        threshold: 0.0,
-        threshold_bin: -1,
-        missing_left: false,
-        categorical: false,
-        arm: 0,
-        count: 0,
-        values: vec![0.0; k],
-    }
+    TreeNode::leaf(id, 0, 0, vec![0.0; k])
 }
 
 /// Per-arm sums [S_a.., n_a.., fold sum] and the row count, row by row.

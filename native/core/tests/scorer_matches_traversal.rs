@@ -32,18 +32,7 @@ fn tree(depth: u32) -> impl Strategy<Value = NodeTable> {
             });
         }
         for (i, (arm, values)) in leaves.into_iter().enumerate() {
-            nodes.push(TreeNode {
-                id: (1 << depth) + i as u32,
-                is_leaf: true,
-                feature: -1,
-                threshold: 0.0,
-                threshold_bin: -1,
-                missing_left: false,
-                categorical: false,
-                arm,
-                count: 1,
-                values,
-            });
+            nodes.push(TreeNode::leaf((1 << depth) + i as u32, arm, 1, values));
         }
         NodeTable { n_arms: N_ARMS, nodes }
     })
@@ -101,18 +90,7 @@ fn feature_index_out_of_range_is_rejected() {
         values: vec![0.0; 2],
     });
     for id in [2, 3] {
-        t.nodes.push(TreeNode {
-            id,
-            is_leaf: true,
-            feature: -1,
-            threshold: 0.0,
-            threshold_bin: -1,
-            missing_left: false,
-            categorical: false,
-            arm: 0,
-            count: 1,
-            values: vec![0.0; 2],
-        });
+        t.nodes.push(TreeNode::leaf(id, 0, 1, vec![0.0; 2]));
     }
     let err = CompiledModel::compile(&t, 3, 2).unwrap_err().to_string();
     assert!(err.contains("feature index 9") && err.contains("3 feature columns"), "{err}");

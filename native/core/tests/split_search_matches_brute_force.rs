@@ -57,18 +57,7 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn leaf(id: u32, k: usize) -> TreeNode {
-    TreeNode {
-        id,
-        is_leaf: true,
-        feature: -1,
-        threshold: 0.0,
-        threshold_bin: -1,
-        missing_left: false,
-        categorical: false,
-        arm: 0,
-        count: 0,
-        values: vec![0.0; k],
-    }
+    TreeNode::leaf(id, 0, 0, vec![0.0; k])
 }
 
 /// Sums (K arms + count) over the rows of `rows` selected by `pick`.

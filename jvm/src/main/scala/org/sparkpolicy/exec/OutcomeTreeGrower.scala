@@ -36,16 +36,7 @@ private[sparkpolicy] final class OutcomeTreeGrower(arms: Int, shift: Int, maxDep
   private def rewardValue(c: Candidate): Double = java.lang.Double.longBitsToDouble(c.reward.toLong)
 
   /** The routing tree for the next level: accepted splits, every other node a leaf. */
-  def trainingTable(): NodeTable = {
-    val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
-    NodeTable(channels, ids.map { id =>
-      splits.get(id) match {
-        case Some(s) =>
-          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(channels)(0.0), s.categorical)
-        case None => TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector.fill(channels)(0.0))
-      }
-    })
-  }
+  def trainingTable(): NodeTable = ChosenSplit.routingTable(splits, channels)
 
   /** Applies one level's split records; returns the next frontier (sorted node ids). */
   def applyLevel(frontier: Array[Int], records: Array[SplitRecord]): Array[Int] = {

@@ -8,6 +8,21 @@ private[sparkpolicy] final case class ChosenSplit(feature: Int, thresholdBin: In
 
 private[sparkpolicy] object ChosenSplit {
   /**
+   * The tree to route rows with during a tree's next level: the accepted splits, every other node a
+   * leaf, `width` zero values per node. Shared by the policy and outcome tree growers.
+   */
+  def routingTable(splits: collection.Map[Int, ChosenSplit], width: Int): NodeTable = {
+    val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
+    val zeros = Vector.fill(width)(0.0)
+    NodeTable(width, ids.map { id =>
+      splits.get(id) match {
+        case Some(s) => TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, zeros, s.categorical)
+        case None => TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, zeros)
+      }
+    })
+  }
+
+  /**
    * The split kind of a candidate: one-vs-rest when its feature is categorical and the bin is a
    * category (a categorical feature's edges are its codes); "missing vs the rest" (bin past the last
    * edge) stays the numeric `x <= +∞`.
@@ -58,16 +73,7 @@ private[sparkpolicy] final class TreeGrower(nArms: Int, shift: Int, maxDepth: In
   private def depthOf(id: Int): Int = 31 - Integer.numberOfLeadingZeros(id)
 
   /** The tree to route rows with during the next level: accepted splits, every other node a leaf. */
-  def trainingTable(): NodeTable = {
-    val ids = (splits.keySet ++ splits.keySet.flatMap(id => Seq(2 * id, 2 * id + 1)) + 1).toVector.sorted
-    NodeTable(nArms, ids.map { id =>
-      splits.get(id) match {
-        case Some(s) =>
-          TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, 0L, Vector.fill(nArms)(0.0), s.categorical)
-        case None => TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector.fill(nArms)(0.0))
-      }
-    })
-  }
+  def trainingTable(): NodeTable = ChosenSplit.routingTable(splits, nArms)
 
   /** Applies one level's split records; returns the next frontier (sorted node ids). */
   def applyLevel(frontier: Array[Int], records: Array[SplitRecord]): Array[Int] = {
