@@ -24,13 +24,12 @@ pub struct CompiledModel {
     values: Vec<f64>,
 }
 
-/// Outputs of one scored batch, column by column.
+/// Outputs of one scored batch, column by column. A row's scores are its leaf's values
+/// (`leaf_values`), sent once per model as the leaf table rather than K doubles per row.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scores {
     pub action: Vec<i32>,
     pub leaf: Vec<i32>,
-    /// Row-major: K scores per row.
-    pub scores: Vec<f64>,
 }
 
 impl CompiledModel {
@@ -100,6 +99,11 @@ impl CompiledModel {
         &self.values[leaf * self.n_arms..(leaf + 1) * self.n_arms]
     }
 
+    /// Every leaf's id, in ascending order.
+    pub fn leaf_ids(&self) -> impl Iterator<Item = usize> + '_ {
+        self.feature.iter().enumerate().filter(|(_, &f)| f == LEAF).map(|(id, _)| id)
+    }
+
     /// Scores a batch whose first `n_features` columns are the features (Float64, nulls = missing).
     pub fn score_batch(&self, batch: &RecordBatch) -> Result<Scores> {
         if batch.num_columns() < self.n_features {
@@ -107,7 +111,7 @@ impl CompiledModel {
         }
         let cols: Vec<&Float64Array> = (0..self.n_features).map(|i| float64_column(batch, i, "scoring")).collect::<Result<_>>()?;
         let n = batch.num_rows();
-        let mut out = Scores { action: Vec::with_capacity(n), leaf: Vec::with_capacity(n), scores: Vec::with_capacity(n * self.n_arms) };
+        let mut out = Scores { action: Vec::with_capacity(n), leaf: Vec::with_capacity(n) };
         let any_nulls = cols.iter().any(|c| c.null_count() > 0);
         let raw: Vec<&[f64]> = cols.iter().map(|c| c.values().as_ref()).collect();
         // Row-at-a-time over column arrays: `r` indexes every feature column, not one slice.
@@ -120,7 +124,6 @@ impl CompiledModel {
             };
             out.action.push(self.arm[leaf]);
             out.leaf.push(leaf as i32);
-            out.scores.extend_from_slice(self.leaf_values(leaf));
         }
         Ok(out)
     }

@@ -69,8 +69,12 @@ proptest! {
             let node = table.nodes.iter().find(|n| n.id == leaf).unwrap();
             prop_assert_eq!(out.leaf[r] as u32, leaf);
             prop_assert_eq!(out.action[r], node.arm);
-            prop_assert_eq!(&out.scores[r * N_ARMS..(r + 1) * N_ARMS], &node.values[..]);
+            prop_assert_eq!(model.leaf_values(leaf as usize), &node.values[..]);
         }
+        let leaves: Vec<u32> = model.leaf_ids().map(|id| id as u32).collect();
+        let mut expected: Vec<u32> = table.nodes.iter().filter(|n| n.is_leaf).map(|n| n.id).collect();
+        expected.sort_unstable();
+        prop_assert_eq!(leaves, expected);
     }
 }
 

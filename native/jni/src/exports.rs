@@ -232,11 +232,24 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(
     guarded(&mut env, null_mut(), |env| {
         let model = handles::scorer_model(scorer)?;
         let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
-        let outputs = batches.iter().map(|b| ipc::scores_batch(model.score_batch(b)?, model.n_arms)).collect::<Result<Vec<_>, _>>()?;
+        let outputs = batches.iter().map(|b| ipc::scores_batch(model.score_batch(b)?)).collect::<Result<Vec<_>, _>>()?;
         if outputs.is_empty() {
             return Err(PolicyError::InvalidInput("scoring stream has no record batch".into()).into());
         }
         new_bytes(env, &ipc::write_batches(&outputs)?)
+    })
+}
+
+/// The scorer's leaf table (`ipc::leaf_table_batch`), read once per task: rows carry only their leaf.
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_NativeLib_scorerLeafTable<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    scorer: jlong,
+) -> jbyteArray {
+    guarded(&mut env, null_mut(), |env| {
+        let model = handles::scorer_model(scorer)?;
+        new_bytes(env, &ipc::write_batches(&[ipc::leaf_table_batch(&model)?])?)
     })
 }
 

@@ -5,7 +5,7 @@ use arrow_array::{ArrayRef, FixedSizeListArray, Float64Array, Int32Array, Record
 use arrow_ipc::reader::StreamReader;
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
-use sparkpolicy_core::scoring::Scores;
+use sparkpolicy_core::scoring::{CompiledModel, Scores};
 use sparkpolicy_core::{PolicyError, Result};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -39,15 +39,22 @@ fn internal(e: arrow_schema::ArrowError) -> PolicyError {
     PolicyError::Internal(format!("Arrow IPC write failed: {e}"))
 }
 
-/// Scores as an Arrow batch: action Int32, leaf Int32, scores FixedSizeList<Float64>[K].
-pub fn scores_batch(scores: Scores, n_arms: usize) -> Result<RecordBatch> {
+/// Scores as an Arrow batch: action Int32, leaf Int32.
+pub fn scores_batch(scores: Scores) -> Result<RecordBatch> {
+    let schema = Schema::new(vec![Field::new("action", DataType::Int32, false), Field::new("leaf", DataType::Int32, false)]);
+    let cols: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(scores.action)), Arc::new(Int32Array::from(scores.leaf))];
+    Ok(RecordBatch::try_new(Arc::new(schema), cols)?)
+}
+
+/// Every leaf of a model, once: leaf Int32 (heap id), scores FixedSizeList<Float64>[K].
+pub fn leaf_table_batch(model: &CompiledModel) -> Result<RecordBatch> {
+    let ids: Vec<usize> = model.leaf_ids().collect();
+    let values: Vec<f64> = ids.iter().flat_map(|&id| model.leaf_values(id).iter().copied()).collect();
     let item = Arc::new(Field::new("item", DataType::Float64, false));
-    let list = FixedSizeListArray::try_new(item.clone(), n_arms as i32, Arc::new(Float64Array::from(scores.scores)), None)?;
-    let schema = Schema::new(vec![
-        Field::new("action", DataType::Int32, false),
-        Field::new("leaf", DataType::Int32, false),
-        Field::new("scores", DataType::FixedSizeList(item, n_arms as i32), false),
-    ]);
-    let cols: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(scores.action)), Arc::new(Int32Array::from(scores.leaf)), Arc::new(list)];
+    let k = model.n_arms as i32;
+    let list = FixedSizeListArray::try_new(item.clone(), k, Arc::new(Float64Array::from(values)), None)?;
+    let schema =
+        Schema::new(vec![Field::new("leaf", DataType::Int32, false), Field::new("scores", DataType::FixedSizeList(item, k), false)]);
+    let cols: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(ids.iter().map(|&id| id as i32).collect::<Vec<_>>())), Arc::new(list)];
     Ok(RecordBatch::try_new(Arc::new(schema), cols)?)
 }

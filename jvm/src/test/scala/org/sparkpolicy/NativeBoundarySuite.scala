@@ -2,7 +2,7 @@ package org.sparkpolicy
 
 import org.apache.spark.sql.functions.col
 import org.scalatest.funsuite.AnyFunSuite
-import org.sparkpolicy.exec.{ArrowAllocator, DoubleBatchWriter, NativeConfigs, NodeTable, ScorerCache, ScoredColumns, ScoringPayload, TreeNode}
+import org.sparkpolicy.exec.{ArrowAllocator, DoubleBatchWriter, LeafScores, NativeConfigs, NodeTable, ScorerCache, ScoredColumns, ScoringPayload, TreeNode}
 import org.sparkpolicy.ml.PolicyTreeLearner
 import org.sparkpolicy.synthetic.PlantedPolicyData
 
@@ -29,7 +29,7 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
 
   private def score(scorer: Long, xs: Double*): ScoredColumns = {
     val allocator = ArrowAllocator.child("test")
-    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, batch(xs: _*)), 2, allocator) finally allocator.close()
+    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, batch(xs: _*)), allocator) finally allocator.close()
   }
 
   test("ABI handshake and every declared native are callable") {
@@ -39,7 +39,9 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
     withScorer(stump, 1) { s =>
       val out = score(s, 0.2, 0.9, Double.NaN)
       assert(out.action.toSeq == Seq(0, 1, 0) && out.leaf.toSeq == Seq(2, 3, 2))
-      assert(out.scores.toSeq == Seq(0.0, 2.0, 1.0, 2.0, 0.0, 2.0))
+      val allocator = ArrowAllocator.child("test")
+      val leaves = try LeafScores.fromIpc(NativeLib.scorerLeafTable(s), 2, allocator) finally allocator.close()
+      assert(leaves.size == 4 && !leaves.has(1) && leaves.scores(2).toSeq == Seq(0.0, 2.0) && leaves.scores(3).toSeq == Seq(1.0, 2.0))
     }
   }
 
