@@ -7,7 +7,7 @@ import java.nio.channels.Channels
 import scala.jdk.CollectionConverters._
 
 import org.apache.arrow.memory.{BufferAllocator, RootAllocator}
-import org.apache.arrow.vector.{BitVectorHelper, Float8Vector, IntVector, VectorSchemaRoot}
+import org.apache.arrow.vector.{BitVectorHelper, FieldVector, Float8Vector, IntVector, VectorSchemaRoot}
 import org.apache.arrow.vector.complex.FixedSizeListVector
 import org.apache.arrow.vector.ipc.{ArrowStreamReader, ArrowStreamWriter}
 import org.apache.arrow.vector.types.FloatingPointPrecision
@@ -108,44 +108,70 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   }
 }
 
-/** The scorer's reply, column by column: chosen arm, leaf id and K scores per row (row-major). */
-private[sparkpolicy] final case class ScoredColumns(action: Array[Int], leaf: Array[Int], scores: Array[Double], nArms: Int) {
+/** The scorer's reply, column by column: chosen arm and leaf id per row (scores: the leaf's, in `LeafScores`). */
+private[sparkpolicy] final case class ScoredColumns(action: Array[Int], leaf: Array[Int]) {
   def size: Int = action.length
-
-  def append(o: ScoredColumns): ScoredColumns = ScoredColumns(action ++ o.action, leaf ++ o.leaf, scores ++ o.scores, nArms)
 }
 
 private[sparkpolicy] object ScoredColumns {
-  /** Decodes the IPC stream written by `ipc::scores_batch` (action Int32, leaf Int32, scores FixedSizeList<Float64>). */
-  def fromIpc(bytes: Array[Byte], nArms: Int, allocator: BufferAllocator): ScoredColumns = {
+  /** Decodes the IPC stream written by `ipc::scores_batch` (action Int32, leaf Int32; one batch per input batch). */
+  def fromIpc(bytes: Array[Byte], allocator: BufferAllocator): ScoredColumns = {
     val reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)
     try {
       val root = reader.getVectorSchemaRoot
-      var out = ScoredColumns(Array.emptyIntArray, Array.emptyIntArray, Array.emptyDoubleArray, nArms)
+      val actions = Array.newBuilder[Array[Int]]
+      val leaves = Array.newBuilder[Array[Int]]
       while (reader.loadNextBatch()) {
         val n = root.getRowCount
-        val values = root.getVector("scores").asInstanceOf[FixedSizeListVector].getDataVector
-        // Whole buffers at once: the columns are non-null, so the value buffers are the data.
-        val batch = ScoredColumns(
-          ints(root.getVector("action").asInstanceOf[IntVector], n),
-          ints(root.getVector("leaf").asInstanceOf[IntVector], n),
-          doubles(values.asInstanceOf[Float8Vector], n * nArms),
-          nArms)
-        out = if (out.size == 0) batch else out.append(batch)
+        actions += ints(root.getVector("action"), n)
+        leaves += ints(root.getVector("leaf"), n)
       }
-      out
+      ScoredColumns(actions.result().flatten, leaves.result().flatten)
     } finally reader.close()
   }
 
-  private def ints(v: IntVector, n: Int): Array[Int] = {
+  /** Whole buffers at once: the columns are non-null, so the value buffers are the data. */
+  private[exec] def ints(v: FieldVector, n: Int): Array[Int] = {
     val a = new Array[Int](n)
-    v.getDataBuffer.nioBuffer(0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(a)
+    v.asInstanceOf[IntVector].getDataBuffer.nioBuffer(0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(a)
     a
   }
 
-  private def doubles(v: Float8Vector, n: Int): Array[Double] = {
+  private[exec] def doubles(v: FieldVector, n: Int): Array[Double] = {
     val a = new Array[Double](n)
-    v.getDataBuffer.nioBuffer(0, 8 * n).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a)
+    v.asInstanceOf[Float8Vector].getDataBuffer.nioBuffer(0, 8 * n).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a)
     a
+  }
+}
+
+/**
+ * A compiled model's leaves, indexed by heap id: each leaf's K scores (mean Γ per arm).
+ * Read once per task from the native scorer (`ipc::leaf_table_batch`); scored rows carry only their leaf.
+ */
+private[sparkpolicy] final class LeafScores(ids: Array[Int], values: Array[Double], val nArms: Int) {
+  /** One past the largest leaf id. */
+  val size: Int = if (ids.isEmpty) 0 else ids.max + 1
+  private val byId: Array[Array[Double]] = {
+    val a = new Array[Array[Double]](size)
+    ids.indices.foreach(i => a(ids(i)) = java.util.Arrays.copyOfRange(values, i * nArms, (i + 1) * nArms))
+    a
+  }
+
+  def has(leaf: Int): Boolean = leaf < size && byId(leaf) != null
+
+  /** Leaf `leaf`'s scores; shared, do not modify. */
+  def scores(leaf: Int): Array[Double] = byId(leaf)
+}
+
+private[sparkpolicy] object LeafScores {
+  def fromIpc(bytes: Array[Byte], nArms: Int, allocator: BufferAllocator): LeafScores = {
+    val reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)
+    try {
+      val root = reader.getVectorSchemaRoot
+      if (!reader.loadNextBatch()) throw new IllegalStateException("the native leaf table has no batch")
+      val n = root.getRowCount
+      val values = root.getVector("scores").asInstanceOf[FixedSizeListVector].getDataVector
+      new LeafScores(ScoredColumns.ints(root.getVector("leaf"), n), ScoredColumns.doubles(values, n * nArms), nArms)
+    } finally reader.close()
   }
 }

@@ -1,45 +1,35 @@
 package org.sparkpolicy.exec
 
-import org.apache.spark.sql.DataFrame
-import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.catalyst.expressions.JoinedRow
-import org.apache.spark.sql.execution.{ColumnarToRowExec, SparkPlan, WholeStageCodegenExec}
-import org.apache.spark.sql.vectorized.ColumnarBatch
+import org.apache.spark.sql.vectorized.{ColumnVector, ColumnarBatch}
 
 /**
- * Scoring straight from a columnar scan (e.g. Parquet's vectorized reader): each feature column goes
- * to the Arrow batch with one bulk copy, and rows are never materialized before scoring. Used when the
- * input plan is nothing but a columnar scan turned into rows and every feature is a double; anything
- * else takes the row path (`PartitionScorer.scoreInternal`), which gives the same values.
+ * Scoring of columnar batches (e.g. Parquet's vectorized reader): each feature column goes to the
+ * Arrow batch with one bulk copy, and the outputs are four more column vectors appended to the input
+ * batch, so no row is built here. Spark's generated ColumnarToRow code then reads input and outputs
+ * alike. Used by `PolicyScoringExec` when the input is columnar and every feature is a double.
  */
 private[sparkpolicy] object ColumnarScorer {
 
-  /** The columnar plan whose batches hold `df`'s rows in `df`'s column order, if `df` is just that. */
-  def columnarInput(df: DataFrame): Option[SparkPlan] = {
-    val rows = df.queryExecution.executedPlan match {
-      case w: WholeStageCodegenExec => w.child
-      case other => other
-    }
-    rows match {
-      case c: ColumnarToRowExec if c.child.supportsColumnar && c.child.output.map(_.name) == df.schema.fieldNames.toSeq => Some(c.child)
-      case _ => None
-    }
-  }
-
   /**
-   * Scores each batch in chunks of at most `batchRows`, then emits its rows joined with the outputs
-   * before the next batch is read: the reader reuses (and at the end frees) its vectors, so nothing may
-   * even ask `batches.hasNext` while a batch's rows are out. The scorer closes at task end.
+   * Scores each batch in chunks of at most `batchRows`. The input batch's vectors are passed on, not
+   * copied: the reader reuses them for its next batch, which it reads only once this one is consumed.
+   * The scorer closes at task end.
    */
   def score(batches: Iterator[ColumnarBatch], p: ScoringPayload, vocabulary: Array[String], ordinals: Array[Int],
-      batchRows: Int): Iterator[InternalRow] = {
+      batchRows: Int): Iterator[ColumnarBatch] = {
     if (!batches.hasNext) return Iterator.empty
     val scorer = new TaskScorer(p, batchRows)
-    val outputs = new ScoredOutputs(vocabulary, p.nArms)
-    val joined = new JoinedRow()
-    batches.flatMap { batch =>
+    val arms = new IntsVector
+    val leaves = new IntsVector
+    val outputs = Array[ColumnVector](new ArmLabelVector(vocabulary, arms), arms, new LeafScoresVector(scorer.leafScores, leaves), leaves)
+    batches.map { batch =>
       val n = batch.numRows()
-      Iterator.range(0, n, batchRows).flatMap { start =>
+      if (arms.values.length < n) {
+        arms.values = new Array[Int](n)
+        leaves.values = new Array[Int](n)
+      }
+      var start = 0
+      while (start < n) {
         val count = math.min(batchRows, n - start)
         var f = 0
         while (f < ordinals.length) {
@@ -49,8 +39,11 @@ private[sparkpolicy] object ColumnarScorer {
         }
         scorer.endRows(count)
         val scored = scorer.score()
-        Iterator.range(0, count).map(i => joined(batch.getRow(start + i), outputs(scored, i)))
+        System.arraycopy(scored.action, 0, arms.values, start, count)
+        System.arraycopy(scored.leaf, 0, leaves.values, start, count)
+        start += count
       }
+      new ColumnarBatch(Array.tabulate(batch.numCols())(batch.column) ++ outputs, n)
     }
   }
 }

@@ -42,6 +42,16 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
 
   def leaves: Vector[TreeNode] = nodes.filter(_.isLeaf)
 
+  /** The features some split reads, ascending; feature 0 for a lone leaf (a scoring batch needs a column). */
+  def splitFeatures: Vector[Int] = {
+    val used = nodes.filterNot(_.isLeaf).map(_.feature).distinct.sorted
+    if (used.isEmpty) Vector(0) else used
+  }
+
+  /** The same tree reading feature `features(i)` as feature i (`features` must hold every split feature). */
+  def onFeatures(features: Seq[Int]): NodeTable =
+    copy(nodes = nodes.map(n => if (n.isLeaf) n else n.copy(feature = features.indexOf(n.feature))))
+
   /** Direct traversal: the leaf a row lands in, reading feature `f` with `value(f)` (NaN = missing). */
   def leafOf(value: Int => Double): TreeNode = {
     var node = root

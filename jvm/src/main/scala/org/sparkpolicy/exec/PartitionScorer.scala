@@ -38,6 +38,14 @@ private[sparkpolicy] final case class CategoricalInputs(slot: Array[Int], labels
 
 private[sparkpolicy] object CategoricalInputs {
   val Empty: CategoricalInputs = CategoricalInputs(Array.empty, Nil, Array.empty, null)
+
+  /** The categorical features of `spec` (none: `Empty`), their labels read by `labels` (in feature order). */
+  def of(spec: ScoringSpec, labels: Seq[Expression]): CategoricalInputs = if (!spec.hasCategorical) Empty else {
+    val slot = spec.categories.scanLeft(0)((k, c) => if (c.isDefined) k + 1 else k).zip(spec.categories).map {
+      case (k, c) => if (c.isDefined) k else -1
+    }
+    CategoricalInputs(slot, labels, spec.categories.flatten.map(new CategoryCodes(_)), spec.unseen)
+  }
 }
 
 /**
@@ -51,6 +59,8 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   private val allocator = ArrowAllocator.child("sparkpolicy-scorer-reader")
   private var closed = false
   TaskResources.closeAtTaskEnd(this)
+  /** Each leaf's scores, once per task: the replies carry only each row's arm and leaf. */
+  val leafScores: LeafScores = LeafScores.fromIpc(NativeLib.scorerLeafTable(scorer), p.nArms, allocator)
 
   @inline def set(feature: Int, value: Double): Unit = writer.set(feature, value)
   @inline def setMissing(feature: Int): Unit = writer.setNull(feature)
@@ -63,7 +73,12 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   def endRows(n: Int): Unit = writer.endRows(n)
 
   /** Scores the rows written since the last call. */
-  def score(): ScoredColumns = ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, writer.drainToIpc()), p.nArms, allocator)
+  def score(): ScoredColumns = ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, writer.drainToIpc()), allocator)
+
+  // The steps of `score`, apart, for bench.ScoringProbe.
+  private[sparkpolicy] def drainForProbe(): Array[Byte] = writer.drainToIpc()
+  private[sparkpolicy] def handleForProbe: Long = scorer
+  private[sparkpolicy] def decodeForProbe(reply: Array[Byte]): ScoredColumns = ScoredColumns.fromIpc(reply, allocator)
 
   override def close(): Unit = if (!closed) {
     closed = true
@@ -113,20 +128,17 @@ private[sparkpolicy] final class BatchRows(capacity: Int) {
 
 /**
  * The four output columns of one scored row, in one reused typed row (a generic row would box every
- * int). A tree's scores are its leaf's values, so each leaf's array is built once and shared by its rows.
+ * int). A row's scores are its leaf's, so each leaf's array is built once and shared by its rows.
  */
-private[sparkpolicy] final class ScoredOutputs(vocabulary: Array[String], nArms: Int) {
+private[sparkpolicy] final class ScoredOutputs(vocabulary: Array[String], table: LeafScores) {
   private val labels = vocabulary.map(UTF8String.fromString)
   private val row = new SpecificInternalRow(Seq(StringType, IntegerType, ArrayType(DoubleType, containsNull = false), IntegerType))
-  private var leafScores = new Array[UnsafeArrayData](64)
+  private val leafScores = Array.tabulate(table.size)(leaf => if (table.has(leaf)) UnsafeArrayData.fromPrimitiveArray(table.scores(leaf)) else null)
 
   /** Row `i` of a scored batch. */
   def apply(scored: ScoredColumns, i: Int): InternalRow = {
     val arm = scored.action(i)
     val leaf = scored.leaf(i)
-    if (leaf >= leafScores.length) leafScores = java.util.Arrays.copyOf(leafScores, math.max(leaf + 1, 2 * leafScores.length))
-    if (leafScores(leaf) == null)
-      leafScores(leaf) = UnsafeArrayData.fromPrimitiveArray(scored.scores, Platform.DOUBLE_ARRAY_OFFSET + 8 * i * nArms, nArms, 8)
     row.update(0, labels(arm))
     row.setInt(1, arm)
     row.update(2, leafScores(leaf))
@@ -164,7 +176,7 @@ private[sparkpolicy] object PartitionScorer {
     val nFeatures = p.nFeatures
     val pending = new BatchRows(batchRows)
     val joined = new JoinedRow()
-    val outputs = new ScoredOutputs(vocabulary, p.nArms)
+    val outputs = new ScoredOutputs(vocabulary, scorer.leafScores)
     var scored: ScoredColumns = null
     var n = 0
     var cursor = 0
@@ -257,8 +269,7 @@ private[sparkpolicy] object PartitionScorer {
         val arm = out.action(i)
         values(keep) = vocabulary(arm)
         values(keep + 1) = arm
-        values(keep + 2) = scala.collection.immutable.ArraySeq.unsafeWrapArray(
-          java.util.Arrays.copyOfRange(out.scores, i * p.nArms, (i + 1) * p.nArms))
+        values(keep + 2) = scala.collection.immutable.ArraySeq.unsafeWrapArray(scorer.leafScores.scores(out.leaf(i)).clone())
         values(keep + 3) = out.leaf(i)
         new GenericRow(values): Row
       }

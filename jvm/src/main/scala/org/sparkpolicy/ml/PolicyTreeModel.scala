@@ -134,7 +134,7 @@ class PolicyTreeModel private[sparkpolicy] (
 
   /**
    * Categorical values unseen in training that the latest native `transform` of this model scored as
-   * missing (the split's missing side), across all its tasks. Counted when an action computes the
+   * missing (the split's missing side), across all its tasks, in the features some split reads. Counted when an action computes the
    * output (e.g. after `count()` or a write); 0 before. A retried or re-computed task adds again, as
    * any Spark accumulator updated in a transformation does. Each task with unseen values also logs
    * a warning on its executor.
@@ -156,70 +156,35 @@ class PolicyTreeModel private[sparkpolicy] (
   override def transform(dataset: Dataset[_]): DataFrame = {
     val outSchema = transformSchema(dataset.schema)
     val df = dataset.toDF()
-    val categories = trained.contract.features.map(_.categories.map(_.toArray)).toArray
-    val slot = categories.scanLeft(0)((k, c) => if (c.isDefined) k + 1 else k).zip(categories).map {
-      case (k, c) => if (c.isDefined) k else -1
-    }
-    val codes = categories.flatten.map(new CategoryCodes(_))
-    val accumulator = if (codes.isEmpty) null else {
+    // Only the columns some split reads go to the scorer (a shallow tree reads few), with the tree renumbered to match.
+    val read = trained.tree.splitFeatures
+    val tree = trained.tree.onFeatures(read)
+    val featureNames = read.map($(featureCols)(_))
+    val categories = read.map(trained.contract.features(_).categories.map(_.toArray)).toArray
+    val accumulator = if (categories.forall(_.isEmpty)) null else {
       val a = df.sparkSession.sparkContext.longAccumulator(s"sparkpolicy unseen categories ($uid)")
       unseen = a
       a
     }
-    def categorical(labels: Seq[Expression]) = if (codes.isEmpty) CategoricalInputs.Empty else CategoricalInputs(slot, labels, codes, accumulator)
-    val payload = ScoringPayload(trained.tree.toArrowIpc, trained.tree.contentHash, $(featureCols).length, trained.vocabulary.length)
-    val bc = df.sparkSession.sparkContext.broadcast(payload)
-    val vocabulary = trained.vocabulary
-    val batchRows = $(scoringBatchSize)
-    if (df.isStreaming) {
-      // A streaming plan has no RDD to score: go through Rows, with the features cast in SQL behind the user's columns.
-      val keep = df.columns.length
-      val features = $(featureCols).toSeq.zipWithIndex.map { case (c, i) =>
-        col(SqlExpression.quote(c)).cast(if (slot(i) >= 0) StringType else DoubleType).as(s"__sparkpolicy_x$i")
-      }
-      val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
-      val featureIdx = Array.tabulate($(featureCols).length)(keep + _)
-      val cat = categorical(Nil)
-      withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows, cat))(
-        Encoders.row(outSchema))
-    } else {
-      val fields = $(featureCols).map(c => df.schema.fieldIndex(c) -> df.schema(c))
-      val columnar = if (codes.isEmpty && fields.forall(_._2.dataType == DoubleType)) ColumnarScorer.columnarInput(df) else None
-      columnar match {
-        case Some(scan) =>
-          // A plain columnar scan of double features: score its batches without building rows first.
-          PolicyTreeModel.log.info(s"$uid scores the columnar batches of ${scan.nodeName} directly")
-          val ordinals = fields.map(_._1)
-          val scored = scan.executeColumnar().mapPartitions(batches => ColumnarScorer.score(batches, bc.value, vocabulary, ordinals, batchRows))
-          InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
-        case None =>
-          scoreRows(df, fields, slot, categorical, bc, vocabulary, batchRows, outSchema)
-      }
-    }
+    val payload = ScoringPayload(tree.toArrowIpc, tree.contentHash, read.length, trained.vocabulary.length)
+    val spec = ScoringSpec(uid, tree.contentHash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary,
+      $(scoringBatchSize), categories, accumulator)
+    if (df.isStreaming) scoreStream(df, featureNames, spec, outSchema)
+    else ScoringPlan.scored(df, featureNames, StructType(outSchema.fields.takeRight(PolicyOutputColumns.All.length)), spec)
   }
 
-  /** Catalyst rows in and out: double features are read in place, others through the same Cast as in training. */
-  private def scoreRows(df: DataFrame, fields: Array[(Int, StructField)], slot: Array[Int], categorical: Seq[Expression] => CategoricalInputs,
-      bc: org.apache.spark.broadcast.Broadcast[ScoringPayload], vocabulary: Array[String], batchRows: Int, outSchema: StructType): DataFrame = {
-    val numeric = fields.indices.filter(slot(_) < 0).toSet
-    val directOrdinal = fields.indices.map { k =>
-      val (i, f) = fields(k)
-      if (numeric(k) && f.dataType == DoubleType) i else -1
-    }.toArray
-    val casts: Seq[Expression] = fields.indices.filter(k => numeric(k) && fields(k)._2.dataType != DoubleType).map { k =>
-      val (i, f) = fields(k)
-      Cast(BoundReference(i, f.dataType, f.nullable), DoubleType)
+  /** A streaming plan is scored through Rows, with the features cast in SQL behind the user's columns. */
+  private def scoreStream(df: DataFrame, featureNames: Seq[String], spec: ScoringSpec, outSchema: StructType): DataFrame = {
+    val keep = df.columns.length
+    val features = featureNames.zipWithIndex.map { case (c, i) =>
+      col(SqlExpression.quote(c)).cast(if (spec.categories(i).isDefined) StringType else DoubleType).as(s"__sparkpolicy_x$i")
     }
-    // Categorical labels: the string in place, or Spark's cast to string (as training coded them).
-    val labels: Seq[Expression] = fields.indices.filterNot(numeric).map { k =>
-      val (i, f) = fields(k)
-      val ref = BoundReference(i, f.dataType, f.nullable)
-      if (f.dataType == StringType) ref else Cast(ref, StringType)
-    }
-    val cat = categorical(labels)
-    val scored = df.queryExecution.toRdd.mapPartitions(rows =>
-      PartitionScorer.scoreInternal(rows, bc.value, vocabulary, directOrdinal, casts, batchRows, cat))
-    InternalFrames.fromInternalRows(df.sparkSession, scored, outSchema)
+    val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
+    val featureIdx = Array.tabulate(featureNames.length)(keep + _)
+    val cat = CategoricalInputs.of(spec, Nil)
+    val (bc, vocabulary, batchRows) = (spec.payload, spec.vocabulary, spec.batchRows)
+    withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows, cat))(
+      Encoders.row(outSchema))
   }
 
   /** The tree as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores, policy_leaf). */

@@ -3,7 +3,9 @@ package org.sparkpolicy.bench
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions.{GenericInternalRow, UnsafeProjection, UnsafeRow}
 import org.apache.spark.sql.types._
-import org.sparkpolicy.exec.{NodeTable, PartitionScorer, ScoringPayload, TreeNode}
+import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector
+import org.sparkpolicy.NativeLib
+import org.sparkpolicy.exec.{NodeTable, PartitionScorer, ScoringPayload, TaskScorer, TreeNode}
 
 /**
  * Scoring without Spark's scheduler or a file source: in-memory UnsafeRows through the batch
@@ -49,5 +51,35 @@ object ScoringProbe {
       val t2 = System.nanoTime()
       println(f"rep $r: iterate ${(t1 - t0) / 1e6}%.0f ms, score ${(t2 - t1) / 1e6}%.0f ms = ${(t2 - t1).toDouble / n}%.0f ns/row ($sink)")
     }
+    columnar(rows, payload, reps, batch)
+  }
+
+  /** The columnar path's steps, timed apart: feature copy into the writer, IPC write, native call, reply decode. */
+  private def columnar(rows: Array[InternalRow], payload: ScoringPayload, reps: Int, batch: Int): Unit = {
+    val f = payload.nFeatures
+    val vectors = OnHeapColumnVector.allocateColumns(batch, StructType((0 until f).map(i => StructField(s"x$i", DoubleType))))
+    (0 until batch).foreach(i => (0 until f).foreach(c => vectors(c).putDouble(i, rows(i).getDouble(c))))
+    val batches = rows.length / batch
+    val scorer = new TaskScorer(payload, batch)
+    for (r <- 0 until reps) {
+      val t = new Array[Long](4)
+      var sink = 0L
+      (0 until batches).foreach { _ =>
+        val t0 = System.nanoTime()
+        (0 until f).foreach(c => scorer.putColumn(c, vectors(c).getDoubles(0, batch), _ => false, hasMissing = false, batch))
+        scorer.endRows(batch)
+        val t1 = System.nanoTime()
+        val ipc = scorer.drainForProbe()
+        val t2 = System.nanoTime()
+        val reply = NativeLib.scoreBatch(scorer.handleForProbe, ipc)
+        val t3 = System.nanoTime()
+        sink += scorer.decodeForProbe(reply).leaf(0)
+        val t4 = System.nanoTime()
+        Seq(t1 - t0, t2 - t1, t3 - t2, t4 - t3).zipWithIndex.foreach { case (d, i) => t(i) += d }
+      }
+      val perRow = t.map(_.toDouble / (batches.toLong * batch))
+      println(f"columnar rep $r: copy ${perRow(0)}%.1f, IPC write ${perRow(1)}%.1f, native ${perRow(2)}%.1f, decode ${perRow(3)}%.1f ns/row ($sink)")
+    }
+    scorer.close()
   }
 }

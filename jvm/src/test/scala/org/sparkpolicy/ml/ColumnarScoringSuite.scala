@@ -9,7 +9,7 @@ import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.ColumnarScorer
+import org.sparkpolicy.exec.PolicyScoringExec
 import org.sparkpolicy.synthetic.PlantedPolicyData
 
 /** `transform` on a columnar (Parquet) scan scores the scan's batches directly, with the same results as the row path. */
@@ -32,10 +32,16 @@ class ColumnarScoringSuite extends AnyFunSuite with SparkTestSession {
   private def byId(df: org.apache.spark.sql.DataFrame) =
     df.select("id", PolicyOutputColumns.All: _*).collect().map(r => r.getLong(0) -> r.toSeq.tail).toMap
 
-  test("a Parquet scan of double features takes the columnar path; a local relation does not") {
-    assert(ColumnarScorer.columnarInput(parquet.select(features.map(col): _*)).isDefined)
-    assert(ColumnarScorer.columnarInput(parquet).isDefined)
-    assert(ColumnarScorer.columnarInput(spark.createDataFrame(parquet.collect().toSeq.asJava, parquet.schema)).isEmpty)
+  /** The scoring node of `df`'s executed plan, and whether it ran columnar. */
+  private def scoringNode(df: org.apache.spark.sql.DataFrame): PolicyScoringExec =
+    df.queryExecution.executedPlan.collectFirst { case s: PolicyScoringExec => s }.getOrElse(fail(s"no scoring node in\n${df.queryExecution.executedPlan}"))
+
+  test("a Parquet scan of double features is scored columnar; a local relation is not") {
+    assert(scoringNode(model.transform(parquet.select(features.map(col): _*))).supportsColumnar)
+    assert(scoringNode(model.transform(parquet)).supportsColumnar)
+    assert(!scoringNode(model.transform(spark.createDataFrame(parquet.collect().toSeq.asJava, parquet.schema))).supportsColumnar)
+    val plan = model.transform(parquet).queryExecution.executedPlan.toString
+    assert(plan.contains("ColumnarToRow\n+- PolicyScoring [x0#") && !plan.contains("!"), plan)
   }
 
   test("columnar scores equal the row path's and the SQL backend's, bit for bit, with batches split in chunks") {

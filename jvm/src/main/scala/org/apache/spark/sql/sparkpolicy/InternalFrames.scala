@@ -1,17 +1,27 @@
 package org.apache.spark.sql.sparkpolicy
 
-import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.{DataFrame, SparkSession, classic}
-import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.types.StructType
+import org.apache.spark.sql.execution.SparkStrategy
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan
 
 /**
  * The one place this library reaches into Spark's `private[sql]` API, which is why it lives in
- * Spark's package: a DataFrame over an RDD of Catalyst rows. Scoring stays in Catalyst's row
- * format end to end; the public `mapPartitions` path would deserialize every input column into a
- * `Row` and serialize every output `Row` back, which costs more than the native scoring itself.
+ * Spark's package: a DataFrame over a logical plan node of our own. Scoring as a plan node lets
+ * Spark keep columnar scans columnar and make rows in its generated code; the public
+ * `mapPartitions` path would deserialize every input column into a `Row` and serialize every
+ * output `Row` back, which costs more than the native scoring itself.
  */
 object InternalFrames {
-  def fromInternalRows(spark: SparkSession, rows: RDD[InternalRow], schema: StructType): DataFrame =
-    spark.asInstanceOf[classic.SparkSession].internalCreateDataFrame(rows, schema, isStreaming = false)
+  /** `df`'s analyzed plan under `node`, planned by `strategy` (added to the session's extra strategies once). */
+  def withPlanNode(df: DataFrame, strategy: SparkStrategy)(node: LogicalPlan => LogicalPlan): DataFrame = {
+    val session = df.sparkSession.asInstanceOf[classic.SparkSession]
+    val experimental = session.experimental
+    experimental.synchronized {
+      if (!experimental.extraStrategies.contains(strategy)) experimental.extraStrategies = experimental.extraStrategies :+ strategy
+    }
+    classic.Dataset.ofRows(session, node(df.asInstanceOf[classic.Dataset[_]].logicalPlan))
+  }
+
+  def hasStrategy(session: SparkSession, strategy: SparkStrategy): Boolean =
+    session.asInstanceOf[classic.SparkSession].experimental.extraStrategies.contains(strategy)
 }

@@ -1,0 +1,63 @@
+package org.sparkpolicy.ml
+
+import org.apache.spark.sql.DataFrame
+import org.apache.spark.sql.functions._
+import org.scalatest.funsuite.AnyFunSuite
+import org.sparkpolicy.SparkTestSession
+import org.sparkpolicy.exec.{PolicyScoring, PolicyScoringExec}
+import org.sparkpolicy.synthetic.PlantedPolicyData
+
+/** A scored frame is a query plan like any other: it composes with selects, filters, joins and caching. */
+class ScoringPlanSuite extends AnyFunSuite with SparkTestSession {
+  private val features = PlantedPolicyData.featureNames(6)
+  private lazy val data = PlantedPolicyData.generate(spark, 20000, 6, 4).select((Seq("id") ++ features ++ Seq("g0", "g1", "g2")).map(col): _*)
+  private lazy val model = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).fit(data)
+
+  /** id → the four outputs, from the SQL backend (no native code, no plan node). */
+  private lazy val expected: Map[Long, Seq[Any]] = outputs(model.transformWithSql(data))
+
+  private def outputs(df: DataFrame): Map[Long, Seq[Any]] =
+    df.select("id", PolicyOutputColumns.All: _*).collect().map(r => r.getLong(0) -> r.toSeq.tail).toMap
+
+  test("the scorer reads only the features the tree splits on") {
+    val node = model.transform(data).queryExecution.optimizedPlan.collectFirst { case p: PolicyScoring => p }.get
+    val splitOn = model.nodeTable.nodes.filterNot(_.isLeaf).map(n => features(n.feature)).distinct.sorted
+    assert(node.features.map(_.name).sorted == splitOn && splitOn.length < features.length, model.toDebugString)
+    // A column the tree never reads may hold anything of its type, nulls included.
+    val noisy = data.withColumn("x5", when(col("id") % 2 === 0, lit(null)).otherwise(lit(Double.NaN)))
+    assume(!splitOn.contains("x5"))
+    assert(outputs(model.transform(noisy)) == expected)
+  }
+
+  test("selects, filters and column pruning above the scoring node give the SQL backend's rows") {
+    val scored = model.transform(data)
+    assert(outputs(scored) == expected)
+    val picked = scored.where(col(PolicyOutputColumns.ActionIndex) === 1).select("id", PolicyOutputColumns.Leaf)
+    assert(picked.collect().map(r => r.getLong(0) -> r.getInt(1)).toMap ==
+      expected.collect { case (id, Seq(_, 1, _, leaf)) => id -> leaf.asInstanceOf[Int] })
+    assert(scored.select("id").count() == 20000)
+  }
+
+  test("a self-join of a scored frame resolves both sides' outputs") {
+    val scored = model.transform(data)
+    val other = scored.select(col("id"), col(PolicyOutputColumns.Leaf).as("other_leaf"))
+    val joined = scored.join(other, "id")
+    assert(joined.where(col(PolicyOutputColumns.Leaf) =!= col("other_leaf")).count() == 0 && joined.count() == 20000)
+    val both = scored.as("l").join(scored.as("r"), col("l.id") === col("r.id") + 1)
+    assert(both.where(col(s"l.${PolicyOutputColumns.Leaf}") === col(s"r.${PolicyOutputColumns.Leaf}")).count() > 0)
+  }
+
+  test("a cached scored frame keeps its rows; the plan shows the node, which counts its rows") {
+    val scored = model.transform(data).cache()
+    try {
+      assert(outputs(scored) == expected)
+      assert(outputs(scored) == expected)
+      assert(scored.queryExecution.executedPlan.toString.contains("InMemoryTableScan"))
+      val exec = model.transform(data.where(col("id") >= 0))
+      assert(exec.collect().length == 20000)
+      val node = exec.queryExecution.executedPlan.collectFirst { case s: PolicyScoringExec => s }.get
+      assert(node.metrics("numOutputRows").value == 20000)
+      assert(exec.queryExecution.explainString(org.apache.spark.sql.execution.SimpleMode).contains(s"PolicyScoring"))
+    } finally scored.unpersist()
+  }
+}
