@@ -4,24 +4,39 @@
 //! which includes a category unseen in training: the JVM sends it as null) goes to the learned side.
 
 use crate::columns::float64_column;
+use crate::error::try_zeroed;
 use crate::node_table::NodeTable;
 use crate::{invalid, Result};
 use arrow_array::{Array, Float64Array, RecordBatch};
 
-/// Split nodes have feature ≥ 0; leaves −1; ids with no node −2 (never reached from the root).
-const LEAF: i32 = -1;
-
+/// A tree compiled for scoring. Every id up to the deepest leaf's has a step: a split goes to
+/// its child; a leaf (and an id with no node, never reached from the root) steps to itself. So
+/// every row takes exactly `depth` steps and a batch is walked one level at a time.
 #[derive(Debug, Clone)]
 pub struct CompiledModel {
     pub n_features: usize,
     pub n_arms: usize,
-    feature: Vec<i32>,
-    threshold: Vec<f64>,
-    missing_left: Vec<bool>,
-    categorical: Vec<bool>,
+    /// Steps from the root to the deepest leaf.
+    depth: usize,
+    /// True only for the table's leaves (not for ids with no node).
+    is_leaf: Vec<bool>,
+    /// One step per id, packed so a step reads one small record.
+    steps: Vec<Step>,
     arm: Vec<i32>,
     /// `values[id * K + a]`: a leaf's mean Γ for arm a.
     values: Vec<f64>,
+}
+
+/// What one step reads: the split's feature and threshold, its flags and both children. A leaf
+/// reads feature 0 and steps to itself either way.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    threshold: f64,
+    feature: u32,
+    categorical: bool,
+    missing_left: bool,
+    /// Left child, right child.
+    child: [u32; 2],
 }
 
 /// Outputs of one scored batch, column by column. A row's scores are its leaf's values
@@ -38,57 +53,64 @@ impl CompiledModel {
         if table.n_arms != n_arms {
             return invalid!("model has {} arms but the scorer was configured for {n_arms}", table.n_arms);
         }
+        if n_features == 0 {
+            return invalid!("a scorer needs at least one feature column");
+        }
         if let Some(f) = table.max_feature() {
             if f as usize >= n_features {
                 return invalid!("model splits on feature index {f}, but only {n_features} feature columns are given");
             }
         }
-        let len = table.nodes.iter().map(|n| n.id).max().unwrap_or(1) as usize + 1;
+        let max_id = table.nodes.iter().map(|n| n.id).max().unwrap_or(1) as usize;
+        let len = max_id + 1;
         let mut m = CompiledModel {
             n_features,
             n_arms,
-            feature: vec![-2; len],
-            threshold: vec![0.0; len],
-            missing_left: vec![false; len],
-            categorical: vec![false; len],
+            depth: max_id.ilog2() as usize,
+            is_leaf: vec![false; len],
+            steps: (0..len as u32)
+                .map(|id| Step { threshold: 0.0, feature: 0, categorical: false, missing_left: false, child: [id, id] })
+                .collect(),
             arm: vec![0; len],
             values: vec![0.0; len * n_arms],
         };
         for n in &table.nodes {
             let i = n.id as usize;
             if n.is_leaf {
-                m.feature[i] = LEAF;
+                m.is_leaf[i] = true;
                 m.arm[i] = n.arm;
                 m.values[i * n_arms..(i + 1) * n_arms].copy_from_slice(&n.values);
             } else {
-                m.feature[i] = n.feature;
-                m.threshold[i] = n.threshold;
-                m.missing_left[i] = n.missing_left;
-                m.categorical[i] = n.categorical;
+                m.steps[i] = Step {
+                    threshold: n.threshold,
+                    feature: n.feature as u32,
+                    categorical: n.categorical,
+                    missing_left: n.missing_left,
+                    child: [2 * n.id, 2 * n.id + 1],
+                };
             }
         }
         Ok(m)
     }
 
+    /// One step from `s` for a row whose value of `s.feature` is `x` (NaN = missing).
+    /// Branch-free (bitwise selects on bools): a random row's direction is unpredictable.
+    #[inline(always)]
+    fn step(s: &Step, x: f64) -> u32 {
+        let cmp = (s.categorical & (x == s.threshold)) | (!s.categorical & (x <= s.threshold));
+        let missing = x.is_nan();
+        let left = (missing & s.missing_left) | (!missing & cmp);
+        s.child[(!left) as usize]
+    }
+
     /// The leaf id of one row, given a way to read feature f of that row (NaN = missing).
-    #[inline]
     pub fn leaf_of(&self, mut value: impl FnMut(usize) -> f64) -> usize {
         let mut id = 1usize;
-        loop {
-            let f = self.feature[id];
-            if f < 0 {
-                return id;
-            }
-            let x = value(f as usize);
-            let left = if x.is_nan() {
-                self.missing_left[id]
-            } else if self.categorical[id] {
-                x == self.threshold[id]
-            } else {
-                x <= self.threshold[id]
-            };
-            id = 2 * id + (!left) as usize;
+        for _ in 0..self.depth {
+            let s = &self.steps[id];
+            id = Self::step(s, value(s.feature as usize)) as usize;
         }
+        id
     }
 
     pub fn leaf_arm(&self, leaf: usize) -> i32 {
@@ -101,31 +123,37 @@ impl CompiledModel {
 
     /// Every leaf's id, in ascending order.
     pub fn leaf_ids(&self) -> impl Iterator<Item = usize> + '_ {
-        self.feature.iter().enumerate().filter(|(_, &f)| f == LEAF).map(|(id, _)| id)
+        (1..self.is_leaf.len()).filter(|&id| self.is_leaf[id])
     }
 
     /// Scores a batch whose first `n_features` columns are the features (Float64, nulls = missing).
+    /// Level by level over the whole batch: each row's step is independent of the next row's, so
+    /// the CPU overlaps them instead of waiting on one row's chain of dependent loads.
     pub fn score_batch(&self, batch: &RecordBatch) -> Result<Scores> {
         if batch.num_columns() < self.n_features {
             return invalid!("scoring batch has {} columns; the model needs {} features", batch.num_columns(), self.n_features);
         }
         let cols: Vec<&Float64Array> = (0..self.n_features).map(|i| float64_column(batch, i, "scoring")).collect::<Result<_>>()?;
-        let n = batch.num_rows();
-        let mut out = Scores { action: Vec::with_capacity(n), leaf: Vec::with_capacity(n) };
-        let any_nulls = cols.iter().any(|c| c.null_count() > 0);
         let raw: Vec<&[f64]> = cols.iter().map(|c| c.values().as_ref()).collect();
-        // Row-at-a-time over column arrays: `r` indexes every feature column, not one slice.
-        #[allow(clippy::needless_range_loop)]
-        for r in 0..n {
-            let leaf = if any_nulls {
-                self.leaf_of(|f| if cols[f].is_null(r) { f64::NAN } else { raw[f][r] })
+        let n = batch.num_rows();
+        let mut ids: Vec<u32> = try_zeroed(n, "scoring node ids")?;
+        ids.fill(1);
+        let any_nulls = cols.iter().any(|c| c.null_count() > 0);
+        for _ in 0..self.depth {
+            if any_nulls {
+                for (r, id) in ids.iter_mut().enumerate() {
+                    let s = &self.steps[*id as usize];
+                    let f = s.feature as usize;
+                    *id = Self::step(s, if cols[f].is_null(r) { f64::NAN } else { raw[f][r] });
+                }
             } else {
-                self.leaf_of(|f| raw[f][r])
-            };
-            out.action.push(self.arm[leaf]);
-            out.leaf.push(leaf as i32);
+                for (r, id) in ids.iter_mut().enumerate() {
+                    let s = &self.steps[*id as usize];
+                    *id = Self::step(s, raw[s.feature as usize][r]);
+                }
+            }
         }
-        Ok(out)
+        Ok(Scores { action: ids.iter().map(|&id| self.arm[id as usize]).collect(), leaf: ids.into_iter().map(|id| id as i32).collect() })
     }
 }
 
