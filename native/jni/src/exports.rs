@@ -24,7 +24,17 @@ use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
 
 fn bytes(env: &mut JNIEnv, array: &JByteArray) -> ExportResult<Vec<u8>> {
-    let len = env.get_array_length(array)? as usize;
+    let len = env.get_array_length(array)?;
+    bytes_prefix(env, array, len)
+}
+
+/// The first `len` bytes of `array` (a reused buffer the JVM fills only in part).
+fn bytes_prefix(env: &mut JNIEnv, array: &JByteArray, len: jint) -> ExportResult<Vec<u8>> {
+    let capacity = env.get_array_length(array)?;
+    if !(0..=capacity).contains(&len) {
+        return Err(PolicyError::InvalidInput(format!("byte length {len} is outside the {capacity}-byte array")).into());
+    }
+    let len = len as usize;
     let mut out = sparkpolicy_core::error::try_zeroed::<i8>(len, "byte[] copy")?;
     env.get_byte_array_region(array, 0, &mut out)?;
     // Same-size element map: the standard library reuses the allocation in place.
@@ -228,10 +238,11 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(
     _class: JClass<'l>,
     scorer: jlong,
     ipc_bytes: JByteArray<'l>,
+    length: jint,
 ) -> jbyteArray {
     guarded(&mut env, null_mut(), |env| {
         let model = handles::scorer_model(scorer)?;
-        let batches = ipc::read_batches(&bytes(env, &ipc_bytes)?)?;
+        let batches = ipc::read_batches(&bytes_prefix(env, &ipc_bytes, length)?)?;
         let outputs = batches.iter().map(|b| ipc::scores_batch(model.score_batch(b)?)).collect::<Result<Vec<_>, _>>()?;
         if outputs.is_empty() {
             return Err(PolicyError::InvalidInput("scoring stream has no record batch".into()).into());

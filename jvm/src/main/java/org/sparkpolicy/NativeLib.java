@@ -27,7 +27,7 @@ import java.util.Locale;
  */
 public final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 6;
+  public static final int ABI_VERSION = 7;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -169,8 +169,8 @@ public final class NativeLib {
   /** A task's scorer over a compiled model; close it at task completion. */
   public static native long scorerOpen(long model);
 
-  /** Scores an Arrow IPC stream of feature batches; returns (action, leaf) batches. */
-  public static native byte[] scoreBatch(long scorer, byte[] arrowIpc);
+  /** Scores the Arrow IPC stream of feature batches in {@code arrowIpc[0, length)}; returns (action, leaf) batches. */
+  public static native byte[] scoreBatch(long scorer, byte[] arrowIpc, int length);
 
   /** The scorer's leaves as one Arrow IPC batch (leaf, scores): a row's scores are its leaf's. */
   public static native byte[] scorerLeafTable(long scorer);

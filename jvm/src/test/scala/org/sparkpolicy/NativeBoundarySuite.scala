@@ -29,7 +29,8 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
 
   private def score(scorer: Long, xs: Double*): ScoredColumns = {
     val allocator = ArrowAllocator.child("test")
-    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, batch(xs: _*)), allocator) finally allocator.close()
+    val ipc = batch(xs: _*)
+    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, ipc, ipc.length), allocator) finally allocator.close()
   }
 
   test("ABI handshake and every declared native are callable") {
@@ -47,8 +48,13 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
 
   test("a malformed Arrow buffer raises IllegalArgumentException, and the next call works") {
     withScorer(stump, 1) { s =>
-      val e = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, Array[Byte](1, 2, 3, 4, 5)))
+      val e = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, Array[Byte](1, 2, 3, 4, 5), 5))
       assert(e.getMessage.contains("invalid Arrow IPC stream (5 bytes)"), e.getMessage)
+      val good = batch(0.1)
+      val cut = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, good, good.length - 9))
+      assert(cut.getMessage.contains("invalid Arrow IPC"), cut.getMessage)
+      val beyond = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, good, good.length + 1))
+      assert(beyond.getMessage.contains(s"byte length ${good.length + 1} is outside the ${good.length}-byte array"), beyond.getMessage)
       assert(score(s, 0.1).action.toSeq == Seq(0))
     }
     val b = intercept[IllegalArgumentException](NativeLib.kernelAddBlock(0L, Array[Byte](9)))

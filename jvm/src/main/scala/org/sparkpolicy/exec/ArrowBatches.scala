@@ -1,8 +1,8 @@
 package org.sparkpolicy.exec
 
-import java.io.{ByteArrayInputStream, ByteArrayOutputStream}
-import java.nio.ByteOrder
-import java.nio.channels.Channels
+import java.io.ByteArrayInputStream
+import java.nio.{ByteBuffer, ByteOrder}
+import java.nio.channels.WritableByteChannel
 
 import scala.jdk.CollectionConverters._
 
@@ -12,6 +12,7 @@ import org.apache.arrow.vector.complex.FixedSizeListVector
 import org.apache.arrow.vector.ipc.{ArrowStreamReader, ArrowStreamWriter}
 import org.apache.arrow.vector.types.FloatingPointPrecision
 import org.apache.arrow.vector.types.pojo.{ArrowType, Field, FieldType, Schema}
+import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel
 
 /** One Arrow allocator per JVM for the bridge (Spark's own is private to Spark SQL). */
 private[sparkpolicy] object ArrowAllocator {
@@ -35,7 +36,7 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   private val values: Array[Array[Double]] = Array.fill(vectors.length)(new Array[Double](capacity))
   /** Rows marked missing since the last drain, per column (missing values are rare; most batches have none). */
   private val missing: Array[scala.collection.mutable.ArrayBuilder.ofInt] = Array.fill(vectors.length)(new scala.collection.mutable.ArrayBuilder.ofInt)
-  private val ipc = new ByteArrayOutputStream(1 << 16)
+  private val ipc = new IpcBuffer(1 << 16)
   private var rows = 0
 
   def rowCount: Int = rows
@@ -75,8 +76,11 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
     while (c < values.length) { values(c) = java.util.Arrays.copyOf(values(c), capacity); c += 1 }
   }
 
-  /** Serializes the filled rows and starts a new empty batch. */
-  def drainToIpc(): Array[Byte] = {
+  /** Serializes the filled rows and starts a new empty batch; a copy of the stream's bytes. */
+  def drainToIpc(): Array[Byte] = drain().toByteArray
+
+  /** Serializes the filled rows and starts a new empty batch; the stream is valid until the next drain. */
+  def drain(): IpcBuffer = {
     var c = 0
     while (c < vectors.length) {
       val v = vectors(c)
@@ -93,19 +97,43 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
     }
     root.setRowCount(rows)
     ipc.reset()
-    val writer = new ArrowStreamWriter(root, null, Channels.newChannel(ipc))
+    val writer = new ArrowStreamWriter(root, null, ipc)
     writer.start()
     writer.writeBatch()
     writer.end()
-    writer.close()
     rows = 0
-    ipc.toByteArray
+    ipc
   }
 
   override def close(): Unit = {
     root.close()
     allocator.close()
   }
+}
+
+/**
+ * A reused, growable byte array that Arrow's IPC writer writes into directly: no stream wrapper
+ * copying through its own chunk buffer, no final copy. Bytes `[0, length)` are the stream.
+ */
+private[sparkpolicy] final class IpcBuffer(initialCapacity: Int) extends WritableByteChannel {
+  private var buffer = new Array[Byte](math.max(initialCapacity, 64))
+  private var size = 0
+
+  def bytes: Array[Byte] = buffer
+  def length: Int = size
+  def reset(): Unit = size = 0
+  def toByteArray: Array[Byte] = java.util.Arrays.copyOf(buffer, size)
+
+  override def write(src: ByteBuffer): Int = {
+    val n = src.remaining()
+    if (size + n > buffer.length) buffer = java.util.Arrays.copyOf(buffer, math.max(size + n, 2 * buffer.length))
+    src.get(buffer, size, n)
+    size += n
+    n
+  }
+
+  override def isOpen: Boolean = true
+  override def close(): Unit = ()
 }
 
 /** The scorer's reply, column by column: chosen arm and leaf id per row (scores: the leaf's, in `LeafScores`). */
@@ -116,7 +144,7 @@ private[sparkpolicy] final case class ScoredColumns(action: Array[Int], leaf: Ar
 private[sparkpolicy] object ScoredColumns {
   /** Decodes the IPC stream written by `ipc::scores_batch` (action Int32, leaf Int32; one batch per input batch). */
   def fromIpc(bytes: Array[Byte], allocator: BufferAllocator): ScoredColumns = {
-    val reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)
+    val reader = new ArrowStreamReader(new ByteArrayReadableSeekableByteChannel(bytes), allocator)
     try {
       val root = reader.getVectorSchemaRoot
       val actions = Array.newBuilder[Array[Int]]

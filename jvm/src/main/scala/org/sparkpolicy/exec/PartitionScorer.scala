@@ -73,10 +73,13 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   def endRows(n: Int): Unit = writer.endRows(n)
 
   /** Scores the rows written since the last call. */
-  def score(): ScoredColumns = ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, writer.drainToIpc()), allocator)
+  def score(): ScoredColumns = {
+    val ipc = writer.drain()
+    ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, ipc.bytes, ipc.length), allocator)
+  }
 
   // The steps of `score`, apart, for bench.ScoringProbe.
-  private[sparkpolicy] def drainForProbe(): Array[Byte] = writer.drainToIpc()
+  private[sparkpolicy] def drainForProbe(): IpcBuffer = writer.drain()
   private[sparkpolicy] def handleForProbe: Long = scorer
   private[sparkpolicy] def decodeForProbe(reply: Array[Byte]): ScoredColumns = ScoredColumns.fromIpc(reply, allocator)
 

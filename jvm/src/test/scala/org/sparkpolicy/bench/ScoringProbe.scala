@@ -71,7 +71,7 @@ object ScoringProbe {
         val t1 = System.nanoTime()
         val ipc = scorer.drainForProbe()
         val t2 = System.nanoTime()
-        val reply = NativeLib.scoreBatch(scorer.handleForProbe, ipc)
+        val reply = NativeLib.scoreBatch(scorer.handleForProbe, ipc.bytes, ipc.length)
         val t3 = System.nanoTime()
         sink += scorer.decodeForProbe(reply).leaf(0)
         val t4 = System.nanoTime()
