@@ -44,7 +44,7 @@ object SparkBench {
     val opts = LocalRun.options(args)
     val rows = opts.getOrElse("rows", "2000000").toLong
     val fitRows = opts.getOrElse("fit-rows", "1000000").toLong
-    val reps = opts.getOrElse("reps", "3").toInt
+    val reps = opts.getOrElse("reps", "5").toInt
     val partitions = opts.getOrElse("partitions", "16").toInt
     val skipFit = opts.get("skip-fit").contains("true")
     val skipScoring = opts.get("skip-scoring").contains("true")
