@@ -5,6 +5,8 @@ import java.nio.file.Files
 import scala.jdk.CollectionConverters._
 
 import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.sql.execution.ColumnarToRowExec
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector
 
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
@@ -54,5 +56,21 @@ class ColumnarScoringSuite extends AnyFunSuite with SparkTestSession {
     }
     val missing = model.transform(parquet).where(col("x1").isNull || isnan(col("x1"))).count()
     assert(missing == parquet.where(col("x1").isNull || isnan(col("x1"))).count() && missing > 100)
+  }
+
+  test("dictionary-encoded Parquet doubles are scored from their values, not the vector's raw array") {
+    // Two decimals: 101 distinct values per column, so Parquet writes dictionary pages and the
+    // vectorized reader hands over dictionary ids instead of filling the double array.
+    val dir = Files.createTempDirectory("sparkpolicy-dictionary").resolve("data").toString
+    PlantedPolicyData.generate(spark, 20000, 4, 3).select((Seq(col("id")) ++ features.map(f => round(col(f), 2).as(f)) ++
+      Seq("g0", "g1", "g2").map(col)): _*).write.parquet(dir)
+    val rounded = spark.read.parquet(dir)
+    val scan = rounded.select(features.head).queryExecution.executedPlan.collectFirst { case c: ColumnarToRowExec => c.child }.get
+    val dictionaryBatches = scan.executeColumnar().map(_.column(0).asInstanceOf[WritableColumnVector].hasDictionary).collect()
+    assert(dictionaryBatches.nonEmpty && dictionaryBatches.forall(identity), "the reader should hand over dictionary-encoded vectors")
+    val m = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(3).fit(rounded)
+    val scored = m.transform(rounded)
+    assert(scoringNode(scored).supportsColumnar)
+    assert(byId(scored) == byId(m.transformWithSql(rounded)))
   }
 }
