@@ -28,7 +28,8 @@ pub struct CompiledModel {
 }
 
 /// What one step reads: the split's feature and threshold, its flags and both children. A leaf
-/// reads feature 0 and steps to itself either way.
+/// steps to itself either way; it is never stepped from in a lone-leaf tree (depth 0), which may
+/// have no feature column at all.
 #[derive(Debug, Clone, Copy)]
 struct Step {
     threshold: f64,
@@ -52,9 +53,6 @@ impl CompiledModel {
         table.validate()?;
         if table.n_arms != n_arms {
             return invalid!("model has {} arms but the scorer was configured for {n_arms}", table.n_arms);
-        }
-        if n_features == 0 {
-            return invalid!("a scorer needs at least one feature column");
         }
         if let Some(f) = table.max_feature() {
             if f as usize >= n_features {
@@ -111,10 +109,6 @@ impl CompiledModel {
             id = Self::step(s, value(s.feature as usize)) as usize;
         }
         id
-    }
-
-    pub fn leaf_arm(&self, leaf: usize) -> i32 {
-        self.arm[leaf]
     }
 
     pub fn leaf_values(&self, leaf: usize) -> &[f64] {

@@ -1,6 +1,5 @@
 package org.sparkpolicy.exec
 
-import java.io.ByteArrayInputStream
 import java.nio.{ByteBuffer, ByteOrder}
 import java.nio.channels.WritableByteChannel
 
@@ -101,6 +100,7 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
     writer.start()
     writer.writeBatch()
     writer.end()
+    writer.close() // closes `ipc` too, which stays usable: its close is a no-op
     rows = 0
     ipc
   }
@@ -193,7 +193,7 @@ private[sparkpolicy] final class LeafScores(ids: Array[Int], values: Array[Doubl
 
 private[sparkpolicy] object LeafScores {
   def fromIpc(bytes: Array[Byte], nArms: Int, allocator: BufferAllocator): LeafScores = {
-    val reader = new ArrowStreamReader(new ByteArrayInputStream(bytes), allocator)
+    val reader = new ArrowStreamReader(new ByteArrayReadableSeekableByteChannel(bytes), allocator)
     try {
       val root = reader.getVectorSchemaRoot
       if (!reader.loadNextBatch()) throw new IllegalStateException("the native leaf table has no batch")

@@ -42,11 +42,8 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
 
   def leaves: Vector[TreeNode] = nodes.filter(_.isLeaf)
 
-  /** The features some split reads, ascending; feature 0 for a lone leaf (a scoring batch needs a column). */
-  def splitFeatures: Vector[Int] = {
-    val used = nodes.filterNot(_.isLeaf).map(_.feature).distinct.sorted
-    if (used.isEmpty) Vector(0) else used
-  }
+  /** The features some split reads, ascending (none for a lone leaf). */
+  def splitFeatures: Vector[Int] = nodes.filterNot(_.isLeaf).map(_.feature).distinct.sorted
 
   /** The same tree reading feature `features(i)` as feature i (`features` must hold every split feature). */
   def onFeatures(features: Seq[Int]): NodeTable =

@@ -5,8 +5,9 @@ import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.{DataFrame, SparkSession}
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.analysis.MultiInstanceRelation
-import org.apache.spark.sql.catalyst.expressions.{Attribute, AttributeReference, AttributeSet, BoundReference, Cast, Expression, SortOrder, UnsafeProjection}
-import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, UnaryNode}
+import org.apache.spark.sql.catalyst.expressions.{And, Attribute, AttributeReference, AttributeSet, BoundReference, Cast, Expression, PredicateHelper, SortOrder, UnsafeProjection}
+import org.apache.spark.sql.catalyst.plans.logical.{Filter, LogicalPlan, UnaryNode}
+import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.catalyst.plans.physical.Partitioning
 import org.apache.spark.sql.execution.{SparkPlan, SparkStrategy, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
@@ -28,8 +29,9 @@ private[sparkpolicy] final case class ScoringSpec(modelUid: String, treeHash: St
 /**
  * Scoring as a node of the query plan: `child` plus the four output columns. Being a plan node, not
  * an RDD, lets Spark keep the scan columnar up to this node and turn the scored batches into rows in
- * its own generated code (see `PolicyScoringExec`). A `MultiInstanceRelation` so that a self-join
- * of a scored frame gets fresh output attributes on one side, as Spark's own generating nodes do.
+ * its own generated code (see `PolicyScoringExec`). A `MultiInstanceRelation` so that in a self-join
+ * of a scored frame Spark's deduplication, having renewed the input's attributes below, also renews
+ * the four outputs on one side (`newInstance`); without it both sides would share their ids.
  */
 private[sparkpolicy] final case class PolicyScoring(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: LogicalPlan)
     extends UnaryNode with MultiInstanceRelation {
@@ -40,7 +42,24 @@ private[sparkpolicy] final case class PolicyScoring(features: Seq[Attribute], sc
   override protected def withNewChildInternal(newChild: LogicalPlan): PolicyScoring = copy(child = newChild)
 }
 
-/** Plans `PolicyScoring`; registered with a session by its first scoring transform. */
+/**
+ * Moves the deterministic conjuncts of a filter above scoring that read only input columns below it:
+ * scoring is row by row, so those rows' outputs do not change, fewer rows are scored, and the scan
+ * can prune partitions and skip row groups. Spark pushes filters only through nodes it knows.
+ */
+private[sparkpolicy] object PushFiltersBelowScoring extends Rule[LogicalPlan] with PredicateHelper {
+  override def apply(plan: LogicalPlan): LogicalPlan = plan.transformUp {
+    case f @ Filter(condition, s: PolicyScoring) =>
+      val (below, above) = splitConjunctivePredicates(condition).partition(c => c.deterministic && c.references.subsetOf(s.child.outputSet))
+      if (below.isEmpty) f
+      else {
+        val scored = s.copy(child = Filter(below.reduce(And), s.child))
+        above.reduceOption(And).map(Filter(_, scored)).getOrElse(scored)
+      }
+  }
+}
+
+/** Plans `PolicyScoring`; registered with a session by its first scoring transform, or by `SparkPolicyExtensions`. */
 private[sparkpolicy] object PolicyScoringStrategy extends SparkStrategy {
   override def apply(plan: LogicalPlan): Seq[SparkPlan] = plan match {
     case p: PolicyScoring => PolicyScoringExec(p.features, p.scored, p.spec, planLater(p.child)) :: Nil
@@ -110,7 +129,7 @@ private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute]
 private[sparkpolicy] object ScoringPlan {
   /** `df` with the scoring outputs (`outputs`, the last fields of the output schema) appended by a `PolicyScoring` node. */
   def scored(df: DataFrame, featureCols: Seq[String], outputs: StructType, spec: ScoringSpec): DataFrame =
-    InternalFrames.withPlanNode(df, PolicyScoringStrategy) { child =>
+    InternalFrames.withPlanNode(df, PolicyScoringStrategy, PushFiltersBelowScoring) { child =>
       val features = featureCols.map(c => child.output(df.schema.fieldIndex(c)))
       PolicyScoring(features, outputs.map(f => AttributeReference(f.name, f.dataType, f.nullable)()), spec, child)
     }

@@ -6,8 +6,6 @@ import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
-import org.apache.spark.sql.catalyst.expressions.{BoundReference, Cast, Expression}
-import org.apache.spark.sql.sparkpolicy.InternalFrames
 import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.contract.{Contract, Signatures}
@@ -204,8 +202,6 @@ class PolicyTreeModel private[sparkpolicy] (
 }
 
 object PolicyTreeModel extends MLReadable[PolicyTreeModel] {
-  private val log = org.slf4j.LoggerFactory.getLogger(classOf[PolicyTreeModel])
-
   override def read: MLReader[PolicyTreeModel] = new PolicyTreeModelReader
 
   override def load(path: String): PolicyTreeModel = super.load(path)

@@ -4,7 +4,9 @@ import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.{PolicyScoring, PolicyScoringExec}
+import org.apache.spark.sql.catalyst.plans.logical.Filter
+import org.sparkpolicy.SparkPolicyExtensions
+import org.sparkpolicy.exec.{PolicyScoring, PolicyScoringExec, ScoringPlan}
 import org.sparkpolicy.synthetic.PlantedPolicyData
 
 /** A scored frame is a query plan like any other: it composes with selects, filters, joins and caching. */
@@ -29,6 +31,21 @@ class ScoringPlanSuite extends AnyFunSuite with SparkTestSession {
     assert(outputs(model.transform(noisy)) == expected)
   }
 
+  test("a lone-leaf tree reads no feature at all, on the columnar and the row path") {
+    val constant = data.withColumn("g0", lit(5.0))
+    val leaf = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).fit(constant)
+    assert(leaf.numNodes == 1, leaf.toDebugString)
+    val dir = java.nio.file.Files.createTempDirectory("sparkpolicy-leaf").resolve("data").toString
+    data.write.parquet(dir)
+    Seq(data, spark.read.parquet(dir)).foreach { input =>
+      val scored = leaf.transform(input)
+      val node = scored.queryExecution.executedPlan.collectFirst { case s: PolicyScoringExec => s }.get
+      assert(node.features.isEmpty)
+      assert(outputs(scored) == outputs(leaf.transformWithSql(input)))
+      assert(scored.where(col(PolicyOutputColumns.ActionIndex) =!= 0 || col(PolicyOutputColumns.Leaf) =!= 1).count() == 0)
+    }
+  }
+
   test("selects, filters and column pruning above the scoring node give the SQL backend's rows") {
     val scored = model.transform(data)
     assert(outputs(scored) == expected)
@@ -36,6 +53,36 @@ class ScoringPlanSuite extends AnyFunSuite with SparkTestSession {
     assert(picked.collect().map(r => r.getLong(0) -> r.getInt(1)).toMap ==
       expected.collect { case (id, Seq(_, 1, _, leaf)) => id -> leaf.asInstanceOf[Int] })
     assert(scored.select("id").count() == 20000)
+  }
+
+  test("filters on input columns go below the scoring node and into the Parquet scan; the rest stay above") {
+    val dir = java.nio.file.Files.createTempDirectory("sparkpolicy-filter").resolve("data").toString
+    data.write.parquet(dir)
+    val parquet = spark.read.parquet(dir)
+    val filtered = model.transform(parquet).where(col("x3") > 0.5 && col(PolicyOutputColumns.Leaf) =!= 4)
+    val node = filtered.queryExecution.optimizedPlan.collectFirst { case p: PolicyScoring => p }.get
+    assert(node.child.collectFirst { case f: Filter => f.condition.references.map(_.name).toSet }.contains(Set("x3")), filtered.queryExecution.optimizedPlan)
+    val above = filtered.queryExecution.optimizedPlan.collectFirst { case f: Filter if f.child.isInstanceOf[PolicyScoring] => f }
+    assert(above.exists(_.condition.references.map(_.name).toSet == Set(PolicyOutputColumns.Leaf)))
+    assert(filtered.queryExecution.executedPlan.toString.contains("PushedFilters: [IsNotNull(x3), GreaterThan(x3,0.5)]"))
+    val reference = model.transformWithSql(parquet).where(col("x3") > 0.5 && col(PolicyOutputColumns.Leaf) =!= 4)
+    assert(outputs(filtered) == outputs(reference) && outputs(reference).nonEmpty)
+  }
+
+  test("a session built with SparkPolicyExtensions plans a scored frame it did not create") {
+    // A global temporary view is shared by the sessions of one SharedState; the reading session never ran transform.
+    val writer = org.apache.spark.sql.classic.SparkSession.builder().withExtensions(new SparkPolicyExtensions).create()
+    val view = "sparkpolicy_scored"
+    model.transform(PlantedPolicyData.generate(writer, 20000, 6, 4)).createOrReplaceGlobalTempView(view)
+    try {
+      val reader = writer.newSession()
+      assert(!ScoringPlan.registered(reader))
+      val read = reader.table(s"global_temp.$view")
+      assert(outputs(read) == expected)
+      val filtered = read.where(col("x3") > 0.5).queryExecution.optimizedPlan
+      // Injected with the operator rules, so Spark pushes the filter on down through the projections below.
+      assert(filtered.isInstanceOf[PolicyScoring] && filtered.exists(_.isInstanceOf[Filter]), filtered)
+    } finally writer.catalog.dropGlobalTempView(view)
   }
 
   test("a self-join of a scored frame resolves both sides' outputs") {

@@ -3,6 +3,7 @@ package org.apache.spark.sql.sparkpolicy
 import org.apache.spark.sql.{DataFrame, SparkSession, classic}
 import org.apache.spark.sql.execution.SparkStrategy
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan
+import org.apache.spark.sql.catalyst.rules.Rule
 
 /**
  * The one place this library reaches into Spark's `private[sql]` API, which is why it lives in
@@ -12,12 +13,17 @@ import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan
  * output `Row` back, which costs more than the native scoring itself.
  */
 object InternalFrames {
-  /** `df`'s analyzed plan under `node`, planned by `strategy` (added to the session's extra strategies once). */
-  def withPlanNode(df: DataFrame, strategy: SparkStrategy)(node: LogicalPlan => LogicalPlan): DataFrame = {
+  /**
+   * `df`'s analyzed plan under `node`, planned by `strategy` and optimized with `rule`, both added
+   * to the session's experimental extras once. Only that session knows them: a session that reads
+   * such a plan from elsewhere (a global temporary view) needs them from `spark.sql.extensions`.
+   */
+  def withPlanNode(df: DataFrame, strategy: SparkStrategy, rule: Rule[LogicalPlan])(node: LogicalPlan => LogicalPlan): DataFrame = {
     val session = df.sparkSession.asInstanceOf[classic.SparkSession]
     val experimental = session.experimental
     experimental.synchronized {
       if (!experimental.extraStrategies.contains(strategy)) experimental.extraStrategies = experimental.extraStrategies :+ strategy
+      if (!experimental.extraOptimizations.contains(rule)) experimental.extraOptimizations = experimental.extraOptimizations :+ rule
     }
     classic.Dataset.ofRows(session, node(df.asInstanceOf[classic.Dataset[_]].logicalPlan))
   }
