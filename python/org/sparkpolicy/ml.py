@@ -5,6 +5,12 @@ pyspark maps a loaded Java stage to its Python class by the Java class name
 so ``PolicyTreeModel.load`` and ``PipelineModel.load`` need this module. ``org`` and ``org.sparkpolicy``
 are namespace packages (no ``__init__.py``), so they do not claim the names for other distributions.
 """
-from sparkpolicy.ml import PolicyTreeLearner, PolicyTreeModel, PolicyValueEvaluator  # noqa: F401
+from sparkpolicy.ml import (  # noqa: F401
+    DoublyRobustScores,
+    PolicyTreeLearner,
+    PolicyTreeModel,
+    PolicyValueEvaluator,
+    QiniEvaluator,
+)
 
-__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator"]
+__all__ = ["DoublyRobustScores", "PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "QiniEvaluator"]
