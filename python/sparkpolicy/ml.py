@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.utils import is_remote
 
-__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "DoublyRobustScores", "ConnectUnsupportedError",
+__all__ = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "QiniEvaluator", "DoublyRobustScores", "ConnectUnsupportedError",
            "saved_model_info", "train_test_split", "with_fold_column"]
 
 _JAVA_PACKAGE = "org.sparkpolicy.ml"
@@ -277,7 +277,8 @@ class _AipwParams(Params):
 
     def setOutcomeModel(self, regressor):
         """Any Spark ML regressor as the AIPW outcome model instead of the native trees, fitted per fold × arm on the
-        fold's complement. Not saved; outside the semantic contract when the regressor is layout-dependent."""
+        fold's complement. Saved with the stage (it must be MLWritable); outside the semantic contract when the
+        regressor is layout-dependent."""
         _not_over_connect("setOutcomeModel", "a Connect client cannot pass an estimator object as a Param; use the native "
                           "outcome trees (the default) or a classic session")
         self._outcome_model = regressor
@@ -384,9 +385,12 @@ class PolicyTreeLearner(JavaEstimator, _PolicyTreeParams, _CategoricalParams, _A
     def _create_model(self, java_model) -> "PolicyTreeModel":
         return PolicyTreeModel(java_model)
 
+    def _transfer_params_to_java(self):
+        super()._transfer_params_to_java()
+        self._transfer_outcome_model()  # so fit and save both see it
+
     def _fit_java(self, dataset):
         self._transfer_params_to_java()
-        self._transfer_outcome_model()
         return self._java_obj.fit(dataset._jdf)
 
     def setFeatureCols(self, value: List[str]) -> "PolicyTreeLearner":
@@ -765,8 +769,11 @@ class DoublyRobustScores(JavaTransformer, _AipwParams, JavaMLWritable, JavaMLRea
             # pyspark's own transform sends the class name and Params to the Connect server.
             return super()._transform(dataset)
         self._transfer_params_to_java()
-        self._transfer_outcome_model()
         return DataFrame(self._java_obj.transform(dataset._jdf), dataset.sparkSession)
+
+    def _transfer_params_to_java(self):
+        super()._transfer_params_to_java()
+        self._transfer_outcome_model()  # so transform and save both see it
 
     def setFeatureCols(self, value: List[str]) -> "DoublyRobustScores":
         return self._set(featureCols=value)

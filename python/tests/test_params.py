@@ -58,3 +58,24 @@ def test_python_values_reach_scala_typed(learner):
     assert java.getMaxDepth() == 5
     bounds = java.getOrDefault(java.getParam("boundaries"))
     assert [list(b) for b in bounds] == [[1.0, 2.0], [0.5]]
+
+
+@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, DoublyRobustScores])
+def test_outcome_model_is_saved_and_loaded_with_the_stage(spark, stage_class, tmp_path):
+    from pyspark.ml.regression import LinearRegression
+    stage = stage_class(featureCols=["a"], treatmentCol="w", outcomeCol="y").setOutcomeModel(LinearRegression(regParam=0.25))
+    path = str(tmp_path / "stage")
+    stage.write().save(path)
+    outcome = stage_class.load(path)._java_obj.getOutcomeModel()
+    assert outcome.isDefined() and outcome.get().getRegParam() == 0.25
+
+
+def test_every_stage_loads_back_as_its_python_class(spark, tmp_path):
+    """pyspark maps a loaded Java stage to Python by its class name, through the org.sparkpolicy.ml alias module."""
+    from sparkpolicy.ml import PolicyValueEvaluator, QiniEvaluator
+    for stage in [PolicyTreeLearner(featureCols=["a"]), DoublyRobustScores(featureCols=["a"]), PolicyValueEvaluator(),
+                  QiniEvaluator()]:
+        path = str(tmp_path / type(stage).__name__)
+        stage.write().save(path)
+        loaded = type(stage).load(path)
+        assert type(loaded) is type(stage) and loaded.uid == stage.uid

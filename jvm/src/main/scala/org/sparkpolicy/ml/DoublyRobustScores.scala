@@ -2,7 +2,7 @@ package org.sparkpolicy.ml
 
 import org.apache.spark.ml.{Estimator, Transformer}
 import org.apache.spark.ml.param._
-import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
+import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable, MLReader, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
@@ -62,8 +62,9 @@ class DoublyRobustScores(override val uid: String)
 
   private var outcomeModel: Option[Estimator[_]] = None
 
-  /** A Spark ML regressor instead of the native outcome trees (see `PolicyTreeLearner.setOutcomeModel`); not saved. */
+  /** A Spark ML regressor instead of the native outcome trees (see `PolicyTreeLearner.setOutcomeModel`); saved with the stage. */
   def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
+  def getOutcomeModel: Option[Estimator[_]] = outcomeModel
 
   override def transform(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema)
@@ -90,6 +91,9 @@ class DoublyRobustScores(override val uid: String)
     schema.add($(rewardsCol), ArrayType(DoubleType, containsNull = false), nullable = false)
   }
 
+  /** Saves the outcome regressor too, if set; fails if it cannot be saved. */
+  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, outcomeModel, super.write)
+
   override def copy(extra: ParamMap): DoublyRobustScores = {
     val c = defaultCopy[DoublyRobustScores](extra)
     c.outcomeModel = outcomeModel
@@ -97,4 +101,13 @@ class DoublyRobustScores(override val uid: String)
   }
 }
 
-object DoublyRobustScores extends DefaultParamsReadable[DoublyRobustScores]
+object DoublyRobustScores extends DefaultParamsReadable[DoublyRobustScores] {
+  /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
+  override def read: MLReader[DoublyRobustScores] = new MLReader[DoublyRobustScores] {
+    override def load(path: String): DoublyRobustScores = {
+      val stage = DoublyRobustScores.super.read.session(sparkSession).load(path)
+      OutcomeModelPersistence.load(path, sparkSession).foreach(stage.setOutcomeModel)
+      stage
+    }
+  }
+}

@@ -2,7 +2,7 @@ package org.sparkpolicy.ml
 
 import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
+import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable, MLReader, MLWriter}
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
 import org.apache.spark.storage.StorageLevel
@@ -62,8 +62,8 @@ class PolicyTreeLearner(override val uid: String)
 
   /**
    * Any Spark ML regressor as the AIPW outcome model instead of the native trees: fitted per (fold, arm)
-   * on the fold's complement. Not saved with the learner; outside the semantic contract when the
-   * regressor's fit depends on the data's layout (see docs/contract.md).
+   * on the fold's complement. Saved with the learner (under `outcomeModel/`; it must be MLWritable);
+   * outside the semantic contract when the regressor's fit depends on the data's layout (see docs/contract.md).
    */
   def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
   def getOutcomeModel: Option[Estimator[_]] = outcomeModel
@@ -112,6 +112,9 @@ class PolicyTreeLearner(override val uid: String)
     PolicyTreeModel.outputSchema(schema)
   }
 
+  /** Saves the outcome regressor too, if set; fails if it cannot be saved. */
+  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, outcomeModel, super.write)
+
   override def copy(extra: ParamMap): PolicyTreeLearner = {
     val c = defaultCopy[PolicyTreeLearner](extra)
     c.outcomeModel = outcomeModel
@@ -119,4 +122,13 @@ class PolicyTreeLearner(override val uid: String)
   }
 }
 
-object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner]
+object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner] {
+  /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
+  override def read: MLReader[PolicyTreeLearner] = new MLReader[PolicyTreeLearner] {
+    override def load(path: String): PolicyTreeLearner = {
+      val stage = PolicyTreeLearner.super.read.session(sparkSession).load(path)
+      OutcomeModelPersistence.load(path, sparkSession).foreach(stage.setOutcomeModel)
+      stage
+    }
+  }
+}

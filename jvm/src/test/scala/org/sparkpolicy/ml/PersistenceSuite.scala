@@ -61,4 +61,32 @@ class PersistenceSuite extends AnyFunSuite with SparkTestSession {
     assert(loaded.getMaxBins == 17 && loaded.getFeatureCols.toSeq == Seq("a", "b"))
     assert(loaded.getOrDefault(loaded.boundaries).map(_.toSeq).toSeq == Seq(Seq(0.5, 1.0), Seq(Double.NegativeInfinity, 2.0)))
   }
+
+  test("an outcome regressor is saved with the learner and DoublyRobustScores; one that cannot be saved fails the save") {
+    val lr = new org.apache.spark.ml.regression.LinearRegression().setRegParam(0.25).setMaxIter(7)
+    val learner = new PolicyTreeLearner().setFeatureCols(Array("a")).setTreatmentCol("w").setOutcomeCol("y").setOutcomeModel(lr)
+    val drs = new DoublyRobustScores().setFeatureCols(Array("a")).setTreatmentCol("w").setOutcomeCol("y").setOutcomeModel(lr)
+    Seq[(org.apache.spark.ml.util.MLWritable, String => Option[org.apache.spark.ml.Estimator[_]])](
+      learner -> (p => PolicyTreeLearner.load(p).getOutcomeModel),
+      drs -> (p => DoublyRobustScores.load(p).getOutcomeModel)).foreach { case (stage, reload) =>
+      val path = tempDir().resolve("stage").toString
+      stage.write.save(path)
+      val loaded = reload(path).map(_.asInstanceOf[org.apache.spark.ml.regression.LinearRegression])
+      assert(loaded.exists(m => m.uid == lr.uid && m.getRegParam == 0.25 && m.getMaxIter == 7))
+    }
+    val plain = tempDir().resolve("plain").toString
+    new PolicyTreeLearner().setFeatureCols(Array("a")).write.save(plain)
+    assert(PolicyTreeLearner.load(plain).getOutcomeModel.isEmpty)
+
+    val unsaveable = new org.apache.spark.ml.Estimator[org.apache.spark.ml.regression.LinearRegressionModel] {
+      override val uid = "handMadeRegressor_1"
+      override def fit(d: org.apache.spark.sql.Dataset[_]) = throw new UnsupportedOperationException
+      override def copy(extra: org.apache.spark.ml.param.ParamMap) = this
+      override def transformSchema(s: org.apache.spark.sql.types.StructType) = s
+    }
+    val bad = tempDir().resolve("bad").toString
+    val e = intercept[UnsupportedOperationException](learner.copy(org.apache.spark.ml.param.ParamMap.empty).setOutcomeModel(unsaveable).write.save(bad))
+    assert(e.getMessage.contains("handMadeRegressor_1") && e.getMessage.contains("is not MLWritable"), e.getMessage)
+    assert(!java.nio.file.Files.exists(java.nio.file.Path.of(bad)), "nothing is written when the save cannot complete")
+  }
 }
