@@ -311,7 +311,7 @@ def _category_orders_json(value) -> str:
 
 
 class _CategoricalParams(Params):
-    """Which features are categorical, and their category order (Scala: HasCategoricalFeatures); learner only."""
+    """Which features are categorical, and their category order (Scala: HasCategoricalFeatures)."""
 
     categoricalCols: "Param[List[str]]" = Param(
         Params._dummy(), "categoricalCols",
@@ -722,7 +722,7 @@ class QiniEvaluator(JavaEvaluator, JavaMLWritable, JavaMLReadable):
         self._transfer_params_to_java()
         return DataFrame(self._java_obj.curve(dataset._jdf), dataset.sparkSession)
 
-class DoublyRobustScores(JavaTransformer, _AipwParams, JavaMLWritable, JavaMLReadable):
+class DoublyRobustScores(JavaTransformer, _CategoricalParams, _AipwParams, JavaMLWritable, JavaMLReadable):
     """
     Appends each row's AIPW scores Γ(a) as one ``array<double>`` column (vocabulary order, ``rewardsCol``),
     with the outcome models cross-fitted on the transformed data itself (K folds by row hash). Feed it to
@@ -751,9 +751,9 @@ class DoublyRobustScores(JavaTransformer, _AipwParams, JavaMLWritable, JavaMLRea
         typeConverter=TypeConverters.toString)
 
     @keyword_only
-    def __init__(self, *, featureCols=None, treatmentCol=None, outcomeCol=None, propensityCol=None,
-                 treatmentVocabulary=None, rewardsCol="rewards", maxBins=64, boundarySampleSize=200000, rowIdCol=None,
-                 crossFitFolds=5, propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4,
+    def __init__(self, *, featureCols=None, categoricalCols=None, categoryOrders="{}", treatmentCol=None, outcomeCol=None,
+                 propensityCol=None, treatmentVocabulary=None, rewardsCol="rewards", maxBins=64, boundarySampleSize=200000,
+                 rowIdCol=None, crossFitFolds=5, propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4,
                  outcomeMinNodeSize=20, handleInvalid="error"):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.DoublyRobustScores", self.uid)

@@ -25,7 +25,8 @@ import org.sparkpolicy.exec.{AipwRewards, AipwSettings, Boundaries, Categories, 
  * Rows with a missing treatment or outcome fail the transform, or are dropped under `handleInvalid = "skip"`.
  */
 class DoublyRobustScores(override val uid: String)
-    extends Transformer with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with DefaultParamsWritable {
+    extends Transformer with HasPolicyFeatures with HasCategoricalFeatures with HasRewardInputs with HasAipwSettings
+    with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("doublyRobustScores"))
 
@@ -39,6 +40,10 @@ class DoublyRobustScores(override val uid: String)
   setDefault(rewardsCol -> "rewards", maxBins -> 64, boundarySampleSize -> 200000)
 
   def setFeatureCols(value: Array[String]): this.type = set(featureCols, value)
+  /** As the learner's: use the same categorical settings, so the outcome trees code categories as the policy tree does. */
+  def setCategoricalCols(value: Array[String]): this.type = set(categoricalCols, value)
+  def setCategoryOrders(value: String): this.type = set(categoryOrders, value)
+  def setCategoryOrders(value: Map[String, Array[String]]): this.type = set(categoryOrders, HasCategoricalFeatures.ordersJson(value))
   def setTreatmentCol(value: String): this.type = set(treatmentCol, value)
   def setOutcomeCol(value: String): this.type = set(outcomeCol, value)
   def setPropensityCol(value: String): this.type = set(propensityCol, value)
@@ -75,7 +80,7 @@ class DoublyRobustScores(override val uid: String)
     NativeLib.load()
     val settings = AipwSettings($(crossFitFolds), $(propensityFloor), $(propensityModel), $(outcomeMaxDepth), $(outcomeMinNodeSize), outcomeModel)
     val spec = InputSpec($(featureCols), get(treatmentCol), None, get(outcomeCol), get(propensityCol), Some("aipw"),
-      get(treatmentVocabulary), get(rowIdCol), $(handleInvalid), settings)
+      get(treatmentVocabulary), get(rowIdCol), $(handleInvalid), settings, getCategoricalCols, getCategoryOrdersMap)
     val data = TrainingData.prepare(df, spec, keepUserColumns = true)
     val edges = Categories.withCodeEdges(Boundaries.compute(data, $(maxBins), $(boundarySampleSize)), data.categories, $(featureCols),
       locked = false)
@@ -85,7 +90,7 @@ class DoublyRobustScores(override val uid: String)
   }
 
   override def transformSchema(schema: StructType): StructType = {
-    if (isDefined(featureCols)) TrainingData.validateFeatures(schema, $(featureCols))
+    if (isDefined(featureCols)) TrainingData.validateFeatures(schema, $(featureCols), getCategoricalCols)
     if (schema.fieldNames.contains($(rewardsCol)))
       throw new IllegalArgumentException(s"input already has a column named '${$(rewardsCol)}'; set rewardsCol to another name")
     schema.add($(rewardsCol), ArrayType(DoubleType, containsNull = false), nullable = false)

@@ -4,6 +4,7 @@ import java.nio.file.Files
 
 import scala.jdk.CollectionConverters._
 
+import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
@@ -141,6 +142,32 @@ class CategoricalSuite extends AnyFunSuite with SparkTestSession {
       .setCrossFitFolds(2).setOutcomeMaxDepth(2).setRowIdCol("id")
     def scores(df: DataFrame) = drs.transform(df).select("id", drs.getRewardsCol).orderBy("id").collect().toSeq
     assert(scores(d) == scores(d.repartition(5)))
+  }
+
+  test("DoublyRobustScores takes categoricalCols and categoryOrders like the learner, and reports the same errors") {
+    // y depends on k == 3, a category in the middle: one categorical split isolates it, one threshold cannot.
+    val d = data.withColumn("k", (col("id") % 5L).cast("int")).withColumn("arm", when(col("id") % 2 === 0, "t").otherwise("c"))
+      .withColumn("y", when(col("k") === 3, 2.0).otherwise(1.0) + (col("id") % 7L) / 10.0)
+    val drs = new DoublyRobustScores().setFeatureCols(Array("x", "k")).setTreatmentCol("arm").setOutcomeCol("y")
+      .setCrossFitFolds(2).setOutcomeMaxDepth(1).setRowIdCol("id")
+    def scores(s: DoublyRobustScores, df: DataFrame) = s.transform(df).select("id", s.getRewardsCol).orderBy("id").collect().toSeq
+    val numeric = scores(drs, d)
+    val categorical = scores(drs.copy(ParamMap.empty).setCategoricalCols(Array("k")), d)
+    assert(categorical != numeric, "categoricalCols must reach the outcome trees")
+    assert(categorical == scores(drs.copy(ParamMap.empty).setCategoricalCols(Array("k")), d.repartition(4)))
+    // Residuals: isolating k == 3 explains y's step, so the scores of each arm's own rows sit closer to y.
+    def sse(rows: Seq[org.apache.spark.sql.Row]) = rows.map { r =>
+      val id = r.getLong(0); val arm = if (id % 2 == 0) 1 else 0
+      val y = (if (id % 5 == 3) 2.0 else 1.0) + (id % 7) / 10.0
+      val g = r.getSeq[Double](1)(arm)
+      (g - y) * (g - y)
+    }.sum
+    assert(sse(categorical) < sse(numeric))
+    val e1 = intercept[IllegalArgumentException](drs.copy(ParamMap.empty).setCategoricalCols(Array("g0")).transform(d))
+    assert(e1.getMessage.contains("categoricalCols names column 'g0', which is not in featureCols"), e1.getMessage)
+    val e2 = intercept[IllegalArgumentException](drs.copy(ParamMap.empty).setFeatureCols(Array("x", "region"))
+      .setCategoryOrders(Map("region" -> Array("a", "b", "c"))).transform(d))
+    assert(e2.getMessage.contains("categorical column 'region' has value 'd', which is not in its categoryOrders"), e2.getMessage)
   }
 
   test("errors name the column: categoricalCols outside featureCols or missing, too many categories, labels outside categoryOrders") {
