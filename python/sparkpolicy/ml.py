@@ -285,8 +285,13 @@ class _AipwParams(Params):
         return self
 
     def _transfer_outcome_model(self):
-        regressor = getattr(self, "_outcome_model", None)
-        if regressor is not None:
+        # Absent: never set here (a loaded stage keeps the JVM's); None: cleared by setOutcomeModel(None).
+        if not hasattr(self, "_outcome_model"):
+            return
+        regressor = self._outcome_model
+        if regressor is None:
+            self._java_obj.setOutcomeModel(None)
+        else:
             regressor._transfer_params_to_java()
             self._java_obj.setOutcomeModel(regressor._java_obj)
 

@@ -68,6 +68,8 @@ def test_outcome_model_is_saved_and_loaded_with_the_stage(spark, stage_class, tm
     stage.write().save(path)
     outcome = stage_class.load(path)._java_obj.getOutcomeModel()
     assert outcome.isDefined() and outcome.get().getRegParam() == 0.25
+    stage.setOutcomeModel(None).write().overwrite().save(path)  # clearing it reaches the JVM too
+    assert not stage_class.load(path)._java_obj.getOutcomeModel().isDefined()
 
 
 def test_every_stage_loads_back_as_its_python_class(spark, tmp_path):

@@ -88,5 +88,15 @@ class PersistenceSuite extends AnyFunSuite with SparkTestSession {
     val e = intercept[UnsupportedOperationException](learner.copy(org.apache.spark.ml.param.ParamMap.empty).setOutcomeModel(unsaveable).write.save(bad))
     assert(e.getMessage.contains("handMadeRegressor_1") && e.getMessage.contains("is not MLWritable"), e.getMessage)
     assert(!java.nio.file.Files.exists(java.nio.file.Path.of(bad)), "nothing is written when the save cannot complete")
+    // An overwrite that cannot complete keeps the previous save.
+    val kept = tempDir().resolve("kept").toString
+    learner.write.save(kept)
+    intercept[UnsupportedOperationException](learner.copy(org.apache.spark.ml.param.ParamMap.empty).setOutcomeModel(unsaveable).write.overwrite().save(kept))
+    assert(PolicyTreeLearner.load(kept).getOutcomeModel.exists(_.uid == lr.uid))
+    // A regressor whose own writer fails (a Pipeline with an unsaveable stage) leaves no half-saved stage behind.
+    val half = tempDir().resolve("half").toString
+    val pipeline = new org.apache.spark.ml.Pipeline().setStages(Array(unsaveable))
+    intercept[UnsupportedOperationException](learner.copy(org.apache.spark.ml.param.ParamMap.empty).setOutcomeModel(pipeline).write.save(half))
+    assert(!java.nio.file.Files.exists(java.nio.file.Path.of(half)), "a failed regressor save removes the stage's Params too")
   }
 }
