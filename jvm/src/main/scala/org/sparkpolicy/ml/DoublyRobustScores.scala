@@ -108,11 +108,5 @@ class DoublyRobustScores(override val uid: String)
 
 object DoublyRobustScores extends DefaultParamsReadable[DoublyRobustScores] {
   /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
-  override def read: MLReader[DoublyRobustScores] = new MLReader[DoublyRobustScores] {
-    override def load(path: String): DoublyRobustScores = {
-      val stage = DoublyRobustScores.super.read.session(sparkSession).load(path)
-      OutcomeModelPersistence.load(path, sparkSession).foreach(stage.setOutcomeModel)
-      stage
-    }
-  }
+  override def read: MLReader[DoublyRobustScores] = new OutcomeModelPersistence.Reader[DoublyRobustScores](super.read, _.setOutcomeModel(_))
 }

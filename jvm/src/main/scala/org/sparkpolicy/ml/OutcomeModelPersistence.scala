@@ -37,6 +37,15 @@ private[ml] object OutcomeModelPersistence {
     }
   }
 
+  /** `params` (the stage's own Params reader), then the outcome regressor saved with them, if any. */
+  final class Reader[S](params: => MLReader[S], setOutcomeModel: (S, Estimator[_]) => Unit) extends MLReader[S] {
+    override def load(path: String): S = {
+      val stage = params.session(sparkSession).load(path)
+      OutcomeModelPersistence.load(path, sparkSession).foreach(setOutcomeModel(stage, _))
+      stage
+    }
+  }
+
   private def writableAndReadable(owner: Params, outcome: Estimator[_]): MLWritable = {
     def refuse(why: String) = throw new UnsupportedOperationException(
       s"${owner.uid} cannot be saved: its outcome model ${outcome.getClass.getName} (${outcome.uid}) $why; " +

@@ -124,11 +124,5 @@ class PolicyTreeLearner(override val uid: String)
 
 object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner] {
   /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
-  override def read: MLReader[PolicyTreeLearner] = new MLReader[PolicyTreeLearner] {
-    override def load(path: String): PolicyTreeLearner = {
-      val stage = PolicyTreeLearner.super.read.session(sparkSession).load(path)
-      OutcomeModelPersistence.load(path, sparkSession).foreach(stage.setOutcomeModel)
-      stage
-    }
-  }
+  override def read: MLReader[PolicyTreeLearner] = new OutcomeModelPersistence.Reader[PolicyTreeLearner](super.read, _.setOutcomeModel(_))
 }
