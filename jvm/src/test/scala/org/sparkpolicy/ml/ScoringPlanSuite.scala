@@ -85,6 +85,18 @@ class ScoringPlanSuite extends AnyFunSuite with SparkTestSession {
     } finally writer.catalog.dropGlobalTempView(view)
   }
 
+  test("without SparkPolicyExtensions, such a session fails naming the scoring node (docs/failure-catalog.md)") {
+    val writer = org.apache.spark.sql.classic.SparkSession.builder().create()
+    val view = "sparkpolicy_scored_plain"
+    model.transform(PlantedPolicyData.generate(writer, 100, 6, 1)).createOrReplaceGlobalTempView(view)
+    try {
+      val e = intercept[org.apache.spark.SparkException](writer.newSession().table(s"global_temp.$view").collect())
+      // Spark reports it as an internal planning error; the cause names the node.
+      val causes = Iterator.iterate[Throwable](e)(_.getCause).takeWhile(_ != null).map(_.getMessage).toList
+      assert(causes.exists(m => m != null && m.contains("No plan for PolicyScoring")), causes)
+    } finally writer.catalog.dropGlobalTempView(view)
+  }
+
   test("a self-join of a scored frame resolves both sides' outputs") {
     val scored = model.transform(data)
     val other = scored.select(col("id"), col(PolicyOutputColumns.Leaf).as("other_leaf"))
