@@ -18,7 +18,7 @@ JAVA_OPTS := -Xmx4g --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java
   -Dio.netty.tryReflectionSetAccessible=true
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel demo hillstrom bench clean
+.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel python-params demo hillstrom bench clean
 
 native:
 	$(CARGO) build --release -p sparkpolicy-jni
@@ -83,6 +83,11 @@ python-wheel: jar python-deps
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w $(WHEEL_DIR) ./python
 	$(PY) -m zipfile -l $(WHEEL_DIR)/sparkpolicy-*.whl | grep -F 'sparkpolicy/jars/$(notdir $(JAR))' \
 	  || { echo "FATAL: $(notdir $(JAR)) is not in the wheel" >&2; exit 1; }
+
+# Regenerates python/sparkpolicy/ml/_jvm_params.py (Param docs, defaults, types) from the jar's stages; run it after a
+# Scala Param change and commit the result (tests/test_params.py fails until then).
+python-params: jar python-deps
+	cd python && $(CURDIR)/$(PY) tools/gen_params.py --jar $(CURDIR)/$(JAR)
 
 # pytest exits 5 when it collects no test; make fails on that like on any other non-zero exit.
 test-python: python-wheel
