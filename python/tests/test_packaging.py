@@ -39,7 +39,9 @@ def test_wheel_bundles_the_jar_and_is_what_is_installed():
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         jar_name = "sparkpolicy/jars/" + os.path.basename(sparkpolicy.jar_path())
-        assert {"sparkpolicy/__init__.py", "sparkpolicy/ml.py", "org/sparkpolicy/ml.py", jar_name} <= names
+        modules = {f"sparkpolicy/ml/{m}.py" for m in ["__init__", "_connect", "_jvm_params", "_reader", "evaluation", "params",
+                                                     "rewards", "splits", "tree"]}
+        assert {"sparkpolicy/__init__.py", "org/sparkpolicy/ml.py", jar_name} | modules <= names
         assert "org/__init__.py" not in names  # namespace package: no claim on `org`
         bundled = z.read(jar_name)
     with open(sparkpolicy.jar_path(), "rb") as f:
