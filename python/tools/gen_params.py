@@ -4,13 +4,15 @@
     python tools/gen_params.py --jar JAR [--out FILE]     # what it runs, from python/
 
 Starts a local SparkSession (loopback only, no UI) with the jar, instantiates each stage through py4j and
-records each Param's name, doc, default, pyspark type converter and whether the Scala class has a setter.
+records each Param's name, doc, default, pyspark type converter and declaring Scala trait, and the setters
+of each Scala class.
 tests/test_params.py regenerates the text from its session and fails when the committed file differs.
 """
 import argparse
 import os
 import sys
 
+PACKAGE = "org.sparkpolicy.ml"
 STAGES = ["PolicyTreeLearner", "PolicyTreeModel", "DoublyRobustScores", "PolicyValueEvaluator", "QiniEvaluator"]
 
 # Spark's typed Param classes, and for a plain Param[T] the Java type of its getter or setter.
@@ -24,8 +26,8 @@ _JAVA_TYPES = {"java.lang.String": "toString", "int": "toInt", "long": "toInt", 
 HEADER = '''"""The Params of the org.sparkpolicy.ml stages as the JVM defines them: GENERATED, do not edit.
 
 Regenerate after a Scala Param change with `make python-params` (python/tools/gen_params.py); tests/test_params.py
-fails while this file differs from the jar. stage -> param -> doc, pyspark TypeConverters name, whether the Scala
-class has a setter, and the default ("default" is absent when the JVM has none).
+fails while this file differs from the jar. A Param: its doc, pyspark TypeConverters name and default ("default"
+is absent when the JVM has none).
 """
 '''
 
@@ -56,35 +58,73 @@ def _python_value(value):
     return value
 
 
+def _traits(java_class):
+    """The org.sparkpolicy.ml traits (Java interfaces) a stage class mixes in, with their Param accessors."""
+    found = {}
+    for i in java_class.getInterfaces():
+        if i.getName().startswith(PACKAGE + "."):
+            found[i.getSimpleName()] = {m.getName() for m in i.getDeclaredMethods() if not m.getParameterTypes()}
+        found.update(_traits(i))
+    return found
+
+
 def read_jvm_params(spark):
-    """{stage: {param: {"doc", "converter", "setter"[, "default"]}}} from the stages' JVM classes."""
+    """(traits, stages) from the stages' JVM classes: traits = {trait: {param: spec}}, the Params a Scala trait
+    declares; stages = {stage: {"traits", "setters", "params"}}, "params" holding those its class declares
+    itself or that differ from its trait's (spec: "doc", "converter"[, "default"])."""
     package = spark.sparkContext._jvm.org.sparkpolicy.ml
-    table = {}
+    traits, stages = {}, {}
     for stage in STAGES:
         obj = getattr(package, stage)()  # PolicyTreeModel's no-arg constructor is public in bytecode (for Connect)
         methods = {}
         for m in obj.getClass().getMethods():
             methods.setdefault(m.getName(), []).append(m)
-        params = {}
+        mixed_in = _traits(obj.getClass())
+        entry = {"traits": sorted(t for t, accessors in mixed_in.items() if accessors & {p.name() for p in obj.params()}),
+                 "setters": [], "params": {}}
         for p in obj.params():
-            spec = {"doc": p.doc(), "converter": _converter(p, methods), "setter": _accessor("set", p.name()) in methods}
+            spec = {"doc": p.doc(), "converter": _converter(p, methods)}
             default = obj.getDefault(p)
             if default.isDefined():
                 spec["default"] = _python_value(default.get())
-            params[p.name()] = spec
-        table[stage] = params
-    return table
+            owner = next((t for t in entry["traits"] if p.name() in mixed_in[t]), None)
+            if owner is not None and traits.setdefault(owner, {}).setdefault(p.name(), spec) == spec:
+                pass  # as the trait declares it
+            else:
+                entry["params"][p.name()] = spec
+            if _accessor("set", p.name()) in methods:
+                entry["setters"].append(p.name())
+        stages[stage] = entry
+    return traits, stages
 
 
-def render(table):
-    """The module text: one line per param, sorted, so a Scala change is a one-line diff."""
-    lines = [HEADER, "JVM_PARAMS = {"]
-    for stage in sorted(table):
-        lines.append(f"    {stage!r}: {{")
-        for name in sorted(table[stage]):
-            spec = table[stage][name]
-            fields = ", ".join(f"{k!r}: {spec[k]!r}" for k in ("doc", "converter", "setter", "default") if k in spec)
-            lines.append(f"        {name!r}: {{{fields}}},")
+def _render_specs(lines, specs, indent):
+    for name in sorted(specs):
+        spec = specs[name]
+        fields = ", ".join(f"{k!r}: {spec[k]!r}" for k in ("doc", "converter", "default") if k in spec)
+        lines.append(f"{indent}{name!r}: {{{fields}}},")
+
+
+def render(jvm):
+    """The module text: one line per Param, sorted, so a Scala change is a one-line diff."""
+    traits, stages = jvm
+    lines = [HEADER, "# The Params each Scala trait declares (as every stage mixing it in has them).", "TRAITS = {"]
+    for trait in sorted(traits):
+        lines.append(f"    {trait!r}: {{")
+        _render_specs(lines, traits[trait], " " * 8)
+        lines.append("    },")
+    lines += ["}", "", "# Each stage: the traits it mixes in, its Scala setters, and the Params its class declares itself.",
+              "STAGES = {"]
+    for stage in sorted(stages):
+        entry = stages[stage]
+        lines += [f"    {stage!r}: {{", f"        'traits': {entry['traits']!r},",
+                  f"        'setters': {sorted(entry['setters'])!r},"]
+        if entry["params"]:
+            lines.append("        'params': {")
+            _render_specs(lines, entry["params"], " " * 12)
+            lines.append("        },")
+        else:
+            lines.append("        'params': {},")
         lines.append("    },")
     lines.append("}")
     return "\n".join(lines) + "\n"

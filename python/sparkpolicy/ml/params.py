@@ -1,17 +1,18 @@
-"""The Params of the stages, built from the JVM's own (``_jvm_params.JVM_PARAMS``, generated).
+"""The Params of the stages, built from the JVM's own (``_jvm_params``, generated from the jar).
 
-Each stage class names its Scala class (``class PolicyTreeLearner(..., stage="PolicyTreeLearner")``) and
-:class:`_JvmParams` gives it, from that stage's table: a ``Param`` per JVM param with the JVM's doc, the
-JVM's defaults, a getter ``getX`` per param and a setter ``setX`` where the Scala class has one. Methods a
-class (or a mixin) writes itself are kept. The tables come from ``python/tools/gen_params.py``
+The mixins here mirror the Scala traits (``class _HasTreeGrowth(_JvmParams, trait="HasTreeGrowth")``) and
+each stage class names its Scala class (``class PolicyTreeLearner(..., stage="PolicyTreeLearner")``).
+:class:`_JvmParams` gives them, from the generated tables: a ``Param`` per JVM param with the JVM's doc and
+type, the JVM's defaults, a getter ``getX`` per param and a setter ``setX`` where the Scala class has one.
+Methods a class (or a mixin) writes itself are kept. The tables come from ``python/tools/gen_params.py``
 (``make python-params``); ``tests/test_params.py`` fails when they differ from the JVM.
 """
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from pyspark.ml.param import Param, Params, TypeConverters
 
 from ._connect import _not_over_connect
-from ._jvm_params import JVM_PARAMS
+from ._jvm_params import STAGES, TRAITS
 
 
 def _category_orders_json(value) -> str:
@@ -57,13 +58,21 @@ def _make_setter(cls, name: str, spec: Dict[str, Any]):
     return setter
 
 
-def _install(cls, stage: str, names: Optional[Iterable[str]], setters: Union[bool, None]) -> None:
-    table = JVM_PARAMS[stage]
+def _stage_params(stage: str) -> Dict[str, Dict[str, Any]]:
+    """Every Param of a JVM stage: its traits', then its own (which may redefine a trait's)."""
+    params: Dict[str, Dict[str, Any]] = {}
+    for trait in STAGES[stage]["traits"]:
+        params.update(TRAITS[trait])
+    params.update(STAGES[stage]["params"])
+    return params
+
+
+def _install(cls, specs: Dict[str, Dict[str, Any]], setters: Iterable[str]) -> None:
     defaults: Dict[str, Any] = {}
     for base in reversed(cls.__mro__[1:]):
         defaults.update(base.__dict__.get("_jvm_defaults", {}))
-    for name in (sorted(table) if names is None else names):
-        spec = table[name]
+    for name in sorted(specs):
+        spec = specs[name]
         inherited = getattr(cls, name, None)
         if not (isinstance(inherited, Param) and inherited.doc == spec["doc"]):
             converter = _CONVERTER_OVERRIDES.get(name) or getattr(TypeConverters, spec["converter"])
@@ -74,25 +83,28 @@ def _install(cls, stage: str, names: Optional[Iterable[str]], setters: Union[boo
             defaults.pop(name, None)
         if not hasattr(cls, _accessor_name("get", name)):
             setattr(cls, _accessor_name("get", name), _make_getter(cls, name, spec))
-        if (spec["setter"] if setters is None else setters) and not hasattr(cls, _accessor_name("set", name)):
+        if name in setters and not hasattr(cls, _accessor_name("set", name)):
             setattr(cls, _accessor_name("set", name), _make_setter(cls, name, spec))
     cls._jvm_defaults = defaults
 
 
 class _JvmParams(Params):
-    """Params, getters, setters and defaults of a JVM stage (see the module doc).
+    """Params, getters, setters and defaults from the JVM (see the module doc).
 
-    ``stage``: the Scala class in ``org.sparkpolicy.ml``; ``names``: only these of its params (a mixin);
-    ``setters``: ``None`` for the setters the Scala class has, ``True`` for one per param.
+    ``trait``: a Scala trait of ``org.sparkpolicy.ml`` (a mixin), with setters for its Params if ``setters``;
+    ``stage``: a Scala stage class, with the setters it has in Scala.
     """
 
     _jvm_defaults: Dict[str, Any] = {}
 
-    def __init_subclass__(cls, stage: Optional[str] = None, names: Optional[Iterable[str]] = None,
-                          setters: Optional[bool] = None, **kwargs):
+    def __init_subclass__(cls, trait: Optional[str] = None, stage: Optional[str] = None, setters: bool = False,
+                          **kwargs):
         super().__init_subclass__(**kwargs)
+        cls._jvm_trait, cls._jvm_stage = trait, stage
+        if trait is not None:
+            _install(cls, TRAITS[trait], TRAITS[trait] if setters else ())
         if stage is not None:
-            _install(cls, stage, names, setters)
+            _install(cls, _stage_params(stage), STAGES[stage]["setters"])
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -100,7 +112,23 @@ class _JvmParams(Params):
         self._setDefault(**type(self)._jvm_defaults)
 
 
-class _CategoricalParams(_JvmParams, stage="PolicyTreeLearner", names=("categoricalCols", "categoryOrders")):
+class _HasPolicyFeatures(_JvmParams, trait="HasPolicyFeatures"):
+    """Which columns hold the features (Scala: HasPolicyFeatures)."""
+
+
+class _HasRewardInputs(_JvmParams, trait="HasRewardInputs"):
+    """Where the rewards Γ come from (Scala: HasRewardInputs)."""
+
+
+class _HasTreeGrowth(_JvmParams, trait="HasTreeGrowth"):
+    """How the tree is grown (Scala: HasTreeGrowth)."""
+
+
+class _HasScoringBatch(_JvmParams, trait="HasScoringBatch"):
+    """How transform feeds the native scorer (Scala: HasScoringBatch)."""
+
+
+class _HasCategoricalFeatures(_JvmParams, trait="HasCategoricalFeatures"):
     """Which features are categorical, and their category order (Scala: HasCategoricalFeatures)."""
 
     def setCategoricalCols(self, value: List[str]):
@@ -120,9 +148,7 @@ class _CategoricalParams(_JvmParams, stage="PolicyTreeLearner", names=("categori
         return self.getOrDefault(self.categoryOrders)
 
 
-class _AipwParams(_JvmParams, stage="PolicyTreeLearner", setters=True,
-                  names=("crossFitFolds", "propensityFloor", "propensityModel", "outcomeMaxDepth",
-                         "outcomeMinNodeSize", "handleInvalid")):
+class _HasAipwSettings(_JvmParams, trait="HasAipwSettings", setters=True):
     """How AIPW rewards cross-fit their nuisances, and what happens to invalid rows (Scala: HasAipwSettings).
     Every stage with these settings has their setters (the model too, as in earlier releases)."""
 

@@ -6,11 +6,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql.utils import is_remote
 
 from ._reader import _JAVA_PACKAGE, _JvmReadable
-from .params import _AipwParams, _CategoricalParams
+from .params import _HasAipwSettings, _HasCategoricalFeatures, _HasPolicyFeatures, _HasRewardInputs
 
 
-class DoublyRobustScores(JavaTransformer, _CategoricalParams, _AipwParams, JavaMLWritable, _JvmReadable,
-                         stage="DoublyRobustScores"):
+class DoublyRobustScores(JavaTransformer, _HasPolicyFeatures, _HasCategoricalFeatures, _HasRewardInputs, _HasAipwSettings,
+                         JavaMLWritable, _JvmReadable, stage="DoublyRobustScores"):
     """
     Appends each row's AIPW scores Γ(a) as one ``array<double>`` column (vocabulary order, ``rewardsCol``),
     with the outcome models cross-fitted on the transformed data itself (K folds by row hash). Feed it to
