@@ -6,6 +6,7 @@ from pyspark.sql import functions as F
 
 from conftest import FEATURES, FOLD_COUNTS, TRAIN_IDS
 from sparkpolicy.ml import PolicyTreeLearner, PolicyValueEvaluator, train_test_split, with_fold_column
+from sparkpolicy.ml.splits import _remote_train_test_split, _remote_with_fold_column
 
 
 def with_ipw_rewards(df, arms):
@@ -68,3 +69,31 @@ def test_doubly_robust_scores_feed_the_evaluator(spark, data, model):
     learner = PolicyTreeLearner(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome", maxDepth=1)
     fitted = learner.setHandleInvalid("skip").setCrossFitFolds(3).fit(data)
     assert fitted._java_obj.getRewardType() == "aipw" and fitted.getCrossFitFolds() == 3  # resolved on the JVM
+
+
+@pytest.mark.parametrize("key_cols", [["id"], ["name", "score"], ["flag", "name"], []])
+def test_connect_twin_of_the_hash_picks_the_jvms_rows_with_nulls(spark, key_cols):
+    """_hash_unit (what Connect clients run) against the Scala HashSplit, on one classic session: nulls in
+    every key column, and a null that must differ from an empty string or a zero."""
+    df = (spark.range(4000)
+          .withColumn("name", F.when(F.col("id") % 7 == 0, F.lit(None).cast("string"))
+                      .when(F.col("id") % 11 == 0, F.lit("")).otherwise(F.concat(F.lit("n"), (F.col("id") % 97).cast("string"))))
+          .withColumn("score", F.when(F.col("id") % 5 == 0, F.lit(None).cast("double"))
+                      .when(F.col("id") % 13 == 0, F.lit(0.0)).otherwise(F.col("id") / 3.0))
+          .withColumn("flag", F.when(F.col("id") % 3 == 0, F.lit(None).cast("boolean")).otherwise(F.col("id") % 2 == 0))
+          .repartition(3))
+
+    def ids(frame):
+        return sorted(r.id for r in frame.select("id").collect())
+
+    jvm_train, jvm_test = train_test_split(df, 0.6, key_cols, seed=5)
+    py_train, py_test = _remote_train_test_split(df, 0.6, key_cols, 5)
+    assert ids(py_train) == ids(jvm_train) and ids(py_test) == ids(jvm_test)
+    assert 0 < len(ids(jvm_train)) < 4000
+
+    def folds(frame):
+        return sorted((r.id, r.f) for r in frame.select("id", "f").collect())
+
+    jvm_folds = folds(with_fold_column(df, 4, "f", key_cols, seed=9))
+    assert folds(_remote_with_fold_column(df, 4, "f", key_cols, 9)) == jvm_folds
+    assert {f for _, f in jvm_folds} == {0, 1, 2, 3}

@@ -1,7 +1,21 @@
 """The Python Params are the Scala ones: same names, docs and defaults, read from the JVM through py4j."""
+import inspect
+import os
+import sys
+
 import pytest
 
-from sparkpolicy.ml import DoublyRobustScores, PolicyTreeLearner, PolicyTreeModel
+import sparkpolicy.ml._jvm_params
+from sparkpolicy.ml import DoublyRobustScores, PolicyTreeLearner, PolicyTreeModel, PolicyValueEvaluator, QiniEvaluator
+from sparkpolicy.ml._jvm_params import STAGES as JVM_STAGES
+from sparkpolicy.ml.params import _stage_params
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import gen_params  # noqa: E402  (python/tools/gen_params.py, not part of the wheel)
+
+STAGES = {"learner": "PolicyTreeLearner", "model": "PolicyTreeModel", "scores": "DoublyRobustScores",
+          "value": "PolicyValueEvaluator", "qini": "QiniEvaluator"}
 
 
 def java_params(java_obj):
@@ -18,10 +32,21 @@ def scores(spark):
     return DoublyRobustScores()
 
 
-@pytest.mark.parametrize("which", ["learner", "model", "scores"])
+def test_generated_params_are_the_jvms(spark):
+    """_jvm_params.py is what gen_params.py makes of this jar: a Scala Param change must be regenerated."""
+    fresh = gen_params.render(gen_params.read_jvm_params(spark))
+    assert set(JVM_STAGES) == set(gen_params.STAGES) == set(STAGES.values())
+    for committed in [os.path.join(HERE, "..", "sparkpolicy", "ml", "_jvm_params.py"), sparkpolicy.ml._jvm_params.__file__]:
+        with open(committed, encoding="utf-8") as f:
+            assert f.read() == fresh, f"{committed} differs from the JVM's Params; run `make python-params`"
+
+
+@pytest.mark.parametrize("which", list(STAGES))
 def test_params_match_scala(which, learner, model, scores):
-    stage = {"learner": learner, "model": model, "scores": scores}[which]
+    stage = {"learner": learner, "model": model, "scores": scores, "value": PolicyValueEvaluator(),
+             "qini": QiniEvaluator()}[which]
     java = stage._java_obj
+    assert java.getClass().getName() == "org.sparkpolicy.ml." + STAGES[which]
     jparams = java_params(java)
     assert sorted(p.name for p in stage.params) == sorted(jparams)
     for p in stage.params:
@@ -32,15 +57,44 @@ def test_params_match_scala(which, learner, model, scores):
             assert stage._defaultParamMap[p] == java.getDefault(jp).get(), p.name
 
 
-@pytest.mark.parametrize("which", ["learner", "scores"])
+@pytest.mark.parametrize("which", ["learner", "scores", "value", "qini"])
 def test_getters_and_setters_mirror_scala(which, learner, scores):
-    stage = learner if which == "learner" else scores
+    stage = {"learner": learner, "scores": scores, "value": PolicyValueEvaluator(), "qini": QiniEvaluator()}[which]
     java_methods = {m.getName() for m in stage._java_obj.getClass().getMethods()}
     for p in stage.params:
         name = p.name[0].upper() + p.name[1:]
         assert hasattr(stage, "set" + name) and ("set" + name) in java_methods, p.name
         assert hasattr(stage, "get" + name), p.name
-    assert "setOutcomeModel" in java_methods and hasattr(stage, "setOutcomeModel")
+    if which in ("learner", "scores"):
+        assert "setOutcomeModel" in java_methods and hasattr(stage, "setOutcomeModel")
+
+
+@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, DoublyRobustScores, PolicyValueEvaluator, QiniEvaluator])
+def test_keyword_arguments_are_the_params_with_the_jvm_defaults(stage_class):
+    """The explicit __init__ / setParams signatures document every Param with the JVM's default (None: no default)."""
+    table = _stage_params(stage_class.__name__)
+    for method in [stage_class.__init__, getattr(stage_class, "setParams", None)]:
+        if method is None:  # only the learner has setParams
+            continue
+        keywords = {k: v.default for k, v in inspect.signature(method).parameters.items() if v.kind is v.KEYWORD_ONLY}
+        assert sorted(keywords) == sorted(table), method.__qualname__
+        for name, default in keywords.items():
+            assert default == table[name].get("default"), f"{method.__qualname__}: {name}={default!r}"
+
+
+@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, PolicyTreeModel, DoublyRobustScores, PolicyValueEvaluator,
+                                         QiniEvaluator])
+def test_stages_build_their_params_from_the_table_without_a_jvm(stage_class):
+    """What a Connect client (no JVM) gets: class-level Params, docs, defaults and setters come from the table,
+    and the Python mixins are the Scala traits."""
+    table = _stage_params(stage_class.__name__)
+    declared = {name: getattr(stage_class, name) for name in table}
+    assert all(p.name == name and p.doc == table[name]["doc"] for name, p in declared.items())
+    assert stage_class._jvm_defaults == {k: v["default"] for k, v in table.items() if "default" in v}
+    assert all(callable(getattr(stage_class, "set" + n[0].upper() + n[1:], None))
+               for n in JVM_STAGES[stage_class.__name__]["setters"])
+    mixins = {base.__dict__.get("_jvm_trait") for base in stage_class.__mro__} - {None}
+    assert sorted(mixins) == JVM_STAGES[stage_class.__name__]["traits"]
 
 
 def test_model_api_names_exist_in_scala(model):

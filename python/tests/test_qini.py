@@ -46,14 +46,3 @@ def test_uplift_from_policy_scores_with_a_vocabulary(small):
     direct = QiniEvaluator(upliftCol="score", treatmentCol="arm", outcomeCol="y", treatmentArm="t", controlArm="c")
     assert ev.evaluate(scored) == direct.evaluate(small)
 
-
-def test_params_match_scala(spark):
-    ev = QiniEvaluator()
-    java = ev._java_obj
-    jparams = {p.name(): p for p in java.params()}
-    assert sorted(p.name for p in ev.params) == sorted(jparams)
-    for p in ev.params:
-        assert p.doc == jparams[p.name].doc(), f"doc of {p.name} drifted from Scala"
-        assert ev.hasDefault(p) == java.hasDefault(jparams[p.name]), p.name
-        if ev.hasDefault(p):
-            assert ev._defaultParamMap[p] == java.getDefault(jparams[p.name]).get(), p.name
