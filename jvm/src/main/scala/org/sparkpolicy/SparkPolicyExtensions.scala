@@ -1,7 +1,7 @@
 package org.sparkpolicy
 
 import org.apache.spark.sql.{SparkSessionExtensions, SparkSessionExtensionsProvider}
-import org.sparkpolicy.exec.{PolicyScoringStrategy, PushFiltersBelowScoring}
+import org.sparkpolicy.score.{PolicyScoringStrategy, PushFiltersBelowScoring}
 
 /**
  * The planner strategy and optimizer rule of native scoring, for every session of an application:

@@ -5,9 +5,9 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.sparkpolicy.synthetic.PlantedPolicyData;
 import org.sparkpolicy.ml.PolicyTreeLearner;
 import org.sparkpolicy.ml.PolicyTreeModel;
-import org.sparkpolicy.synthetic.PlantedPolicyData;
 
 /**
  * The toolkit from Java: fit a policy tree, score, read the signatures, save and load. Compiled and

@@ -1,46 +1,8 @@
 package org.sparkpolicy.contract
 
 import java.nio.ByteBuffer
-
 import org.json4s._
 import org.json4s.jackson.JsonMethods
-
-/**
- * One feature of the contract: its column, Spark type, kind (`numeric` or `categorical`) and
- * missing-value policy; a categorical feature's `categories` are its labels in code order (code i =
- * `categories(i)`), part of the manifest and so of its signature.
- */
-final case class FeatureSpec(name: String, dataType: String, kind: String, missing: String, categories: Option[Seq[String]] = None) {
-  def isCategorical: Boolean = categories.isDefined
-}
-
-/**
- * How Γ is defined: `given` reward columns, `ipw` from treatment, outcome and propensity, or `aipw`,
- * which adds the cross-fitting recipe (`aipw`).
- */
-final case class RewardSpec(
-    rewardType: String,
-    treatmentCol: Option[String],
-    rewardCols: Seq[String],
-    outcomeCol: Option[String],
-    propensityCol: Option[String],
-    aipw: Option[AipwSpec] = None)
-
-/**
- * The AIPW recipe: K folds by a seeded hash of the row (or of `rowIdCol`), the propensity source
- * (`column`, design `shares` or leaf shares of the fold `tree`), its floor, and the outcome model
- * (`tree(depth=…,minNodeSize=…)` for the native trees, else the regressor's class, outside the contract).
- */
-final case class AipwSpec(folds: Int, foldSeed: Long, propensity: String, propensityFloor: Double, outcomeModel: String)
-
-object AipwSpec {
-  private[sparkpolicy] def of(s: org.sparkpolicy.exec.AipwSettings, propensity: String, rowIdCol: Option[String]): AipwSpec =
-    AipwSpec(s.folds, org.sparkpolicy.exec.CrossFitting.FoldSeed, propensity, s.propensityFloor,
-      s.outcomeModel.map(_.getClass.getName).getOrElse(s"tree(depth=${s.outcomeMaxDepth},minNodeSize=${s.outcomeMinNodeSize})"))
-}
-
-/** How the split boundaries were (or are to be) placed. */
-final case class BoundaryRecipe(strategy: String, maxBins: Int, sampleSize: Int, sampleSeed: Long, rowIdCol: Option[String])
 
 /**
  * The semantic contract of a policy: feature order and types, treatment vocabulary, the

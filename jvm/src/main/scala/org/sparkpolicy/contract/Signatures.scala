@@ -2,7 +2,6 @@ package org.sparkpolicy.contract
 
 import java.nio.ByteBuffer
 import java.security.MessageDigest
-
 import org.apache.spark.sql.{Column, DataFrame}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types.{DecimalType, DoubleType, StringType}

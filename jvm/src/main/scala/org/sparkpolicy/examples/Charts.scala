@@ -4,8 +4,8 @@ import java.awt.{BasicStroke, Color, Font, Graphics2D, RenderingHints}
 import java.awt.image.BufferedImage
 import java.io.File
 import javax.imageio.ImageIO
+import org.sparkpolicy.ml.model.{NodeTable, TreeNode}
 
-import org.sparkpolicy.exec.NodeTable
 
 /**
  * PNG figures drawn with Java2D (no plotting dependency); run with -Djava.awt.headless=true on a server.
@@ -50,9 +50,8 @@ object Charts {
     g.setColor(Color.BLACK)
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18))
     g.drawString(title, 20, 32)
-    def level(id: Int) = 31 - Integer.numberOfLeadingZeros(id)
     def center(id: Int): (Double, Double) = {
-      val l = level(id)
+      val l = TreeNode.depthOf(id)
       val slots = 1 << l
       (20 + (id - slots + 0.5) * (w - 40).toDouble / slots, top + l * rowH.toDouble)
     }

@@ -3,9 +3,8 @@ package org.sparkpolicy.examples
 import java.io.File
 
 import org.apache.spark.sql.{DataFrame, SparkSession}
-import org.apache.spark.sql.functions._
 import org.apache.spark.storage.StorageLevel
-import org.sparkpolicy.ml._
+import org.sparkpolicy.ml.{DoublyRobustScores, HashSplit, PolicyTreeLearner, PolicyTreeModel, PolicyValueEvaluator, QiniEvaluator}
 
 /**
  * `make hillstrom`: the MineThatData e-mail experiment end to end (docs/hillstrom.md). Learns depth-2 and

@@ -2,8 +2,9 @@ package org.sparkpolicy.examples
 
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.functions._
-import org.sparkpolicy.ml.{PolicyOutputColumns, PolicyTreeLearner}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.PolicyTreeLearner
+import org.sparkpolicy.ml.model.PolicyOutputColumns
 
 /**
  * `make demo`: fits a depth-3 policy tree with IPW rewards on deterministic synthetic data with a

@@ -6,8 +6,10 @@ import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, I
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
-import org.sparkpolicy.NativeLib
-import org.sparkpolicy.exec.{AipwRewards, AipwSettings, Boundaries, Categories, InputSpec, TrainingData}
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
+  HasRewardInputs}
+import org.sparkpolicy.rewards.AipwRewards
+import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, TrainingData}
 
 /**
  * Appends each row's AIPW scores Γ(a), one `array<double>` in vocabulary order (`rewardsCol`), with the
@@ -25,45 +27,17 @@ import org.sparkpolicy.exec.{AipwRewards, AipwSettings, Boundaries, Categories, 
  * Rows with a missing treatment or outcome fail the transform, or are dropped under `handleInvalid = "skip"`.
  */
 class DoublyRobustScores(override val uid: String)
-    extends Transformer with HasPolicyFeatures with HasCategoricalFeatures with HasRewardInputs with HasAipwSettings
-    with DefaultParamsWritable {
+    extends Transformer with HasPolicyFeatures[DoublyRobustScores] with HasCategoricalFeatures[DoublyRobustScores]
+    with HasRewardInputs[DoublyRobustScores] with HasAipwSettings[DoublyRobustScores] with HasBinning[DoublyRobustScores]
+    with HasNativeResources[DoublyRobustScores] with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("doublyRobustScores"))
 
   final val rewardsCol: Param[String] = new Param[String](this, "rewardsCol", "output array<double> column of Γ per arm, vocabulary order")
-  final val maxBins: IntParam = new IntParam(this, "maxBins",
-    "maximum value bins per feature (2 to 65,535), plus one code reserved for missing values", ParamValidators.inRange(2, 65535))
-  final val boundarySampleSize: IntParam = new IntParam(this, "boundarySampleSize",
-    "rows sampled (by content hash) to place split boundaries; every row when the data is smaller", ParamValidators.gtEq(1))
-  final val rowIdCol: Param[String] = new Param[String](this, "rowIdCol",
-    "optional row id column; when set, folds and the boundary sample are chosen by a hash of the id instead of the row's content")
-  setDefault(rewardsCol -> "rewards", maxBins -> 64, boundarySampleSize -> 200000)
+  setDefault(rewardsCol -> "rewards")
 
-  def setFeatureCols(value: Array[String]): this.type = set(featureCols, value)
-  /** As the learner's: use the same categorical settings, so the outcome trees code categories as the policy tree does. */
-  def setCategoricalCols(value: Array[String]): this.type = set(categoricalCols, value)
-  def setCategoryOrders(value: String): this.type = set(categoryOrders, value)
-  def setCategoryOrders(value: Map[String, Array[String]]): this.type = set(categoryOrders, HasCategoricalFeatures.ordersJson(value))
-  def setTreatmentCol(value: String): this.type = set(treatmentCol, value)
-  def setOutcomeCol(value: String): this.type = set(outcomeCol, value)
-  def setPropensityCol(value: String): this.type = set(propensityCol, value)
-  def setRewardCols(value: Array[String]): this.type = set(rewardCols, value)
-  def setRewardType(value: String): this.type = set(rewardType, value)
-  def setTreatmentVocabulary(value: Array[String]): this.type = set(treatmentVocabulary, value)
-  def setCrossFitFolds(value: Int): this.type = set(crossFitFolds, value)
-  def setPropensityFloor(value: Double): this.type = set(propensityFloor, value)
-  def setPropensityModel(value: String): this.type = set(propensityModel, value)
-  def setOutcomeMaxDepth(value: Int): this.type = set(outcomeMaxDepth, value)
-  def setOutcomeMinNodeSize(value: Int): this.type = set(outcomeMinNodeSize, value)
-  def setHandleInvalid(value: String): this.type = set(handleInvalid, value)
   def setRewardsCol(value: String): this.type = set(rewardsCol, value)
-  def setMaxBins(value: Int): this.type = set(maxBins, value)
-  def setBoundarySampleSize(value: Int): this.type = set(boundarySampleSize, value)
-  def setRowIdCol(value: String): this.type = set(rowIdCol, value)
   final def getRewardsCol: String = $(rewardsCol)
-  final def getMaxBins: Int = $(maxBins)
-  final def getBoundarySampleSize: Int = $(boundarySampleSize)
-  final def getRowIdCol: String = $(rowIdCol)
 
   private var outcomeModel: Option[Estimator[_]] = None
 
@@ -77,8 +51,7 @@ class DoublyRobustScores(override val uid: String)
     if (isDefined(rewardCols)) throw new IllegalArgumentException("DoublyRobustScores builds rewards from treatmentCol and outcomeCol; unset rewardCols")
     if (get(rewardType).exists(_ != "aipw")) throw new IllegalArgumentException(s"DoublyRobustScores computes AIPW scores; rewardType '${$(rewardType)}' is not supported")
     val df = dataset.toDF()
-    NativeLib.load()
-    val settings = AipwSettings($(crossFitFolds), $(propensityFloor), $(propensityModel), $(outcomeMaxDepth), $(outcomeMinNodeSize), outcomeModel)
+    val settings = aipwSettings(outcomeModel, nativeResources(df.sparkSession.sparkContext))
     val spec = InputSpec($(featureCols), get(treatmentCol), None, get(outcomeCol), get(propensityCol), Some("aipw"),
       get(treatmentVocabulary), get(rowIdCol), $(handleInvalid), settings, getCategoricalCols, getCategoryOrdersMap)
     val data = TrainingData.prepare(df, spec, keepUserColumns = true)

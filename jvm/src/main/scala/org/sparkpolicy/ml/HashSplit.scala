@@ -1,8 +1,8 @@
 package org.sparkpolicy.ml
 
 import org.apache.spark.sql.{Column, DataFrame}
-import org.apache.spark.sql.functions._
-import org.sparkpolicy.exec.TrainingData
+import org.sparkpolicy.contract.RowHash
+import org.sparkpolicy.train.TrainingData
 
 /**
  * Train/test splits and cross-validation folds decided by a hash of each row's columns (or of an id
@@ -11,8 +11,7 @@ import org.sparkpolicy.exec.TrainingData
  */
 object HashSplit {
   private def unit(cols: Seq[String], seed: Long): Column = {
-    val keys = cols.map(TrainingData.userCol).flatMap(c => Seq(c.isNull, c))
-    pmod(xxhash64(lit(seed) +: keys: _*), lit(1L << 53)).cast("double") / lit((1L << 53).toDouble)
+    RowHash.unit(seed, cols.map(TrainingData.userCol))
   }
 
   private def keyColumns(df: DataFrame, keyCols: Seq[String]): Seq[String] =
@@ -28,6 +27,6 @@ object HashSplit {
   /** Adds an integer fold column in 0 until k from the hash, for CrossValidator's `foldCol`. */
   def withFoldColumn(df: DataFrame, k: Int, foldCol: String = "fold", keyCols: Seq[String] = Nil, seed: Long = 23L): DataFrame = {
     require(k >= 2, s"need at least 2 folds, got $k")
-    df.withColumn(foldCol, least(floor(unit(keyColumns(df, keyCols), seed) * k).cast("int"), lit(k - 1)))
+    df.withColumn(foldCol, RowHash.fold(seed, keyColumns(df, keyCols).map(TrainingData.userCol), k))
   }
 }

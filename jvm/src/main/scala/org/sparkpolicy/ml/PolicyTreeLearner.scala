@@ -7,7 +7,10 @@ import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.contract.Contract
-import org.sparkpolicy.exec.{AipwSettings, InputSpec, TrainingData, TreeSettings, TreeTrainer}
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
+  HasRewardInputs, HasScoringBatch, HasTreeGrowth}
+import org.sparkpolicy.rewards.AipwRewards
+import org.sparkpolicy.train.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
 
 /**
  * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
@@ -24,39 +27,12 @@ import org.sparkpolicy.exec.{AipwSettings, InputSpec, TrainingData, TreeSettings
  * }}}
  */
 class PolicyTreeLearner(override val uid: String)
-    extends Estimator[PolicyTreeModel]
-    with HasPolicyFeatures with HasCategoricalFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch
-    with DefaultParamsWritable {
+    extends Estimator[PolicyTreeModel] with HasPolicyFeatures[PolicyTreeLearner]
+    with HasCategoricalFeatures[PolicyTreeLearner] with HasRewardInputs[PolicyTreeLearner]
+    with HasAipwSettings[PolicyTreeLearner] with HasTreeGrowth[PolicyTreeLearner] with HasBinning[PolicyTreeLearner]
+    with HasNativeResources[PolicyTreeLearner] with HasScoringBatch[PolicyTreeLearner] with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("policyTreeLearner"))
-
-  def setFeatureCols(value: Array[String]): this.type = set(featureCols, value)
-  def setCategoricalCols(value: Array[String]): this.type = set(categoricalCols, value)
-  /** Category labels in code order per categorical feature, as JSON `{"column": ["label", ...]}`. */
-  def setCategoryOrders(value: String): this.type = set(categoryOrders, value)
-  /** Category labels in code order per categorical feature. */
-  def setCategoryOrders(value: Map[String, Array[String]]): this.type = set(categoryOrders, HasCategoricalFeatures.ordersJson(value))
-  def setTreatmentCol(value: String): this.type = set(treatmentCol, value)
-  def setRewardCols(value: Array[String]): this.type = set(rewardCols, value)
-  def setOutcomeCol(value: String): this.type = set(outcomeCol, value)
-  def setPropensityCol(value: String): this.type = set(propensityCol, value)
-  def setRewardType(value: String): this.type = set(rewardType, value)
-  def setTreatmentVocabulary(value: Array[String]): this.type = set(treatmentVocabulary, value)
-  def setMaxDepth(value: Int): this.type = set(maxDepth, value)
-  def setMinNodeSize(value: Int): this.type = set(minNodeSize, value)
-  def setMaxBins(value: Int): this.type = set(maxBins, value)
-  def setMaxMemoryMB(value: Int): this.type = set(maxMemoryMB, value)
-  def setBoundarySampleSize(value: Int): this.type = set(boundarySampleSize, value)
-  def setScoringBatchSize(value: Int): this.type = set(scoringBatchSize, value)
-  def setBoundaryStrategy(value: String): this.type = set(boundaryStrategy, value)
-  def setRowIdCol(value: String): this.type = set(rowIdCol, value)
-  def setNativeThreads(value: Int): this.type = set(nativeThreads, value)
-  def setCrossFitFolds(value: Int): this.type = set(crossFitFolds, value)
-  def setPropensityFloor(value: Double): this.type = set(propensityFloor, value)
-  def setPropensityModel(value: String): this.type = set(propensityModel, value)
-  def setOutcomeMaxDepth(value: Int): this.type = set(outcomeMaxDepth, value)
-  def setOutcomeMinNodeSize(value: Int): this.type = set(outcomeMinNodeSize, value)
-  def setHandleInvalid(value: String): this.type = set(handleInvalid, value)
 
   private var outcomeModel: Option[Estimator[_]] = None
 
@@ -67,9 +43,6 @@ class PolicyTreeLearner(override val uid: String)
    */
   def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
   def getOutcomeModel: Option[Estimator[_]] = outcomeModel
-
-  /** Locks the split boundaries (one strictly increasing array per feature, featureCols order). */
-  def setBoundaries(value: Array[Array[Double]]): this.type = set(boundaries, value)
 
   /** Locks everything a contract fixes: feature order, treatment vocabulary, category codes and boundaries. */
   def setContract(contract: Contract): this.type = {
@@ -85,20 +58,20 @@ class PolicyTreeLearner(override val uid: String)
 
   override def fit(dataset: Dataset[_]): PolicyTreeModel = {
     if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
+    val native = nativeResources(dataset.sparkSession.sparkContext)
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
       opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid),
-      AipwSettings($(crossFitFolds), $(propensityFloor), $(propensityModel), $(outcomeMaxDepth), $(outcomeMinNodeSize), outcomeModel),
+      aipwSettings(outcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
     val all = dataset.toDF()
     TrainingData.validateFeatures(all.schema, $(featureCols), getCategoricalCols)
     // One persisted projection of the columns the fit reads: every pass sees the same rows, computed once.
     val df = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
       .persist(StorageLevel.MEMORY_AND_DISK)
-    val threads = if ($(nativeThreads) > 0) $(nativeThreads) else df.sparkSession.sparkContext.getConf.getInt("spark.task.cpus", 1)
-    val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), $(maxMemoryMB), $(boundarySampleSize),
-      $(boundaryStrategy), threads)
+    val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
+      $(boundaryStrategy), native.threads)
     try {
-      val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries))
+      val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
       // The training output signature scores the training rows with the finished model.
       val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
       val output = draft.outputSignature(df)

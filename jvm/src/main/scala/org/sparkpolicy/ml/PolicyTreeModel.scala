@@ -1,37 +1,18 @@
 package org.sparkpolicy.ml
 
-import scala.jdk.CollectionConverters._
-
 import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
 import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
+import org.sparkpolicy.bridge.{NodeTableIpc, ScoringPayload}
 import org.sparkpolicy.contract.{Contract, Signatures}
-import org.sparkpolicy.exec._
-
-/** What a fit recorded: per-level costs (including how many records reached the driver) and the split decisions. */
-final class PolicyTreeTrainingSummary private[sparkpolicy] (
-    val levels: Seq[LevelStats],
-    val decisions: Seq[SplitDecision],
-    val numRows: Long,
-    val rewardType: String,
-    val rewardShift: Int,
-    /** Rows dropped for a missing treatment or outcome under `handleInvalid = "skip"`. */
-    val numDroppedRows: Long = 0L,
-    /** AIPW rows whose propensity was clipped up to `propensityFloor`. */
-    val numClippedPropensities: Long = 0L) extends Serializable {
-  /** Resolution of the fixed-point rewards: each row's Γ is rounded to a multiple of this. */
-  def rewardResolution: Double = math.pow(2.0, -rewardShift)
-
-  /**
-   * The most native (off-heap) memory any histogram task held: its binned blocks, row routing and
-   * largest histogram chunk, plus the chunk's Java copy. Spark does not see this memory; budget it in
-   * `spark.executor.memoryOverhead` (see docs/memory.md).
-   */
-  def peakNativeBytesPerTask: Long = if (levels.isEmpty) 0L else levels.map(_.peakNativeBytesPerTask).max
-}
+import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns, SplitDecision}
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasNativeResources, HasPolicyFeatures, HasRewardInputs,
+  HasScoringBatch, HasTreeGrowth}
+import org.sparkpolicy.score.{CategoricalInputs, PartitionScorer, ScoringPlan, ScoringSpec, SqlExpression}
+import org.sparkpolicy.train.{TrainedTree, TrainingData}
 
 /**
  * A learned policy tree. `transform` appends `policy_action` (arm label), `policy_action_index`,
@@ -43,8 +24,9 @@ class PolicyTreeModel private[sparkpolicy] (
     override val uid: String,
     private val fitted: TrainedTree,
     private val trainingOutputSignature: String)
-    extends Model[PolicyTreeModel]
-    with HasPolicyFeatures with HasRewardInputs with HasAipwSettings with HasTreeGrowth with HasScoringBatch with MLWritable {
+    extends Model[PolicyTreeModel] with HasPolicyFeatures[PolicyTreeModel] with HasRewardInputs[PolicyTreeModel]
+    with HasAipwSettings[PolicyTreeModel] with HasTreeGrowth[PolicyTreeModel] with HasBinning[PolicyTreeModel]
+    with HasNativeResources[PolicyTreeModel] with HasScoringBatch[PolicyTreeModel] with MLWritable {
 
   // For Spark Connect only: its ServiceLoader rejects a registered class without a public no-arg
   // constructor (failing every ML call on the server), and it builds plain transformers with `(uid)`.
@@ -164,7 +146,7 @@ class PolicyTreeModel private[sparkpolicy] (
       unseen = a
       a
     }
-    val payload = ScoringPayload(tree.toArrowIpc, tree.contentHash, read.length, trained.vocabulary.length)
+    val payload = ScoringPayload(NodeTableIpc.encode(tree), tree.contentHash, read.length, trained.vocabulary.length)
     val spec = ScoringSpec(uid, tree.contentHash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary,
       $(scoringBatchSize), categories, accumulator)
     if (df.isStreaming) scoreStream(df, featureNames, spec, outSchema)
@@ -210,10 +192,6 @@ object PolicyTreeModel extends MLReadable[PolicyTreeModel] {
     PolicyOutputColumns.All.foreach { c =>
       if (schema.fieldNames.contains(c)) throw new IllegalArgumentException(s"input already has a column named '$c'; rename or drop it")
     }
-    schema
-      .add(PolicyOutputColumns.Action, StringType, nullable = false)
-      .add(PolicyOutputColumns.ActionIndex, IntegerType, nullable = false)
-      .add(PolicyOutputColumns.Scores, ArrayType(DoubleType, containsNull = false), nullable = false)
-      .add(PolicyOutputColumns.Leaf, IntegerType, nullable = false)
+    StructType(schema.fields ++ PolicyOutputColumns.Fields)
   }
 }

@@ -8,7 +8,8 @@ import org.apache.spark.sql.types._
 import org.json4s._
 import org.json4s.jackson.JsonMethods
 import org.sparkpolicy.contract.Contract
-import org.sparkpolicy.exec.{LevelStats, NodeTable, SplitDecision, TrainedTree, TreeNode}
+import org.sparkpolicy.ml.model.{LevelStats, NodeTable, SplitDecision, TreeNode}
+import org.sparkpolicy.train.TrainedTree
 
 /**
  * Saved models follow Spark ML's layout: `metadata/` holds one JSON line (class, Spark version, uid,

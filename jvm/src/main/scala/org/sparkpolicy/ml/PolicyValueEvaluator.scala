@@ -1,14 +1,15 @@
 package org.sparkpolicy.ml
 
 import java.math.{BigDecimal => JBigDecimal, MathContext}
-
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param._
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
 import org.apache.spark.sql.{Column, DataFrame, Dataset, Row}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
-import org.sparkpolicy.exec.TrainingData
+import org.sparkpolicy.bridge.FixedPoint
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.train.TrainingData
 
 /**
  * Honest policy value on rows not used for fitting: V̂(π) = mean Γᵢ(π(Xᵢ)) with standard error
@@ -116,8 +117,7 @@ class PolicyValueEvaluator(override val uid: String) extends Evaluator with Defa
     if (pre.getLong(1) > 0) throw new IllegalArgumentException(s"${pre.getLong(1)} of $n rows have a null, NaN or infinite reward")
     if (pre.getLong(2) > 0) throw new IllegalArgumentException(s"${pre.getLong(2)} of $n rows have a ${$(predictionCol)} that is null or outside 0..${k - 1}")
     // Differences reach 2·max|Γ|, so the shift leaves room for them.
-    org.sparkpolicy.NativeLib.load()
-    val shift = org.sparkpolicy.NativeLib.rewardShift(n, 2 * pre.getDouble(3))
+    val shift = FixedPoint.rewardShift(n, 2 * pre.getDouble(3))
     val scale = math.pow(2.0, shift)
     val q = gcols.map(c => round(c * lit(scale)).cast(LongType))
     val chosen = (0 until k).foldLeft(lit(0L)) { case (acc, a) => when(col("a") === a, q(a)).otherwise(acc) }

@@ -1,14 +1,14 @@
 package org.sparkpolicy.ml
 
 import java.math.{BigDecimal => JBigDecimal}
-
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param._
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
 import org.apache.spark.sql.{Column, DataFrame, Dataset, Row}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
-import org.sparkpolicy.exec.TrainingData
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.train.TrainingData
 
 /**
  * The uplift (Qini) curve of one treatment arm against one control arm, and its area normalized as
@@ -144,32 +144,6 @@ class QiniEvaluator(override val uid: String) extends Evaluator with DefaultPara
       at($(treatmentArm)) - at($(controlArm))
   }
 }
-
-/** A curve's points: n rows targeted (x) and the Qini value (y), starting at the origin. */
-final case class QiniCurve(n: Array[Long], qini: Array[Double]) {
-  /** Trapezoid area (sklearn's `auc`), each term as numpy forms it, summed exactly and rounded once. */
-  def area: Double = {
-    var s = JBigDecimal.ZERO
-    var i = 1
-    while (i < n.length) {
-      s = s.add(new JBigDecimal((n(i) - n(i - 1)).toDouble * (qini(i) + qini(i - 1)) / 2.0))
-      i += 1
-    }
-    s.doubleValue
-  }
-}
-
-final case class QiniResult(
-    qiniAucScore: Double,
-    areaModel: Double,
-    areaPerfect: Double,
-    areaRandom: Double,
-    model: QiniCurve,
-    perfect: QiniCurve,
-    random: QiniCurve,
-    numTreatment: Long,
-    numControl: Long,
-    numExcluded: Long)
 
 object QiniEvaluator extends DefaultParamsReadable[QiniEvaluator] {
   /** Counts and exact outcome sums of one distinct score. */

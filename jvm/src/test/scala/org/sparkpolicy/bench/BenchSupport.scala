@@ -7,7 +7,7 @@ import java.util.{LinkedHashMap => JMap}
 import scala.jdk.CollectionConverters._
 
 import com.fasterxml.jackson.databind.{ObjectMapper, SerializationFeature}
-import org.sparkpolicy.exec.NodeTable
+import org.sparkpolicy.ml.model.NodeTable
 
 /** Timing, environment and output helpers for the Spark benchmark harness (not shipped in the jar). */
 object BenchSupport {

@@ -5,8 +5,8 @@ import java.nio.file.Files
 import org.apache.spark.sql.functions.col
 import org.sparkpolicy.bench.BenchSupport._
 import org.sparkpolicy.examples.LocalRun
-import org.sparkpolicy.exec.{Boundaries, InputSpec, TrainingData}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.train.{AipwSettings, Boundaries, InputSpec, TrainingData}
 
 /**
  * Diagnostic behind a finding in docs/benchmarks.md, not part of `make bench`: the time of
@@ -38,7 +38,8 @@ object BoundariesPlanningProbe {
       counts.iterator.map { f =>
         val features = PlantedPolicyData.featureNames(f)
         val data = TrainingData.prepare(spark.read.parquet(path),
-          InputSpec(features, None, Some(Array("g0", "g1", "g2")), None, None, None, None))
+          InputSpec(features, None, Some(Array("g0", "g1", "g2")), None, None, None, None, None, "error",
+            AipwSettings.defaults(256, 1)))
         val s = time(Boundaries.compute(data, 64, 100))
         println(f"  $f%4d features: $s%8.2f s")
         s

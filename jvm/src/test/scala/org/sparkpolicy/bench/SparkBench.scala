@@ -4,12 +4,13 @@ import java.nio.file.{Files, Path}
 
 import org.apache.spark.sql.{DataFrame, Encoders, Row, SparkSession}
 import org.apache.spark.sql.functions.{col, expr}
-import org.sparkpolicy.NativeLib
 import org.sparkpolicy.bench.BenchSupport._
 import org.sparkpolicy.examples.LocalRun
-import org.sparkpolicy.exec.{BinnedBlocks, Boundaries, InputSpec, TrainingData}
-import org.sparkpolicy.ml.{PolicyOutputColumns, PolicyTreeLearner, PolicyTreeModel}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.bridge.FixedPoint
+import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, InputSpec, TrainingData}
 
 /**
  * `make bench`, Spark part: scoring throughput against Spark's own floor, and fit time.
@@ -234,12 +235,13 @@ object SparkBench {
    * searches as recorded by the last timed fit.
    */
   private def fitPhases(learner: PolicyTreeLearner, data: DataFrame, model: PolicyTreeModel): java.util.Map[String, Any] = {
-    val spec = InputSpec(learner.getFeatureCols, None, Some(learner.getRewardCols), None, None, None, None)
+    val spec = InputSpec(learner.getFeatureCols, None, Some(learner.getRewardCols), None, None, None, None, None, "error",
+      AipwSettings.defaults(256, 1))
     var td: TrainingData = null
     var edges: Array[Array[Double]] = null
     val prepare = time { td = TrainingData.prepare(data, spec) }
     val boundaries = time { edges = Boundaries.compute(td, learner.getMaxBins, learner.getBoundarySampleSize) }
-    val shift = NativeLib.rewardShift(td.nRows, td.maxAbsReward)
+    val shift = FixedPoint.rewardShift(td.nRows, td.maxAbsReward)
     val blocks = BinnedBlocks.build(td, edges, shift)
     val binning = time(blocks.count())
     blocks.unpersist(blocking = true)

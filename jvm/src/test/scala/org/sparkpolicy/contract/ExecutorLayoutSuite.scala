@@ -5,8 +5,8 @@ import scala.jdk.CollectionConverters._
 import org.apache.spark.sql.SparkSession
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.{SparkTestSession, TestData}
-import org.sparkpolicy.exec.NodeTable
 import org.sparkpolicy.ml.PolicyTreeLearner
+import org.sparkpolicy.ml.model.NodeTable
 
 /** The same fit under local[1], local[2] and local[4]: different executor cores, parallelism and task counts. */
 class ExecutorLayoutSuite extends AnyFunSuite {

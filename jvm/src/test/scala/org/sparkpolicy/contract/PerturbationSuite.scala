@@ -7,9 +7,10 @@ import org.apache.spark.sql.functions._
 import org.apache.spark.storage.StorageLevel
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.{SparkTestSession, TestData}
-import org.sparkpolicy.exec.{FaultInjection, NodeTable}
-import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
+import org.sparkpolicy.ml.model.NodeTable
+import org.sparkpolicy.train.FaultInjection
 
 /**
  * The semantic contract under perturbation: the same rows, feature order, vocabulary, manifest and

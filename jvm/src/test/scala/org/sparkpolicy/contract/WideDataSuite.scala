@@ -3,8 +3,8 @@ package org.sparkpolicy.contract
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.Boundaries
 import org.sparkpolicy.ml.PolicyTreeLearner
+import org.sparkpolicy.train.Boundaries
 
 /** Thousands of features: boundaries are computed per feature on executors and equal a brute-force reference. */
 class WideDataSuite extends AnyFunSuite with SparkTestSession {

@@ -3,8 +3,9 @@ package org.sparkpolicy.experiments
 import org.apache.spark.sql.{DataFrame, SparkSession}
 import org.apache.spark.sql.functions._
 import org.sparkpolicy.{SparkTestSession, TestData}
-import org.sparkpolicy.ml.{PolicyOutputColumns, PolicyTreeLearner, PolicyTreeModel}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
+import org.sparkpolicy.ml.model.PolicyOutputColumns
 
 /**
  * Produces the quantile-boundary sensitivity tables of docs/contract.md: how the learned policy and

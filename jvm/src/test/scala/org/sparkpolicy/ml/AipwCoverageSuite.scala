@@ -3,9 +3,10 @@ package org.sparkpolicy.ml
 import java.math.BigInteger
 
 import org.scalatest.funsuite.AnyFunSuite
-import org.sparkpolicy.NativeLib
-import org.sparkpolicy.exec.{AipwSettings, InProcessAipw}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.bridge.FixedPoint
+import org.sparkpolicy.rewards.InProcessAipw
+import org.sparkpolicy.train.AipwSettings
 
 /**
  * Coverage of the AIPW policy value's 95% interval, over many seeded replications, without Spark:
@@ -26,7 +27,7 @@ class AipwCoverageSuite extends AnyFunSuite {
 
   /** The evaluator's interval for the mean of Γ(π(X)), from its exact fixed-point moments. */
   private def interval(chosen: Array[Double]): Moments = {
-    val shift = NativeLib.rewardShift(chosen.length, 2 * chosen.map(math.abs).max)
+    val shift = FixedPoint.rewardShift(chosen.length, 2 * chosen.map(math.abs).max)
     val scale = math.pow(2.0, shift)
     var (s, ss) = (BigInteger.ZERO, BigInteger.ZERO)
     chosen.foreach { g =>
@@ -50,9 +51,8 @@ class AipwCoverageSuite extends AnyFunSuite {
   }
 
   test(s"the AIPW value's 95% interval covers the true policy value in 92%–98% of $replications replications") {
-    NativeLib.load()
     val started = System.nanoTime()
-    val results = (0 until replications).map(r => replication(1000L + r, AipwSettings()))
+    val results = (0 until replications).map(r => replication(1000L + r, AipwSettings.defaults(maxMemoryMB = 256, nativeThreads = 1)))
     val covered = results.count { case (m, _) => m.low <= trueValue && trueValue <= m.high }
     val rate = covered.toDouble / replications
     val meanValue = results.map(_._1.value).sum / replications

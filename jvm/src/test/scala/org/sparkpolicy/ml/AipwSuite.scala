@@ -4,8 +4,9 @@ import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.CrossFitting
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.contract.RowHash
+import org.sparkpolicy.ml.model.PolicyOutputColumns
 
 /** AIPW rewards: layout invariance, honest cross-fitting, value over IPW, and every count reported. */
 class AipwSuite extends AnyFunSuite with SparkTestSession {
@@ -60,7 +61,7 @@ class AipwSuite extends AnyFunSuite with SparkTestSession {
     assert(math.abs(extreme - oldY) > 5.0)
     val changed = data.withColumn("y", when(col("id") === target, lit(extreme)).otherwise(col("y")))
     val after = drs.transform(changed).select("id", "rewards").collect().map(r => r.getLong(0) -> r.getSeq[Double](1)).toMap
-    val fold = data.select(col("id"), CrossFitting.foldColumn(Seq(col("id")), 5).as("fold")).collect()
+    val fold = data.select(col("id"), RowHash.fold(RowHash.FoldSeed, Seq(col("id")), 5).as("fold")).collect()
       .map(r => r.getLong(0) -> r.getInt(1)).toMap
     val own = fold(target)
     val sameFold = fold.collect { case (id, f) if f == own && id != target => id }

@@ -11,8 +11,9 @@ import org.apache.spark.sql.execution.vectorized.WritableColumnVector
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.PolicyScoringExec
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.score.PolicyScoringExec
 
 /** `transform` on a columnar (Parquet) scan scores the scan's batches directly, with the same results as the row path. */
 class ColumnarScoringSuite extends AnyFunSuite with SparkTestSession {

@@ -6,7 +6,7 @@ import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.{Boundaries, LevelPlan}
+import org.sparkpolicy.train.{Boundaries, LevelPlan}
 
 /** Exactness against a trusted peer (policytree) and the rules that make the search exact. */
 class ExactSearchSuite extends AnyFunSuite with SparkTestSession {

@@ -4,8 +4,8 @@ import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
-import org.sparkpolicy.exec.{NodeTable, TreeNode}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.model.{PolicyOutputColumns, TreeNode}
 
 /** End to end on the planted depth-2 policy: recovery, layout independence, scoring parity, driver traffic. */
 class PlantedPolicySuite extends AnyFunSuite with SparkTestSession {

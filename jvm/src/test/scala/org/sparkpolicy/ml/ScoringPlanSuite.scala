@@ -6,8 +6,9 @@ import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
 import org.apache.spark.sql.catalyst.plans.logical.Filter
 import org.sparkpolicy.SparkPolicyExtensions
-import org.sparkpolicy.exec.{PolicyScoring, PolicyScoringExec, ScoringPlan}
 import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.score.{PolicyScoring, PolicyScoringExec, ScoringPlan}
 
 /** A scored frame is a query plan like any other: it composes with selects, filters, joins and caching. */
 class ScoringPlanSuite extends AnyFunSuite with SparkTestSession {

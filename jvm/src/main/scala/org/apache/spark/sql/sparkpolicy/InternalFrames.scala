@@ -28,6 +28,14 @@ object InternalFrames {
     classic.Dataset.ofRows(session, node(df.asInstanceOf[classic.Dataset[_]].logicalPlan))
   }
 
+  /**
+   * A DataFrame over Catalyst rows computed on executors (`schema` their layout): no `Row` conversion
+   * on either side, as Spark's own `Dataset.ofRows` over an RDD scan.
+   */
+  def fromInternalRows(spark: SparkSession, rows: org.apache.spark.rdd.RDD[org.apache.spark.sql.catalyst.InternalRow],
+      schema: org.apache.spark.sql.types.StructType): DataFrame =
+    spark.asInstanceOf[classic.SparkSession].internalCreateDataFrame(rows, schema)
+
   def hasStrategy(session: SparkSession, strategy: SparkStrategy): Boolean =
     session.asInstanceOf[classic.SparkSession].experimental.extraStrategies.contains(strategy)
 }

@@ -1,0 +1,54 @@
+package org.sparkpolicy.bridge
+
+import com.fasterxml.jackson.annotation.JsonInclude
+import com.fasterxml.jackson.databind.{DeserializationFeature, ObjectMapper, PropertyNamingStrategies}
+import com.fasterxml.jackson.module.scala.{ClassTagExtensions, DefaultScalaModule}
+
+/**
+ * The JSON config blobs passed beside each native call, typed: one case class per config of
+ * `native/core/src/config.rs`, serialized by Jackson (which Spark ships) with Rust's snake_case field
+ * names, `None` left out. Both sides change together with `NativeLib.ABI_VERSION`; the round-trip test
+ * (`WireFormatSuite`) decodes each one in Rust and compares what comes back.
+ */
+private[sparkpolicy] sealed trait NativeConfig
+
+private[sparkpolicy] object NativeConfig {
+  /** Bins one partition's rows into a block. `unscaledFrom`: channels from this index on are stored as integers. */
+  final case class Block(nArms: Int, edgeCounts: Seq[Int], shift: Int, unscaledFrom: Option[Int] = None) extends NativeConfig
+
+  /** Rows whose `channel` holds `value` feed no histogram (a held-out fold). */
+  final case class SkipRows(channel: Int, value: Long)
+
+  /** A memory-bounded unit of histogram work: frontier slots [slotStart, slotEnd) × features [featureStart, featureEnd). */
+  final case class Chunk(slotStart: Int, slotEnd: Int, featureStart: Int, featureEnd: Int)
+
+  /** One level's histogram pass over one partition. */
+  final case class Kernel(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
+      skipRows: Option[SkipRows] = None) extends NativeConfig
+
+  /**
+   * Split search over one merged (node, feature block) histogram. `criterion` is `policy` (best-arm sums)
+   * or `outcome` (an AIPW outcome tree over `outcomeArms` arms); `categorical` flags the block's features.
+   */
+  final case class Split(nArms: Int, minNodeSize: Long, featureStart: Int, codesPerFeature: Seq[Int], criterion: String = Policy,
+      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil) extends NativeConfig
+
+  /** Compiling a node table for scoring. */
+  final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig
+
+  val Policy = "policy"
+  val Outcome = "outcome"
+
+  private val mapper: ObjectMapper with ClassTagExtensions = {
+    val m = new ObjectMapper() with ClassTagExtensions
+    m.registerModule(DefaultScalaModule)
+    m.setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+    m.setDefaultPropertyInclusion(JsonInclude.Value.construct(JsonInclude.Include.NON_ABSENT, JsonInclude.Include.NON_ABSENT))
+    m.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+    m
+  }
+
+  def toJson(config: NativeConfig): Array[Byte] = mapper.writeValueAsBytes(config)
+
+  def fromJson[T <: NativeConfig: scala.reflect.ClassTag](json: Array[Byte]): T = mapper.readValue[T](json)
+}

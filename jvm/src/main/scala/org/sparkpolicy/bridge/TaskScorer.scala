@@ -1,0 +1,41 @@
+package org.sparkpolicy.bridge
+
+/**
+ * One task's native scorer: rows are gathered into an Arrow batch of at most `batchRows` (never one
+ * row at a time, never the whole partition) and scored in one native call. Closed at task end.
+ */
+private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) extends AutoCloseable {
+  NativeLib.load()
+  private val (scorer, closeScorer) = ScorerCache.openTaskScorer(p)
+  private val writer = new DoubleBatchWriter(Seq.tabulate(p.nFeatures)(i => s"x$i"), batchRows)
+  private val allocator = ArrowAllocator.child("sparkpolicy-scorer-reader")
+  private var closed = false
+  TaskResources.closeAtTaskEnd(this)
+  /** Each leaf's scores, once per task: the replies carry only each row's arm and leaf. */
+  val leafScores: LeafScores = LeafScores.fromIpc(NativeLib.scorerLeafTable(scorer), p.nArms, allocator)
+
+  @inline def set(feature: Int, value: Double): Unit = writer.set(feature, value)
+  @inline def setMissing(feature: Int): Unit = writer.setNull(feature)
+  @inline def endRow(): Unit = writer.endRow()
+
+  /** `n` rows of one feature at once (see `DoubleBatchWriter.putColumn`); then `endRows(n)`. */
+  def putColumn(feature: Int, values: Array[Double], missingAt: Int => Boolean, hasMissing: Boolean, n: Int): Unit =
+    writer.putColumn(feature, values, missingAt, hasMissing, n)
+
+  def endRows(n: Int): Unit = writer.endRows(n)
+
+  /** Scores the rows written since the last call. */
+  def score(): ScoredColumns = decode(scoreNative(drain()))
+
+  // The steps of `score` (timed apart by the scoring probe).
+  private[bridge] def drain(): IpcBuffer = writer.drain()
+  private[bridge] def scoreNative(ipc: IpcBuffer): Array[Byte] = NativeLib.scoreBatch(scorer, ipc.bytes, ipc.length)
+  private[bridge] def decode(reply: Array[Byte]): ScoredColumns = ScoredColumns.fromIpc(reply, allocator)
+
+  override def close(): Unit = if (!closed) {
+    closed = true
+    writer.close()
+    allocator.close()
+    closeScorer()
+  }
+}

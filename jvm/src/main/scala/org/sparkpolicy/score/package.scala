@@ -1,0 +1,9 @@
+package org.sparkpolicy
+
+/**
+ * Scoring inside Spark's plan: the `PolicyScoring` logical node, its strategy and `PolicyScoringExec`,
+ * the filter push-down rule, the columnar and row scorers of one partition, the output column vectors,
+ * and the pure-SQL backend (`SqlExpression`). Native calls go through `bridge.TaskScorer`; imports
+ * `ml.model` and `bridge`, never `train`, `rewards` or `contract`.
+ */
+package object score

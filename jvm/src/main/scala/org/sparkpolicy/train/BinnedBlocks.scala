@@ -1,0 +1,76 @@
+package org.sparkpolicy.train
+
+import org.apache.spark.rdd.RDD
+import org.apache.spark.sql.DataFrame
+import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.storage.StorageLevel
+import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, TaskResources}
+
+/**
+ * Bins the training data once: each partition becomes compact native training blocks (feature
+ * codes as u8/u16, Γ as fixed-point i64), persisted so every tree level re-reads only these bytes.
+ * The outcome trees behind AIPW use the same blocks with other channels (`ChannelLayout`).
+ */
+private[sparkpolicy] object BinnedBlocks {
+  /** Rows per Arrow batch sent to the block builder. */
+  val BatchRows = 8192
+  /** Bytes per training block: well below the JVM's 2 GiB array limit, and a moderate unit of memory. */
+  val MaxBlockBytes: Long = 256L << 20
+
+  /** Rows per block for F features and K arms (≤ 2 bytes per code, 8 per reward). */
+  def maxBlockRows(nFeatures: Int, nArms: Int): Int =
+    math.max(1L, math.min(1L << 20, MaxBlockBytes / (2L * nFeatures + 8L * nArms))).toInt
+
+  def build(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[Array[Byte]] =
+    buildFrom(data.frame, data.nFeatures, data.nArms, edges, shift, None, "sparkpolicy training blocks")
+
+  /** Blocks of the first `nFeatures` + `nChannels` columns of `frame` (features, then channels, all double). */
+  def buildFrom(frame: DataFrame, nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
+      unscaledFrom: Option[Int], name: String): RDD[Array[Byte]] =
+    frame.queryExecution.toRdd
+      .mapPartitions { rows =>
+        FaultInjection.maybeFail("binning")
+        encode(rows, nFeatures, nChannels, edges, shift, unscaledFrom)
+      }
+      .setName(name)
+      .persist(StorageLevel.MEMORY_AND_DISK)
+
+  /** One partition's rows as native blocks; also called without Spark (a single in-process "partition"). */
+  def encode(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
+      unscaledFrom: Option[Int]): Iterator[Array[Byte]] =
+    if (!rows.hasNext) Iterator.empty
+    else {
+      val config = NativeConfig.Block(nChannels, edges.map(_.length).toSeq, shift, unscaledFrom)
+      val flatEdges = edges.flatten
+      val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nChannels).map(TrainingData.rewardName)
+      val blockRows = maxBlockRows(nFeatures, nChannels)
+      val writer = new DoubleBatchWriter(names, BatchRows)
+      TaskResources.closeAtTaskEnd(writer)
+      new Iterator[Array[Byte]] {
+        def hasNext: Boolean = rows.hasNext
+        def next(): Array[Byte] = {
+          val builder = BlockBuilder.open(config, flatEdges)
+          try {
+            var n = 0
+            while (rows.hasNext && n < blockRows) {
+              val row = rows.next()
+              var c = 0
+              while (c < nFeatures + nChannels) {
+                if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
+                c += 1
+              }
+              writer.endRow()
+              n += 1
+              if (writer.rowCount == BatchRows) builder.push(writer.drainToIpc())
+            }
+            if (writer.rowCount > 0) builder.push(writer.drainToIpc())
+            builder.finish()
+          } finally {
+            builder.close()
+            // Outside a task nothing else closes the writer.
+            if (!rows.hasNext && org.apache.spark.TaskContext.get() == null) writer.close()
+          }
+        }
+      }
+    }
+}

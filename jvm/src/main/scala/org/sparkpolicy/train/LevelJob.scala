@@ -1,0 +1,36 @@
+package org.sparkpolicy.train
+
+import org.sparkpolicy.bridge.{HistogramLayout, NativeConfig}
+import org.sparkpolicy.ml.model.NodeTable
+
+
+
+/** What one level's kernels and split searches need besides the blocks. */
+private[sparkpolicy] final case class LevelJob(
+    tree: NodeTable,
+    frontier: Array[Int],
+    plan: LevelPlan,
+    codesPerFeature: Array[Int],
+    nChannels: Int,
+    minNodeSize: Int,
+    nativeThreads: Int,
+    depth: Int,
+    skipRows: Option[(Int, Long)] = None,
+    outcomeArms: Int = 0,
+    categorical: Array[Boolean] = Array.empty) {
+  val chunks: Vector[NativeConfig.Chunk] = plan.chunks
+  private val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
+  /** Per chunk: its feature block's index and the layout of its histograms. */
+  val chunkLayout: Vector[(Int, HistogramLayout)] = chunks.map { c =>
+    (blockOf((c.featureStart, c.featureEnd)), HistogramLayout(codesPerFeature.slice(c.featureStart, c.featureEnd).toSeq, nChannels))
+  }
+  val splitConfigs: Vector[NativeConfig.Split] = plan.featureBlocks.map { case (f0, f1) =>
+    // Only categorical features are flagged, so numeric-only configs stay as they always were.
+    val kinds = if (categorical.contains(true)) categorical.slice(f0, f1).toSeq else Nil
+    NativeConfig.Split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1).toSeq,
+      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds)
+  }
+  def kernelConfig(tag: String): NativeConfig.Kernel =
+    NativeConfig.Kernel(nChannels, codesPerFeature.toSeq, frontier.toSeq, chunks, nativeThreads, tag,
+      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) })
+}

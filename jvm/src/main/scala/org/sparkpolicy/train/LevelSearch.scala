@@ -1,0 +1,100 @@
+package org.sparkpolicy.train
+
+import org.apache.spark.HashPartitioner
+import org.apache.spark.rdd.RDD
+import org.sparkpolicy.bridge.{HistogramKernel, NodeTableIpc, SplitRecord, SplitSearch}
+import org.sparkpolicy.ml.model.NodeTable
+
+/**
+ * One tree level, collect-less: each partition's native kernel builds histograms for the frontier;
+ * `reduceByKey` merges the exact integer partials on executors, where the best split per
+ * (node, feature block) is also chosen. Only those split records are collected.
+ */
+private[sparkpolicy] object LevelSearch {
+
+  def run(
+      blocks: RDD[Array[Byte]],
+      tree: NodeTable,
+      frontier: Array[Int],
+      plan: LevelPlan,
+      codesPerFeature: Array[Int],
+      nArms: Int,
+      minNodeSize: Int,
+      nativeThreads: Int,
+      depth: Int,
+      peakNativeBytes: MaxAccumulator,
+      categorical: Array[Boolean] = Array.empty): Array[SplitRecord] =
+    runJob(blocks, LevelJob(tree, frontier, plan, codesPerFeature, nArms, minNodeSize, nativeThreads, depth, categorical = categorical),
+      peakNativeBytes)
+
+  def runJob(blocks: RDD[Array[Byte]], job: LevelJob, peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {
+    val sc = blocks.sparkContext
+    val payload = sc.broadcast(NodeTableIpc.encode(job.tree))
+    val partials: RDD[((Int, Int), Array[Long])] = blocks.mapPartitions { it =>
+      val local = it.toArray // references to the cached blocks, not copies
+      FaultInjection.maybeFail("histograms")
+      val ctx = org.apache.spark.TaskContext.get()
+      val tag = if (ctx == null) s"level ${job.depth}" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} level ${job.depth}"
+      partitionPartials(local, payload.value, job, tag, peakNativeBytes.add)
+    }
+    val nKeys = job.frontier.length * job.plan.featureBlocks.size
+    val partitioner = new HashPartitioner(math.max(1, math.min(nKeys, sc.defaultParallelism)))
+    try {
+      partials
+        .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => addInto(a, b))
+        .map { case ((node, fb), hist) => chooseSplit(node, fb, hist, job) }
+        .collect()
+    } finally payload.destroy()
+  }
+
+  /**
+   * The same level without Spark, over blocks held in this JVM: one kernel over all of them (what a
+   * single partition does), then the same split choice. Used to cross-fit small data in-process and
+   * by tests that exercise the production kernels without a cluster.
+   */
+  def runLocal(blocks: Array[Array[Byte]], job: LevelJob): Array[SplitRecord] = {
+    val merged = new java.util.TreeMap[(Int, Int), Array[Long]](Ordering[(Int, Int)])
+    partitionPartials(blocks, NodeTableIpc.encode(job.tree), job, s"local level ${job.depth}", _ => ()).foreach { case (key, hist) =>
+      val prev = merged.get(key)
+      merged.put(key, if (prev == null) hist else addInto(prev, hist))
+    }
+    scala.jdk.CollectionConverters.MapHasAsScala(merged).asScala.iterator.map { case ((node, fb), hist) =>
+      chooseSplit(node, fb, hist, job)
+    }.toArray
+  }
+
+  private def addInto(a: Array[Long], b: Array[Long]): Array[Long] = {
+    var i = 0
+    while (i < a.length) { a(i) += b(i); i += 1 }
+    a
+  }
+
+  private def chooseSplit(node: Int, fb: Int, hist: Array[Long], job: LevelJob): SplitRecord =
+    SplitSearch.best(node, fb, hist, job.splitConfigs(fb))
+
+  /** One partition's histogram partials, keyed by (frontier node, feature block), emitted chunk by chunk. */
+  private def partitionPartials(local: Array[Array[Byte]], treeIpc: Array[Byte], job: LevelJob, tag: String,
+      reportPeak: Long => Unit): Iterator[((Int, Int), Array[Long])] =
+    if (local.isEmpty) Iterator.empty
+    else {
+      val kernel = HistogramKernel.open(treeIpc, job.kernelConfig(tag))
+      try local.foreach(kernel.addBlock)
+      catch { case e: Throwable => kernel.close(); throw e }
+      val chunks = job.chunks
+      // Lazily, chunk by chunk, so a task holds one chunk's histograms at a time.
+      chunks.indices.iterator.flatMap { ci =>
+        val hist = try kernel.emit(ci) catch { case e: Throwable => kernel.close(); throw e }
+        if (ci == chunks.size - 1) {
+          // The kernel's native bytes plus the chunk's Java copy: what this task held outside the JVM heap budget.
+          reportPeak(kernel.peakBytes + hist.length * 8L)
+          kernel.close()
+        }
+        val c = chunks(ci)
+        val (fb, layout) = job.chunkLayout(ci)
+        (0 until c.slotEnd - c.slotStart).iterator.flatMap { slot =>
+          if (layout.rows(hist, slot) == 0) Iterator.empty // this partition has no rows in that node
+          else Iterator.single((job.frontier(c.slotStart + slot), fb) -> layout.node(hist, slot))
+        }
+      }
+    }
+}

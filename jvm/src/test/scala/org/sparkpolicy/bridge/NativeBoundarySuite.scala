@@ -1,0 +1,128 @@
+package org.sparkpolicy.bridge
+
+import org.sparkpolicy.{NativeException, SparkTestSession}
+import org.apache.spark.sql.functions.col
+import org.scalatest.funsuite.AnyFunSuite
+import org.sparkpolicy.synthetic.PlantedPolicyData
+import org.sparkpolicy.ml.PolicyTreeLearner
+import org.sparkpolicy.ml.model.{NodeTable, TreeNode}
+
+/** The JNI boundary through the real library: bad input and panics become Java exceptions, and the JVM carries on. */
+class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
+  NativeLib.load()
+
+  private def leaf(id: Int, arm: Int) = TreeNode(id, isLeaf = true, -1, 0.0, -1, missingLeft = false, arm, 1L, Vector(1.0 * arm, 2.0))
+  private val stump = NodeTable(2, Vector(TreeNode(1, isLeaf = false, 0, 0.5, 0, missingLeft = true, -1, 2L, Vector(0.0, 0.0)), leaf(2, 0), leaf(3, 1)))
+
+  private def batch(xs: Double*): Array[Byte] = {
+    val w = new DoubleBatchWriter(Seq("x0"), 8)
+    try {
+      xs.foreach { x => if (x.isNaN) w.setNull(0) else w.set(0, x); w.endRow() }
+      w.drainToIpc()
+    } finally w.close()
+  }
+
+  private def withScorer[T](table: NodeTable, nFeatures: Int)(f: Long => T): T = {
+    val model = NativeLib.modelCompile(NodeTableIpc.encode(table), NativeConfig.toJson(NativeConfig.Scorer(nFeatures, table.nArms)))
+    val scorer = NativeLib.scorerOpen(model)
+    try f(scorer) finally { NativeLib.close(scorer); NativeLib.close(model) }
+  }
+
+  private def score(scorer: Long, xs: Double*): ScoredColumns = {
+    val allocator = ArrowAllocator.child("test")
+    val ipc = batch(xs: _*)
+    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, ipc, ipc.length), allocator) finally allocator.close()
+  }
+
+  test("ABI handshake and every declared native are callable") {
+    assert(NativeLib.abiVersion() == NativeLib.ABI_VERSION)
+    assert(NativeLib.selfTest(7) == 7)
+    assert(NativeLib.rewardShift(2000, 7.9) == 61 - 3 - 11)
+    withScorer(stump, 1) { s =>
+      val out = score(s, 0.2, 0.9, Double.NaN)
+      assert(out.action.toSeq == Seq(0, 1, 0) && out.leaf.toSeq == Seq(2, 3, 2))
+      val allocator = ArrowAllocator.child("test")
+      val leaves = try LeafScores.fromIpc(NativeLib.scorerLeafTable(s), 2, allocator) finally allocator.close()
+      assert(leaves.size == 4 && !leaves.has(1) && leaves.scores(2).toSeq == Seq(0.0, 2.0) && leaves.scores(3).toSeq == Seq(1.0, 2.0))
+    }
+  }
+
+  test("a malformed Arrow buffer raises IllegalArgumentException, and the next call works") {
+    withScorer(stump, 1) { s =>
+      val e = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, Array[Byte](1, 2, 3, 4, 5), 5))
+      assert(e.getMessage.contains("invalid Arrow IPC stream (5 bytes)"), e.getMessage)
+      val good = batch(0.1)
+      val cut = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, good, good.length - 9))
+      assert(cut.getMessage.contains("invalid Arrow IPC"), cut.getMessage)
+      val beyond = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, good, good.length + 1))
+      assert(beyond.getMessage.contains(s"byte length ${good.length + 1} is outside the ${good.length}-byte array"), beyond.getMessage)
+      assert(score(s, 0.1).action.toSeq == Seq(0))
+    }
+    val b = intercept[IllegalArgumentException](NativeLib.kernelAddBlock(0L, Array[Byte](9)))
+    assert(b.getMessage.contains("native handle 0 is closed or was never opened"), b.getMessage)
+  }
+
+  test("an out-of-range feature index raises IllegalArgumentException naming it") {
+    val far = stump.copy(nodes = stump.nodes.map(n => if (n.isLeaf) n else n.copy(feature = 9)))
+    val e = intercept[IllegalArgumentException](NativeLib.modelCompile(NodeTableIpc.encode(far), NativeConfig.toJson(NativeConfig.Scorer(3, 2))))
+    assert(e.getMessage.contains("feature index 9") && e.getMessage.contains("only 3 feature columns"), e.getMessage)
+    withScorer(stump, 1)(s => assert(score(s, 0.7).action.toSeq == Seq(1)))
+  }
+
+  test("a scoring batch with too few columns is refused") {
+    val twoFeatures = stump.copy(nodes = stump.nodes.map(n => if (n.isLeaf) n else n.copy(feature = 1)))
+    withScorer(twoFeatures, 2) { s =>
+      val e = intercept[IllegalArgumentException](score(s, 0.1))
+      assert(e.getMessage.contains("scoring batch has 1 columns; the model needs 2 features"), e.getMessage)
+    }
+  }
+
+  test("a native panic becomes NativeException and the JVM carries on") {
+    val p = intercept[NativeException](NativeLib.selfTest(1))
+    assert(p.getMessage.contains("native panic: self-test panic requested"))
+    val i = intercept[NativeException](NativeLib.selfTest(2))
+    assert(i.getMessage.contains("internal error: self-test internal error"))
+    assert(intercept[IllegalArgumentException](NativeLib.selfTest(3)).getMessage.contains("self-test invalid input"))
+    assert(NativeLib.selfTest(5) == 5)
+  }
+
+  test("close is idempotent and a closed handle is an error, not a crash") {
+    val model = NativeLib.modelCompile(NodeTableIpc.encode(stump), NativeConfig.toJson(NativeConfig.Scorer(1, 2)))
+    NativeLib.close(model)
+    NativeLib.close(model)
+    val e = intercept[IllegalArgumentException](NativeLib.scorerOpen(model))
+    assert(e.getMessage.contains(s"native handle $model is closed"))
+    intercept[IllegalArgumentException](NativeLib.blockBuilderFinish(model))
+  }
+
+  test("a block that disagrees with the boundaries is refused") {
+    val e = intercept[IllegalArgumentException](NativeLib.blockBuilderOpen(NativeConfig.toJson(NativeConfig.Block(2, Seq(2), 0)), Array(1.0, 0.5)))
+    assert(e.getMessage.contains("boundaries of feature 0 must be strictly increasing"), e.getMessage)
+    val n = intercept[IllegalArgumentException](NativeLib.blockBuilderOpen(NativeConfig.toJson(NativeConfig.Block(2, Seq(1), 0)), Array(1.0, 2.0)))
+    assert(n.getMessage.contains("lists 1 boundary values but 2 were passed"), n.getMessage)
+  }
+
+  test("transform builds the compiled model at most once per JVM and closes every task handle") {
+    val data = PlantedPolicyData.generate(spark, 20000, numFeatures = 4, numPartitions = 4)
+    val before = ScorerCache.buildCount
+    // fit scores the training rows (for the output signature), so the model is compiled once already here.
+    val model = new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(4))
+      .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).setMaxBins(50).fit(data)
+    val handlesBefore = NativeLib.liveHandles()
+    val counts = (1 to 3).map(_ => model.transform(data.repartition(6)).where(col("policy_leaf") > 0).count())
+    assert(counts.forall(_ == 20000))
+    assert(ScorerCache.buildCount - before == 1, "compiled once for a fit and three transforms over 22 tasks")
+    assert(NativeLib.liveHandles() == handlesBefore, "every task scorer was closed; only the cached model stays open")
+  }
+
+  test("the scorer cache keeps the same tree compiled for different feature counts apart") {
+    val payload4 = ScoringPayload(NodeTableIpc.encode(stump), stump.contentHash, nFeatures = 4, nArms = 2)
+    val payload1 = payload4.copy(nFeatures = 1)
+    val (s4, close4) = ScorerCache.openTaskScorer(payload4)
+    val (s1, close1) = ScorerCache.openTaskScorer(payload1)
+    try {
+      assert(score(s1, 0.9).action.toSeq == Seq(1)) // a 1-column batch fits the 1-feature scorer only
+      intercept[IllegalArgumentException](score(s4, 0.9))
+    } finally { close4(); close1() }
+  }
+}

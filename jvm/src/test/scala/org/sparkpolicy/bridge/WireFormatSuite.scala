@@ -1,0 +1,219 @@
+package org.sparkpolicy.bridge
+
+import java.io.ByteArrayOutputStream
+import java.nio.{ByteBuffer, ByteOrder}
+import java.nio.channels.Channels
+
+import scala.jdk.CollectionConverters._
+
+import org.apache.arrow.vector.{Float8Vector, IntVector, VectorSchemaRoot}
+import org.apache.arrow.vector.complex.FixedSizeListVector
+import org.apache.arrow.vector.ipc.{ArrowStreamReader, ArrowStreamWriter}
+import org.apache.arrow.vector.types.FloatingPointPrecision
+import org.apache.arrow.vector.types.pojo.{ArrowType, Field, FieldType, Schema}
+import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel
+import org.scalatest.funsuite.AnyFunSuite
+import org.sparkpolicy.ml.model.{NodeTable, TreeNode}
+
+/**
+ * Every format that crosses JNI, round-tripped: the JVM encodes, the Rust module that owns the format
+ * decodes and encodes again (`NativeLib.wireRoundTrip`), the JVM decodes, and the values must be the
+ * ones sent. A format change made on one side only fails here.
+ */
+class WireFormatSuite extends AnyFunSuite {
+  NativeLib.load()
+  private def roundTrip(format: String, payload: Array[Byte]): Array[Byte] = NativeLib.wireRoundTrip(format, payload)
+
+  test("node table: every column, categorical splits, infinite thresholds and values") {
+    val table = NodeTable(3, Vector(
+      TreeNode(1, isLeaf = false, 4, 0.25, 7, missingLeft = true, -1, 900L, Vector(0.0, 0.0, 0.0)),
+      TreeNode(2, isLeaf = false, 0, 2.0, 2, missingLeft = false, -1, 500L, Vector(0.0, 0.0, 0.0), categorical = true),
+      TreeNode(3, isLeaf = true, -1, 0.0, -1, missingLeft = false, 2, 400L, Vector(-1.5, 1e-300, Double.MaxValue)),
+      TreeNode(4, isLeaf = true, -1, Double.PositiveInfinity, -1, missingLeft = false, 0, 250L, Vector(3.0, -0.0, 2.0)),
+      TreeNode(5, isLeaf = true, -1, 0.0, -1, missingLeft = true, 1, 250L, Vector(0.1, 0.2, 0.3))))
+    val back = NodeTableIpc.decode(roundTrip("node_table", NodeTableIpc.encode(table)))
+    assert(back == table)
+    assert(back.contentHash == table.contentHash, "-0.0 and every other bit survive")
+  }
+
+  test("feature batches: nulls, NaN, -0.0 and two batches in one stream") {
+    val writer = new DoubleBatchWriter(Seq("x0", "x1", "x2"), 4)
+    val rows = Seq(Seq(Some(1.5), None, Some(Double.NaN)), Seq(Some(-0.0), Some(Double.NegativeInfinity), None), Seq(None, None, Some(7.0)))
+    val streams = rows.grouped(2).map { batch =>
+      batch.foreach { r => r.zipWithIndex.foreach { case (v, c) => v.fold(writer.setNull(c))(writer.set(c, _)) }; writer.endRow() }
+      writer.drainToIpc()
+    }.toVector
+    writer.close()
+    streams.zip(rows.grouped(2).toVector).foreach { case (ipc, batch) =>
+      val back = readDoubles(roundTrip("feature_batch", ipc))
+      assert(back.keys.toSeq.sorted == Seq("x0", "x1", "x2"))
+      (0 until 3).foreach { c =>
+        val got = back(s"x$c").map(_.map(java.lang.Double.doubleToRawLongBits))
+        assert(got == batch.map(_(c).map(java.lang.Double.doubleToRawLongBits)), s"column x$c")
+      }
+    }
+  }
+
+  test("scoring replies: several batches of (action, leaf)") {
+    val batches = Seq((Array(0, 2, 1), Array(4, 5, 3)), (Array(1), Array(7)))
+    val back = ScoredColumns.fromIpc(roundTrip("score_reply", writeInts(batches)), ArrowAllocator.child("test"))
+    assert(back.action.toSeq == Seq(0, 2, 1, 1) && back.leaf.toSeq == Seq(4, 5, 3, 7))
+  }
+
+  test("leaf tables: each leaf's K scores") {
+    val (ids, values) = (Array(3, 4, 7), Array(1.0, -2.0, 0.5, 0.25, Double.MinPositiveValue, 9.0))
+    val back = LeafScores.fromIpc(roundTrip("leaf_table", writeLeafTable(ids, values, 2)), 2, ArrowAllocator.child("test"))
+    assert(ids.indices.forall(i => back.scores(ids(i)).toSeq == values.slice(2 * i, 2 * i + 2).toSeq))
+    assert(!back.has(5) && back.size == 8)
+  }
+
+  test("split records: both candidates, an absent runner-up, 128-bit rewards and node totals") {
+    val nArms = 2
+    val stride = nArms + 1
+    val reward = (BigInt(1) << 90) - 12345
+    val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, 0, 0, 0, 0, 0) ++
+      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
+    assert(rec.length == 12 + 3 * stride)
+    val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
+    assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
+    assert(back.runnerUp.isEmpty)
+    assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
+    val bad = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.dropRight(1))))
+    assert(bad.getMessage.contains("split record"), bad.getMessage)
+  }
+
+  test("native configs: every field of every config, optional ones present and absent") {
+    val configs: Seq[NativeConfig] = Seq(
+      NativeConfig.Block(3, Seq(2, 0, 63), -40),
+      NativeConfig.Block(7, Seq(5), 12, unscaledFrom = Some(3)),
+      NativeConfig.Kernel(3, Seq(4, 66), Seq(2, 3, 7), Seq(NativeConfig.Chunk(0, 2, 0, 1), NativeConfig.Chunk(2, 3, 1, 2)), 2,
+        "stage 1 \"partition\" 0 \\ level 2"),
+      NativeConfig.Kernel(7, Seq(3), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 1)), 1, "", Some(NativeConfig.SkipRows(6, 4L))),
+      NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
+      NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
+      NativeConfig.Scorer(12, 4))
+    configs.foreach { c =>
+      val format = c match {
+        case _: NativeConfig.Block => "block_config"
+        case _: NativeConfig.Kernel => "kernel_config"
+        case _: NativeConfig.Split => "split_config"
+        case _: NativeConfig.Scorer => "scorer_config"
+      }
+      val back: NativeConfig = c match {
+        case _: NativeConfig.Block => NativeConfig.fromJson[NativeConfig.Block](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Kernel => NativeConfig.fromJson[NativeConfig.Kernel](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Split => NativeConfig.fromJson[NativeConfig.Split](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Scorer => NativeConfig.fromJson[NativeConfig.Scorer](roundTrip(format, NativeConfig.toJson(c)))
+      }
+      assert(back == c, s"$format")
+    }
+  }
+
+  /** Three rows: x0 with edges [1] (codes 0, 1, missing 2), x1 with edges [0, 2] (codes 0..2, missing 3), Γ exact at shift 20. */
+  private def tinyBlock(): Array[Byte] = {
+    val writer = new DoubleBatchWriter(Seq("__sp_f0", "__sp_f1", "__sp_g0", "__sp_g1"), 8)
+    Seq((0.5, Some(3.0), 1.25, -2.0), (2.5, None, 0.0, 4.0), (Double.NaN, Some(-1.0), 8.0, 0.5)).foreach { case (x0, x1, g0, g1) =>
+      writer.set(0, x0); x1.fold(writer.setNull(1))(writer.set(1, _)); writer.set(2, g0); writer.set(3, g1); writer.endRow()
+    }
+    val builder = BlockBuilder.open(NativeConfig.Block(2, Seq(1, 2), 20), Array(1.0, 0.0, 2.0))
+    builder.push(writer.drainToIpc())
+    writer.close()
+    builder.finish()
+  }
+
+  test("training blocks: the bytes the builder made come back unchanged") {
+    val block = tinyBlock()
+    assert(roundTrip("training_block", block).toSeq == block.toSeq)
+  }
+
+  test("histogram cells: HistogramLayout reads a real kernel's output where the kernel wrote it") {
+    val root = NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector(0.0, 0.0))))
+    val kernel = HistogramKernel.open(NodeTableIpc.encode(root),
+      NativeConfig.Kernel(2, Seq(3, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "layout test"))
+    try {
+      kernel.addBlock(tinyBlock())
+      val hist = kernel.emit(0)
+      val layout = HistogramLayout(Seq(3, 4), 2)
+      assert(hist.length == layout.cellsPerNode && layout.rows(hist, 0) == 3)
+      val q = (g: Double) => (g * (1 << 20)).toLong
+      // (feature, code) -> the one row there (Γ0, Γ1), or none.
+      val expected = Map((0, 0) -> (1.25, -2.0), (0, 1) -> (0.0, 4.0), (0, 2) -> (8.0, 0.5),
+        (1, 0) -> (8.0, 0.5), (1, 2) -> (1.25, -2.0), (1, 3) -> (0.0, 4.0))
+      for (f <- 0 until 2; code <- 0 until Seq(3, 4)(f)) {
+        val cell = (0 to 2).map(ch => hist(layout.offset(0, f, code, ch)))
+        val want = expected.get((f, code)).map { case (a, b) => Seq(q(a), q(b), 1L) }.getOrElse(Seq(0L, 0L, 0L))
+        assert(cell == want, s"feature $f code $code")
+      }
+      assert(layout.node(hist, 0).toSeq == hist.toSeq)
+    } finally kernel.close()
+  }
+
+  test("an unknown format is refused by name") {
+    val e = intercept[IllegalArgumentException](roundTrip("histogram_v9", Array.emptyByteArray))
+    assert(e.getMessage.contains("histogram_v9") && e.getMessage.contains("node_table"), e.getMessage)
+  }
+
+  private def bytes(xs: Array[Long]): Array[Byte] = {
+    val b = ByteBuffer.allocate(8 * xs.length).order(ByteOrder.LITTLE_ENDIAN)
+    xs.foreach(b.putLong)
+    b.array()
+  }
+
+  private def longs(bs: Array[Byte]): Array[Long] = {
+    val b = ByteBuffer.wrap(bs).order(ByteOrder.LITTLE_ENDIAN)
+    Array.fill(bs.length / 8)(b.getLong)
+  }
+
+  private def readDoubles(ipc: Array[Byte]): Map[String, Seq[Option[Double]]] = {
+    val reader = new ArrowStreamReader(new ByteArrayReadableSeekableByteChannel(ipc), ArrowAllocator.child("test"))
+    try {
+      val root = reader.getVectorSchemaRoot
+      assert(reader.loadNextBatch())
+      root.getFieldVectors.asScala.map { v =>
+        val f = v.asInstanceOf[Float8Vector]
+        v.getName -> (0 until root.getRowCount).map(i => if (f.isNull(i)) None else Some(f.get(i)))
+      }.toMap
+    } finally reader.close()
+  }
+
+  private def stream(schema: Schema)(fill: VectorSchemaRoot => Seq[() => Int]): Array[Byte] = {
+    val root = VectorSchemaRoot.create(schema, ArrowAllocator.child("test"))
+    try {
+      val out = new ByteArrayOutputStream()
+      val w = new ArrowStreamWriter(root, null, Channels.newChannel(out))
+      w.start()
+      fill(root).foreach { batch => root.setRowCount(batch()); w.writeBatch() }
+      w.end()
+      w.close()
+      out.toByteArray
+    } finally root.close()
+  }
+
+  private def notNull(name: String, t: ArrowType, children: java.util.List[Field] = null) = new Field(name, FieldType.notNullable(t), children)
+  private val i32 = new ArrowType.Int(32, true)
+
+  private def writeInts(batches: Seq[(Array[Int], Array[Int])]): Array[Byte] =
+    stream(new Schema(Seq(notNull("action", i32), notNull("leaf", i32)).asJava)) { root =>
+      batches.map { case (a, l) => () =>
+        val (av, lv) = (root.getVector("action").asInstanceOf[IntVector], root.getVector("leaf").asInstanceOf[IntVector])
+        a.indices.foreach { i => av.setSafe(i, a(i)); lv.setSafe(i, l(i)) }
+        a.length
+      }
+    }
+
+  private def writeLeafTable(ids: Array[Int], values: Array[Double], k: Int): Array[Byte] = {
+    val item = notNull("item", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))
+    stream(new Schema(Seq(notNull("leaf", i32), notNull("scores", new ArrowType.FixedSizeList(k), Seq(item).asJava)).asJava)) { root =>
+      Seq(() => {
+        val leaf = root.getVector("leaf").asInstanceOf[IntVector]
+        val list = root.getVector("scores").asInstanceOf[FixedSizeListVector]
+        list.allocateNew()
+        val data = list.getDataVector.asInstanceOf[Float8Vector]
+        ids.indices.foreach { i => leaf.setSafe(i, ids(i)); list.setNotNull(i) }
+        values.indices.foreach(j => data.setSafe(j, values(j)))
+        data.setValueCount(values.length)
+        ids.length
+      })
+    }
+  }
+}
