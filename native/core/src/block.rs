@@ -12,7 +12,6 @@
 use crate::binning::{bin_code, codes_for, validate_edges};
 use crate::columns::float64_column;
 use crate::config::BlockConfig;
-use crate::error::try_zeroed;
 use crate::fixed_point::{quantize, scale};
 use crate::{invalid, PolicyError, Result};
 use arrow_array::{Array, Float64Array, RecordBatch};
@@ -209,16 +208,6 @@ impl BlockBuilder {
     }
 }
 
-/// Zeroed fixed-size helper used by tests and benches to build blocks directly.
-pub fn block_from_codes(codes: Vec<Vec<u16>>, gamma: Vec<i64>, n_arms: usize, wide: bool) -> Result<TrainingBlock> {
-    let n_rows = codes.first().map_or(gamma.len() / n_arms.max(1), |c| c.len());
-    let n_features = codes.len();
-    let mut flat: Vec<u16> = try_zeroed(0, "codes")?;
-    codes.into_iter().for_each(|c| flat.extend(c));
-    let codes = if wide { Codes::U16(flat) } else { Codes::U8(flat.into_iter().map(|c| c as u8).collect()) };
-    Ok(TrainingBlock { n_rows, n_features, n_arms, shift: 0, codes, gamma })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,7 +248,8 @@ mod tests {
     #[test]
     fn decode_rejects_truncated_and_foreign_bytes() {
         assert!(TrainingBlock::decode(b"garbage").unwrap_err().to_string().contains("not a training block"));
-        let block = block_from_codes(vec![vec![1, 2, 3]], vec![1, 2, 3, 4, 5, 6], 2, false).unwrap();
+        let block =
+            TrainingBlock { n_rows: 3, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![1, 2, 3]), gamma: vec![1, 2, 3, 4, 5, 6] };
         let mut bytes = block.encode();
         bytes.pop();
         assert!(TrainingBlock::decode(&bytes).unwrap_err().to_string().contains("header implies"));

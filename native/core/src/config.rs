@@ -79,21 +79,6 @@ pub struct SplitConfig {
     pub categorical: Vec<bool>,
 }
 
-impl SplitConfig {
-    /// A policy-split config with no features, for struct-update syntax in tests and benches.
-    pub fn policy() -> SplitConfig {
-        SplitConfig {
-            n_arms: 2,
-            min_node_size: 1,
-            feature_start: 0,
-            codes_per_feature: Vec::new(),
-            criterion: Criterion::Policy,
-            outcome_arms: 0,
-            categorical: Vec::new(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Criterion {

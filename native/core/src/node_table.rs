@@ -33,24 +33,6 @@ pub struct TreeNode {
     pub values: Vec<f64>,
 }
 
-impl TreeNode {
-    /// A leaf predicting `arm`, with its row count and per-arm values.
-    pub fn leaf(id: u32, arm: i32, count: i64, values: Vec<f64>) -> TreeNode {
-        TreeNode {
-            id,
-            is_leaf: true,
-            feature: -1,
-            threshold: 0.0,
-            threshold_bin: -1,
-            missing_left: false,
-            categorical: false,
-            arm,
-            count,
-            values,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeTable {
     pub n_arms: usize,
@@ -200,7 +182,18 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn leaf(id: u32, arm: i32, values: Vec<f64>) -> TreeNode {
-        TreeNode::leaf(id, arm, 1, values)
+        TreeNode {
+            id,
+            is_leaf: true,
+            feature: -1,
+            threshold: 0.0,
+            threshold_bin: -1,
+            missing_left: false,
+            categorical: false,
+            arm,
+            count: 1,
+            values,
+        }
     }
 
     pub fn split(id: u32, feature: i32, threshold: f64, bin: i32, missing_left: bool, k: usize) -> TreeNode {

@@ -39,24 +39,19 @@ pub fn best_arm(sums: &[i64]) -> (usize, i64) {
     best
 }
 
-/// Best split of one feature's histogram `[code][K+1]` (last code = missing), or None if no
-/// candidate leaves at least `min_node_size` rows on each side.
-///
-/// Candidates, in loop order: each threshold b < value_bins − 1 (x ≤ edge[b] left), with missing
-/// values right then left when the node has any; then, when it has missing values, "missing vs the
-/// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
-/// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
-pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_node_size: u64) -> Option<SplitCandidate> {
-    best_split_for_feature_by(feature, hist, n_arms, min_node_size, false, policy_reward)
-}
-
 /// policytree's split reward: the best arm's Γ sum on each side.
 pub fn policy_reward(left: &[i64], right: &[i64], n_arms: usize) -> i128 {
     best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128
 }
 
-/// The candidate loop of `best_split_for_feature` with any split reward (larger is better): the
-/// policy tree and the outcome trees visit the same candidates in the same order.
+/// Best split of one feature's histogram `[code][K+1]` (last code = missing) under any split
+/// reward (larger is better), or None if no candidate leaves at least `min_node_size` rows on each
+/// side: the policy tree and the outcome trees visit the same candidates in the same order.
+///
+/// Candidates, in loop order: each threshold b < value_bins − 1 (x ≤ edge[b] left), with missing
+/// values right then left when the node has any; then, when it has missing values, "missing vs the
+/// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
+/// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
 ///
 /// `categorical`: bins are category codes and a candidate b sends code == b left (missing right,
 /// then left, as for thresholds), for every code with rows in the node except the last value bin,
