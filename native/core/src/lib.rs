@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod fixed_point;
 pub mod histogram;
+pub mod histogram_layout;
 pub mod node_table;
 pub mod outcome;
 pub mod scoring;

@@ -8,7 +8,7 @@
 //! loop (see `best_split_for_feature_by`).
 
 use crate::config::{Criterion, SplitConfig};
-use crate::histogram::HistogramLayout;
+use crate::histogram_layout::{codes, HistogramLayout};
 use crate::outcome::outcome_reward;
 use crate::{invalid, Result};
 
@@ -66,14 +66,11 @@ pub fn best_split_for_feature_by(
     reward_of: impl Fn(&[i64], &[i64], usize) -> i128,
 ) -> Option<SplitCandidate> {
     let stride = n_arms + 1;
-    let n_codes = hist.len() / stride;
-    let value_bins = n_codes - 1;
-    let missing = &hist[value_bins * stride..n_codes * stride];
+    let value_bins = codes(hist, n_arms).len() - 1;
+    let missing = codes(hist, n_arms).next_back().expect("a feature has at least the missing code");
     let has_missing = missing[n_arms] > 0;
     let mut total = missing.to_vec();
-    for b in 0..value_bins {
-        add(&mut total, &hist[b * stride..(b + 1) * stride]);
-    }
+    codes(hist, n_arms).take(value_bins).for_each(|bin| add(&mut total, bin));
     let mut best: Option<SplitCandidate> = None;
     let mut consider = |b: usize, left: Vec<i64>, side: Option<bool>| {
         let right: Vec<i64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
@@ -88,8 +85,7 @@ pub fn best_split_for_feature_by(
         }
     };
     let mut prefix = vec![0i64; stride];
-    for b in 0..value_bins.saturating_sub(1) {
-        let bin = &hist[b * stride..(b + 1) * stride];
+    for (b, bin) in codes(hist, n_arms).take(value_bins.saturating_sub(1)).enumerate() {
         if categorical {
             // A category absent from the node is no candidate: "== c or missing" would be "missing vs the rest".
             if bin[n_arms] == 0 {
@@ -121,12 +117,9 @@ fn add(acc: &mut [i64], x: &[i64]) {
 }
 
 /// Totals (K sums + count) of a node, read from its first feature's histogram.
-pub fn node_totals(node_hist: &[i64], n_arms: usize, codes_first_feature: usize) -> Vec<i64> {
-    let stride = n_arms + 1;
-    let mut total = vec![0i64; stride];
-    for c in 0..codes_first_feature {
-        add(&mut total, &node_hist[c * stride..(c + 1) * stride]);
-    }
+pub fn node_totals(node_hist: &[i64], layout: &HistogramLayout) -> Vec<i64> {
+    let mut total = vec![0i64; layout.stride()];
+    codes(layout.feature(node_hist, 0), layout.n_arms).for_each(|bin| add(&mut total, bin));
     total
 }
 
@@ -154,7 +147,6 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
             config.codes_per_feature.len()
         );
     }
-    let stride = config.n_arms + 1;
     let outcome_arms = config.outcome_arms;
     if config.criterion == Criterion::Outcome && (outcome_arms == 0 || 2 * outcome_arms > config.n_arms) {
         return invalid!("an outcome split needs 1 to {} outcome arms (2 channels each), got {outcome_arms}", config.n_arms / 2);
@@ -163,15 +155,11 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
         Criterion::Policy => policy_reward(l, r, k),
         Criterion::Outcome => outcome_reward(l, r, outcome_arms),
     };
-    let per_feature: Vec<SplitCandidate> = config
-        .codes_per_feature
-        .iter()
-        .enumerate()
-        .filter_map(|(j, &codes)| {
-            let off = layout.feature_offsets[j];
+    let per_feature: Vec<SplitCandidate> = (0..config.codes_per_feature.len())
+        .filter_map(|j| {
             best_split_for_feature_by(
                 config.feature_start + j,
-                &node_hist[off..off + codes * stride],
+                layout.feature(node_hist, j),
                 config.n_arms,
                 config.min_node_size,
                 config.categorical.get(j).copied().unwrap_or(false),

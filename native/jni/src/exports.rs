@@ -16,6 +16,7 @@ use sparkpolicy_core::block::{BlockBuilder, TrainingBlock};
 use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, ScorerConfig, SplitConfig};
 use sparkpolicy_core::fixed_point::reward_shift;
 use sparkpolicy_core::histogram::HistogramKernel;
+use sparkpolicy_core::histogram_layout::HistogramLayout;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::scoring::CompiledModel;
 use sparkpolicy_core::split::{best_split, encode_split, node_totals};
@@ -207,7 +208,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(
         }
         let hist = longs(env, &histogram)?;
         let result = best_split(&hist, &config)?;
-        let totals = node_totals(&hist, config.n_arms, config.codes_per_feature[0]);
+        let totals = node_totals(&hist, &HistogramLayout::new(config.n_arms, &config.codes_per_feature));
         new_longs(env, &encode_split(&totals, &result))
     })
 }
