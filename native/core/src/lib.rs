@@ -20,6 +20,7 @@ pub mod node_table;
 pub mod outcome;
 pub mod scoring;
 pub mod split;
+pub mod split_record;
 
 pub use error::{PolicyError, Result};
 

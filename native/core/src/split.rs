@@ -178,61 +178,9 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
     Ok(BlockBest { best, runner_up })
 }
 
-/// Longs of one candidate in a split record: found, feature, threshold_bin, missing_left, reward_hi, reward_lo.
-const CANDIDATE_LEN: usize = 6;
-
-fn encode_candidate(out: &mut Vec<i64>, c: Option<&SplitCandidate>) {
-    match c {
-        Some(c) => out.extend_from_slice(&[
-            1,
-            c.feature as i64,
-            c.threshold_bin as i64,
-            c.missing_left as i64,
-            (c.reward >> 64) as i64,
-            c.reward as i64,
-        ]),
-        None => out.extend_from_slice(&[0, -1, -1, 0, 0, 0]),
-    }
-}
-
-/// The split result as it crosses JNI: a flat i64 record, decoded by `SplitRecord.scala`.
-/// `[best candidate (6), runner-up candidate (6), totals (K+1), best.left (K+1), best.right (K+1)]`
-pub fn encode_split(totals: &[i64], result: &BlockBest) -> Vec<i64> {
-    let stride = totals.len();
-    let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 3 * stride);
-    encode_candidate(&mut out, result.best.as_ref());
-    encode_candidate(&mut out, result.runner_up.as_ref());
-    out.extend_from_slice(totals);
-    match &result.best {
-        Some(c) => {
-            out.extend_from_slice(&c.left);
-            out.extend_from_slice(&c.right);
-        }
-        None => out.extend(std::iter::repeat_n(0, 2 * stride)),
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reward_record_keeps_i128_exact() {
-        let c = SplitCandidate {
-            feature: 2,
-            threshold_bin: 5,
-            missing_left: true,
-            reward: (1i128 << 63) + 7,
-            left: vec![1, 2, 3],
-            right: vec![4, 5, 6],
-        };
-        let neg = SplitCandidate { reward: -3, ..c.clone() };
-        let rec = encode_split(&[5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(neg) });
-        assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
-        assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
-        assert_eq!(rec.len(), 12 + 9);
-    }
 
     #[test]
     fn arm_ties_go_to_lowest_index() {

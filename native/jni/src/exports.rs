@@ -19,7 +19,8 @@ use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::histogram_layout::HistogramLayout;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::scoring::CompiledModel;
-use sparkpolicy_core::split::{best_split, encode_split, node_totals};
+use sparkpolicy_core::split::{best_split, node_totals};
+use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{PolicyError, ABI_VERSION};
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
@@ -209,7 +210,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_bestSplit<'l>(
         let hist = longs(env, &histogram)?;
         let result = best_split(&hist, &config)?;
         let totals = node_totals(&hist, &HistogramLayout::new(config.n_arms, &config.codes_per_feature));
-        new_longs(env, &encode_split(&totals, &result))
+        new_longs(env, &SplitRecord::new(totals, &result).encode())
     })
 }
 
