@@ -10,11 +10,11 @@
 //! ```
 
 use crate::binning::{bin_code, codes_for, validate_edges};
-use crate::columns::float64_column;
 use crate::config::BlockConfig;
+use crate::feature_batch::float64_columns;
 use crate::fixed_point::{quantize, scale};
 use crate::{invalid, PolicyError, Result};
-use arrow_array::{Array, Float64Array, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 
 const MAGIC: &[u8; 4] = b"SPB1";
 const HEADER: usize = 32;
@@ -162,7 +162,7 @@ impl BlockBuilder {
         if batch.num_columns() != f + k {
             return invalid!("training batch has {} columns; expected {f} features + {k} rewards", batch.num_columns());
         }
-        let columns: Vec<&Float64Array> = (0..f + k).map(|i| float64_column(batch, i, "training")).collect::<Result<_>>()?;
+        let columns = float64_columns(batch, f + k, "training")?;
         let n = batch.num_rows();
         for (a, col) in columns[f..].iter().enumerate() {
             if let Some(r) = (0..n).find(|&r| col.is_null(r) || !col.value(r).is_finite()) {
@@ -211,7 +211,7 @@ impl BlockBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::ArrayRef;
+    use arrow_array::{ArrayRef, Float64Array};
     use std::sync::Arc;
 
     #[test]
@@ -253,5 +253,25 @@ mod tests {
         let mut bytes = block.encode();
         bytes.pop();
         assert!(TrainingBlock::decode(&bytes).unwrap_err().to_string().contains("header implies"));
+        let mut width = block.encode();
+        width[16] = 3;
+        assert!(TrainingBlock::decode(&width).unwrap_err().to_string().contains("code width 3"));
+    }
+
+    #[test]
+    fn wide_and_empty_blocks_round_trip() {
+        let wide = TrainingBlock {
+            n_rows: 3,
+            n_features: 2,
+            n_arms: 2,
+            shift: -7,
+            codes: Codes::U16(vec![0, 300, 65535, 1, 2, 3]),
+            gamma: vec![i64::MIN, -1, 0, 1, 2, i64::MAX],
+        };
+        let bytes = wide.encode();
+        assert_eq!(bytes.len(), 32 + 16 + 48);
+        assert_eq!(TrainingBlock::decode(&bytes).unwrap(), wide);
+        let empty = TrainingBlock { n_rows: 0, n_features: 4, n_arms: 3, shift: 0, codes: Codes::U8(vec![]), gamma: vec![] };
+        assert_eq!(TrainingBlock::decode(&empty.encode()).unwrap(), empty);
     }
 }

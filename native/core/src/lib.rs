@@ -13,6 +13,7 @@ pub mod block;
 pub mod columns;
 pub mod config;
 pub mod error;
+pub mod feature_batch;
 pub mod fixed_point;
 pub mod histogram;
 pub mod histogram_layout;

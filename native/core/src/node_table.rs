@@ -9,8 +9,9 @@
 //! a categorical split sends `x == threshold` (the category's code; on bins, code == threshold_bin)
 //! left instead of `x <= threshold`. Tables without the column (older models) are all numeric.
 
-use crate::{invalid, PolicyError, Result};
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
+use crate::columns::named_column;
+use crate::{invalid, Result};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,13 +41,7 @@ pub struct NodeTable {
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
-    let col = batch.column_by_name(name).ok_or_else(|| PolicyError::InvalidInput(format!("node table has no column '{name}'")))?;
-    if col.null_count() > 0 {
-        return invalid!("node table column '{name}' has nulls");
-    }
-    col.as_any()
-        .downcast_ref::<T>()
-        .ok_or_else(|| PolicyError::InvalidInput(format!("node table column '{name}' has type {}", col.data_type())))
+    named_column(batch, name, "node table")
 }
 
 impl NodeTable {
