@@ -19,6 +19,7 @@ pub mod histogram;
 pub mod histogram_layout;
 pub mod node_table;
 pub mod outcome;
+pub mod reply;
 pub mod scoring;
 pub mod split;
 pub mod split_record;

@@ -18,6 +18,7 @@ use sparkpolicy_core::fixed_point::reward_shift;
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::histogram_layout::HistogramLayout;
 use sparkpolicy_core::node_table::NodeTable;
+use sparkpolicy_core::reply::LeafTable;
 use sparkpolicy_core::scoring::CompiledModel;
 use sparkpolicy_core::split::{best_split, node_totals};
 use sparkpolicy_core::split_record::SplitRecord;
@@ -245,7 +246,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(
     guarded(&mut env, null_mut(), |env| {
         let model = handles::scorer_model(scorer)?;
         let batches = ipc::read_batches(&bytes_prefix(env, &ipc_bytes, length)?)?;
-        let outputs = batches.iter().map(|b| ipc::scores_batch(model.score_batch(b)?)).collect::<Result<Vec<_>, _>>()?;
+        let outputs = batches.iter().map(|b| model.score_batch(b)?.to_record_batch()).collect::<Result<Vec<_>, _>>()?;
         if outputs.is_empty() {
             return Err(PolicyError::InvalidInput("scoring stream has no record batch".into()).into());
         }
@@ -253,7 +254,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scoreBatch<'l>(
     })
 }
 
-/// The scorer's leaf table (`ipc::leaf_table_batch`), read once per task: rows carry only their leaf.
+/// The scorer's leaf table (`reply::LeafTable`), read once per task: rows carry only their leaf.
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_NativeLib_scorerLeafTable<'l>(
     mut env: JNIEnv<'l>,
@@ -262,7 +263,7 @@ pub extern "system" fn Java_org_sparkpolicy_NativeLib_scorerLeafTable<'l>(
 ) -> jbyteArray {
     guarded(&mut env, null_mut(), |env| {
         let model = handles::scorer_model(scorer)?;
-        new_bytes(env, &ipc::write_batches(&[ipc::leaf_table_batch(&model)?])?)
+        new_bytes(env, &ipc::write_batches(&[LeafTable::of_model(&model).to_record_batch()?])?)
     })
 }
 
