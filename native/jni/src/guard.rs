@@ -1,11 +1,13 @@
 //! The one wrapper every export runs in: catches panics, maps errors to Java exceptions,
 //! and returns the export's default value so the JVM never sees an unwinding native frame.
 
+use crate::marshal::ToJava;
 use jni::JNIEnv;
 use sparkpolicy_core::PolicyError;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub const ILLEGAL_ARGUMENT: &str = "java/lang/IllegalArgumentException";
+// The exception classes stay in `org.sparkpolicy` while `NativeLib` lives in `org.sparkpolicy.bridge`.
 pub const NATIVE_EXCEPTION: &str = "org/sparkpolicy/NativeException";
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +20,12 @@ pub enum ExportError {
 }
 
 pub type ExportResult<T> = Result<T, ExportError>;
+
+/// `guarded` for a body whose Rust result becomes the export's Java value (`ToJava`); after a
+/// throw the export returns `ToJava::THROWN` (0 or null), which the JVM ignores.
+pub fn export<'local, T: ToJava>(env: &mut JNIEnv<'local>, body: impl FnOnce(&mut JNIEnv<'local>) -> ExportResult<T>) -> T::Raw {
+    guarded(env, T::THROWN, |env| body(env)?.to_java(env))
+}
 
 pub fn guarded<'local, T>(env: &mut JNIEnv<'local>, default: T, body: impl FnOnce(&mut JNIEnv<'local>) -> ExportResult<T>) -> T {
     let outcome = catch_unwind(AssertUnwindSafe(|| body(env)));
