@@ -177,18 +177,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn leaf(id: u32, arm: i32, values: Vec<f64>) -> TreeNode {
-        TreeNode {
-            id,
-            is_leaf: true,
-            feature: -1,
-            threshold: 0.0,
-            threshold_bin: -1,
-            missing_left: false,
-            categorical: false,
-            arm,
-            count: 1,
-            values,
-        }
+        TreeNode { is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, arm, count: 1, values, ..split(id, 0, 0.0, 0, false, 0) }
     }
 
     pub fn split(id: u32, feature: i32, threshold: f64, bin: i32, missing_left: bool, k: usize) -> TreeNode {
