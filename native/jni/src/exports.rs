@@ -3,27 +3,28 @@
 //! which turns errors and panics into Java exceptions.
 //!
 //! # Safety
-//! The JVM calls these with a valid `JNIEnv` for the current thread and references of the
-//! declared Java types; jni-rs wraps them without further `unsafe` here. No export keeps a
-//! JNI reference past its return, and no JNI call happens off the calling thread.
+//! The JVM calls these with a valid `JNIEnv` for the current thread (taken as jni-rs's FFI-safe
+//! `EnvUnowned`) and references of the declared Java types; jni-rs wraps them without further
+//! `unsafe` here. No export keeps a JNI reference past its return, and no JNI call happens off
+//! the calling thread.
 
 use crate::calls;
 use crate::guard::export;
 use crate::handles;
 use crate::marshal::{bytes, bytes_prefix, doubles, longs, string};
 use jni::objects::{JByteArray, JClass, JDoubleArray, JLongArray, JString};
-use jni::sys::{jbyteArray, jdouble, jint, jlong, jlongArray};
-use jni::JNIEnv;
+use jni::sys::{jdouble, jint, jlong};
+use jni::EnvUnowned;
 use sparkpolicy_core::ABI_VERSION;
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_abiVersion(_env: JNIEnv, _class: JClass) -> jint {
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_abiVersion(_env: EnvUnowned, _class: JClass) -> jint {
     ABI_VERSION
 }
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_rewardShift(
-    mut env: JNIEnv,
+    mut env: EnvUnowned,
     _class: JClass,
     n_rows: jlong,
     max_abs: jdouble,
@@ -33,7 +34,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_rewardShift(
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockBuilderOpen<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     config: JByteArray<'l>,
     edges: JDoubleArray<'l>,
@@ -43,7 +44,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockBuilderOpen<'l
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockBuilderPush<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
     ipc_bytes: JByteArray<'l>,
@@ -53,16 +54,16 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockBuilderPush<'l
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockBuilderFinish<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
-) -> jbyteArray {
+) -> JByteArray<'l> {
     export(&mut env, |_| Ok(calls::block_builder_finish(handle)?))
 }
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelOpen<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     tree_ipc: JByteArray<'l>,
     config: JByteArray<'l>,
@@ -72,7 +73,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelOpen<'l>(
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelAddBlock<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
     block: JByteArray<'l>,
@@ -82,17 +83,17 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelAddBlock<'l>(
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelEmit<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
     chunk: jint,
-) -> jlongArray {
+) -> JLongArray<'l> {
     export(&mut env, |_| Ok(calls::kernel_emit(handle, chunk)?))
 }
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelPeakBytes<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
 ) -> jlong {
@@ -101,17 +102,17 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelPeakBytes<'l>
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_bestSplit<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     histogram: JLongArray<'l>,
     config: JByteArray<'l>,
-) -> jlongArray {
+) -> JLongArray<'l> {
     export(&mut env, |env| Ok(calls::best_split(&longs(env, &histogram)?, &bytes(env, &config)?)?))
 }
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_modelCompile<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     tree_ipc: JByteArray<'l>,
     config: JByteArray<'l>,
@@ -121,7 +122,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_modelCompile<'l>(
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scorerOpen<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     model: jlong,
 ) -> jlong {
@@ -131,46 +132,46 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scorerOpen<'l>(
 /// The scorer's handle is checked before the byte length: a closed handle is the error to report.
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scoreBatch<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     scorer: jlong,
     ipc_bytes: JByteArray<'l>,
     length: jint,
-) -> jbyteArray {
+) -> JByteArray<'l> {
     export(&mut env, |env| Ok(calls::score_batch(&*handles::scorer_model(scorer)?, &bytes_prefix(env, &ipc_bytes, length)?)?))
 }
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scorerLeafTable<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     scorer: jlong,
-) -> jbyteArray {
+) -> JByteArray<'l> {
     export(&mut env, |_| Ok(calls::scorer_leaf_table(&*handles::scorer_model(scorer)?)?))
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_close(_env: JNIEnv, _class: JClass, handle: jlong) {
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_close(_env: EnvUnowned, _class: JClass, handle: jlong) {
     calls::close(handle)
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_liveHandles(_env: JNIEnv, _class: JClass) -> jint {
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_liveHandles(_env: EnvUnowned, _class: JClass) -> jint {
     calls::live_handles()
 }
 
 /// `byte[] wireRoundTrip(String format, byte[] payload)`: see `wire`.
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_wireRoundTrip<'l>(
-    mut env: JNIEnv<'l>,
+    mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     format: JString<'l>,
     payload: JByteArray<'l>,
-) -> jbyteArray {
+) -> JByteArray<'l> {
     export(&mut env, |env| Ok(calls::wire_round_trip(&string(env, &format)?, &bytes(env, &payload)?)?))
 }
 
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_selfTest(mut env: JNIEnv, _class: JClass, mode: jint) -> jint {
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_selfTest(mut env: EnvUnowned, _class: JClass, mode: jint) -> jint {
     export(&mut env, |_| Ok(calls::self_test(mode)?))
 }
