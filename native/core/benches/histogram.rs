@@ -10,8 +10,11 @@
 //! written with the CPU model to `benches/results/histogram.json` at the repository root.
 //! `HISTOGRAM_BENCH_ROWS` overrides the row count for quick runs (written to `histogram-quick.json`).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{Criterion, Throughput};
-use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
+use sparkpolicy_core::block::TrainingBlock;
 use sparkpolicy_core::config::{Chunk, KernelConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
@@ -44,11 +47,11 @@ fn make_block(rows: usize) -> TrainingBlock {
     let codes = (0..FEATURES).map(|_| (0..rows).map(|_| (rng.next() % CODES as u64) as u16).collect()).collect();
     // Γ as fixed-point integers of realistic size (|Γ| < 2^24).
     let gamma = (0..rows * ARMS).map(|_| (rng.next() % (1 << 25)) as i64 - (1 << 24)).collect();
-    block_from_codes(codes, gamma, ARMS, false).expect("block")
+    common::u8_block(codes, gamma, ARMS)
 }
 
 fn leaf(id: u32) -> TreeNode {
-    TreeNode::leaf(id, 0, 0, vec![0.0; ARMS])
+    common::leaf_node(id, 0, 0, vec![0.0; ARMS])
 }
 
 /// A complete tree of the given depth whose level-d splits use feature d at the middle bin,

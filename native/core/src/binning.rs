@@ -3,13 +3,7 @@
 //! "x ≤ e[b]" on raw values, and training and scoring agree by construction.
 //! Missing values (null or NaN) get the code after the last value bin.
 
-/// Number of value bins of a feature with these edges (the last bin is (e_last, +∞)).
-#[inline]
-pub fn value_bins(edges: &[f64]) -> usize {
-    edges.len() + 1
-}
-
-/// Codes a feature uses: its value bins plus the missing code.
+/// Codes a feature uses: its value bins (the last is (e_last, +∞)) plus the missing code.
 #[inline]
 pub fn codes_for(edges: &[f64]) -> usize {
     edges.len() + 2

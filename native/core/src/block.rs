@@ -10,12 +10,11 @@
 //! ```
 
 use crate::binning::{bin_code, codes_for, validate_edges};
-use crate::columns::float64_column;
 use crate::config::BlockConfig;
-use crate::error::try_zeroed;
+use crate::feature_batch::float64_columns;
 use crate::fixed_point::{quantize, scale};
 use crate::{invalid, PolicyError, Result};
-use arrow_array::{Array, Float64Array, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 
 const MAGIC: &[u8; 4] = b"SPB1";
 const HEADER: usize = 32;
@@ -163,7 +162,7 @@ impl BlockBuilder {
         if batch.num_columns() != f + k {
             return invalid!("training batch has {} columns; expected {f} features + {k} rewards", batch.num_columns());
         }
-        let columns: Vec<&Float64Array> = (0..f + k).map(|i| float64_column(batch, i, "training")).collect::<Result<_>>()?;
+        let columns = float64_columns(batch, f + k, "training")?;
         let n = batch.num_rows();
         for (a, col) in columns[f..].iter().enumerate() {
             if let Some(r) = (0..n).find(|&r| col.is_null(r) || !col.value(r).is_finite()) {
@@ -209,20 +208,10 @@ impl BlockBuilder {
     }
 }
 
-/// Zeroed fixed-size helper used by tests and benches to build blocks directly.
-pub fn block_from_codes(codes: Vec<Vec<u16>>, gamma: Vec<i64>, n_arms: usize, wide: bool) -> Result<TrainingBlock> {
-    let n_rows = codes.first().map_or(gamma.len() / n_arms.max(1), |c| c.len());
-    let n_features = codes.len();
-    let mut flat: Vec<u16> = try_zeroed(0, "codes")?;
-    codes.into_iter().for_each(|c| flat.extend(c));
-    let codes = if wide { Codes::U16(flat) } else { Codes::U8(flat.into_iter().map(|c| c as u8).collect()) };
-    Ok(TrainingBlock { n_rows, n_features, n_arms, shift: 0, codes, gamma })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::ArrayRef;
+    use arrow_array::{ArrayRef, Float64Array};
     use std::sync::Arc;
 
     #[test]
@@ -259,9 +248,30 @@ mod tests {
     #[test]
     fn decode_rejects_truncated_and_foreign_bytes() {
         assert!(TrainingBlock::decode(b"garbage").unwrap_err().to_string().contains("not a training block"));
-        let block = block_from_codes(vec![vec![1, 2, 3]], vec![1, 2, 3, 4, 5, 6], 2, false).unwrap();
+        let block =
+            TrainingBlock { n_rows: 3, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![1, 2, 3]), gamma: vec![1, 2, 3, 4, 5, 6] };
         let mut bytes = block.encode();
         bytes.pop();
         assert!(TrainingBlock::decode(&bytes).unwrap_err().to_string().contains("header implies"));
+        let mut width = block.encode();
+        width[16] = 3;
+        assert!(TrainingBlock::decode(&width).unwrap_err().to_string().contains("code width 3"));
+    }
+
+    #[test]
+    fn wide_and_empty_blocks_round_trip() {
+        let wide = TrainingBlock {
+            n_rows: 3,
+            n_features: 2,
+            n_arms: 2,
+            shift: -7,
+            codes: Codes::U16(vec![0, 300, 65535, 1, 2, 3]),
+            gamma: vec![i64::MIN, -1, 0, 1, 2, i64::MAX],
+        };
+        let bytes = wide.encode();
+        assert_eq!(bytes.len(), 32 + 16 + 48);
+        assert_eq!(TrainingBlock::decode(&bytes).unwrap(), wide);
+        let empty = TrainingBlock { n_rows: 0, n_features: 4, n_arms: 3, shift: 0, codes: Codes::U8(vec![]), gamma: vec![] };
+        assert_eq!(TrainingBlock::decode(&empty.encode()).unwrap(), empty);
     }
 }

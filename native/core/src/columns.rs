@@ -1,15 +1,16 @@
-//! Reading Arrow batches the kernels receive: every column they read is Float64 (null = missing).
+//! Typed access to the columns of Arrow batches, with errors that name the batch kind, column and type.
+//! The formats themselves live with their owners (`node_table`, `feature_batch`, `reply`).
 
-use crate::{PolicyError, Result};
-use arrow_array::{Array, Float64Array, RecordBatch};
+use crate::{invalid, PolicyError, Result};
+use arrow_array::{Array, RecordBatch};
 
-/// Column `i` of `batch` as Float64, or an error naming the batch kind, column and actual type.
-pub fn float64_column<'a>(batch: &'a RecordBatch, i: usize, what: &str) -> Result<&'a Float64Array> {
-    batch.column(i).as_any().downcast_ref::<Float64Array>().ok_or_else(|| {
-        PolicyError::InvalidInput(format!(
-            "{what} batch column {i} ('{}') is {}; expected Float64",
-            batch.schema().field(i).name(),
-            batch.column(i).data_type()
-        ))
-    })
+/// The column called `name` of `what` (e.g. "node table") as array type `T`, with no nulls.
+pub fn named_column<'a, T: 'static>(batch: &'a RecordBatch, name: &str, what: &str) -> Result<&'a T> {
+    let col = batch.column_by_name(name).ok_or_else(|| PolicyError::InvalidInput(format!("{what} has no column '{name}'")))?;
+    if col.null_count() > 0 {
+        return invalid!("{what} column '{name}' has nulls");
+    }
+    col.as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| PolicyError::InvalidInput(format!("{what} column '{name}' has type {}", col.data_type())))
 }

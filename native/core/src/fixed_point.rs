@@ -49,14 +49,14 @@ pub fn quantize(value: f64, scale: f64) -> i64 {
     (value * scale).round() as i64
 }
 
-/// Converts an exact fixed-point sum back to a reward in Γ units.
-pub fn to_reward(sum: i128, shift: i32) -> f64 {
-    sum as f64 * 2f64.powi(-shift)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An exact fixed-point sum back in Γ units.
+    fn to_reward(sum: i128, shift: i32) -> f64 {
+        sum as f64 * 2f64.powi(-shift)
+    }
 
     #[test]
     fn shift_keeps_worst_case_sum_inside_i64() {

@@ -1,39 +1,18 @@
 //! Reward histograms: for each frontier node, feature and bin code, the exact fixed-point
-//! sum of Γ per arm and the row count. One flat i64 array, indexed
-//! `[node slot][feature][code][arm 0..K, then count]`, like MLlib's DTStatsAggregator with
-//! K+1 integer statistics per bin. Integer sums make every merge order give the same bits.
+//! sum of Γ per arm and the row count, in the cell layout of `histogram_layout`, like MLlib's
+//! DTStatsAggregator with K+1 integer statistics per bin. Integer sums make every merge order
+//! give the same bits.
 
 use crate::block::{Codes, TrainingBlock};
 use crate::config::{Chunk, KernelConfig};
 use crate::error::try_zeroed;
+use crate::histogram_layout::HistogramLayout;
 use crate::node_table::NodeTable;
 use crate::{invalid, PolicyError, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Marks a row that sits in a finished leaf and feeds no histogram.
 pub const INACTIVE: u32 = u32::MAX;
-
-/// Offsets of each feature's codes inside one node's histogram, for a feature range.
-#[derive(Debug, Clone)]
-pub struct HistogramLayout {
-    pub n_arms: usize,
-    pub feature_offsets: Vec<usize>,
-    /// i64 cells per node.
-    pub node_len: usize,
-}
-
-impl HistogramLayout {
-    pub fn new(n_arms: usize, codes_per_feature: &[usize]) -> HistogramLayout {
-        let stride = n_arms + 1;
-        let mut feature_offsets = Vec::with_capacity(codes_per_feature.len());
-        let mut off = 0;
-        for &c in codes_per_feature {
-            feature_offsets.push(off);
-            off += c * stride;
-        }
-        HistogramLayout { n_arms, feature_offsets, node_len: off }
-    }
-}
 
 /// Routes binned rows through the current tree to frontier slots, by bin codes.
 /// A split node sends code ≤ threshold_bin (categorical: code == threshold_bin) left and the
@@ -163,7 +142,7 @@ impl HistogramKernel {
             .ok_or_else(|| PolicyError::InvalidInput(format!("chunk {index} requested but the kernel has {}", self.config.chunks.len())))
     }
 
-    /// Histograms of chunk `index`: `[slot in chunk][feature in chunk][code][K+1]`. With several
+    /// Histograms of chunk `index` in the `HistogramLayout` of the chunk's features and slots. With several
     /// threads each builds whole features, so the result is the same bits for any thread count.
     pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
         let chunk = self.chunk(index)?;
@@ -200,16 +179,16 @@ impl HistogramKernel {
                 .collect()
         });
         // Interleave the per-thread feature ranges back into the [slot][feature] layout.
-        let stride = self.config.n_arms + 1;
-        let cells = |f0: usize, f1: usize| (f0..f1).map(|f| self.config.codes_per_feature[f] * stride).sum::<usize>();
-        let node_len = cells(chunk.feature_start, chunk.feature_end);
+        let layout = HistogramLayout::new(self.config.n_arms, &self.config.codes_per_feature[chunk.feature_start..chunk.feature_end]);
         let n_slots = chunk.slot_end - chunk.slot_start;
-        let mut hist = try_zeroed::<i64>(n_slots * node_len, "histogram chunk")?;
+        let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
         for (t, part) in parts.into_iter().enumerate() {
             let part = part?;
-            let (offset, len) = (cells(chunk.feature_start, bounds[t]), cells(bounds[t], bounds[t + 1]));
-            for s in 0..n_slots {
-                hist[s * node_len + offset..s * node_len + offset + len].copy_from_slice(&part[s * len..(s + 1) * len]);
+            // Thread t's part is [slot][features bounds[t]..bounds[t + 1]], every thread has a feature.
+            let cells = layout.features(bounds[t] - chunk.feature_start, bounds[t + 1] - chunk.feature_start);
+            for (s, src) in part.chunks_exact(cells.len()).enumerate() {
+                let at = layout.node(s).start + cells.start;
+                hist[at..at + cells.len()].copy_from_slice(src);
             }
         }
         Ok(hist)
@@ -223,7 +202,7 @@ impl HistogramKernel {
         // slot → base offset of its node histogram, or usize::MAX when outside this chunk.
         let mut base = vec![usize::MAX; self.config.frontier.len() + 1];
         for (s, b) in base.iter_mut().enumerate().take(chunk.slot_end).skip(chunk.slot_start) {
-            *b = (s - chunk.slot_start) * layout.node_len;
+            *b = layout.node(s - chunk.slot_start).start;
         }
         let inactive = self.config.frontier.len();
         for (block, slots) in &self.blocks {
@@ -315,6 +294,7 @@ fn accumulate_rows<C: Copy + Into<usize>, A: Arms>(
         if b == usize::MAX {
             continue;
         }
+        // The layout's [slot][feature][code][K+1] cell, with K a constant where it can be.
         let cell = b + feature_off + code.into() * (k + 1);
         let h = &mut hist[cell..cell + k + 1];
         for a in 0..k {

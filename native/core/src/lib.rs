@@ -13,15 +13,19 @@ pub mod block;
 pub mod columns;
 pub mod config;
 pub mod error;
+pub mod feature_batch;
 pub mod fixed_point;
 pub mod histogram;
+pub mod histogram_layout;
 pub mod node_table;
 pub mod outcome;
+pub mod reply;
 pub mod scoring;
 pub mod split;
+pub mod split_record;
 
 pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 7;
+pub const ABI_VERSION: i32 = 8;

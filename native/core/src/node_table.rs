@@ -9,8 +9,9 @@
 //! a categorical split sends `x == threshold` (the category's code; on bins, code == threshold_bin)
 //! left instead of `x <= threshold`. Tables without the column (older models) are all numeric.
 
-use crate::{invalid, PolicyError, Result};
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
+use crate::columns::named_column;
+use crate::{invalid, Result};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,24 +34,6 @@ pub struct TreeNode {
     pub values: Vec<f64>,
 }
 
-impl TreeNode {
-    /// A leaf predicting `arm`, with its row count and per-arm values.
-    pub fn leaf(id: u32, arm: i32, count: i64, values: Vec<f64>) -> TreeNode {
-        TreeNode {
-            id,
-            is_leaf: true,
-            feature: -1,
-            threshold: 0.0,
-            threshold_bin: -1,
-            missing_left: false,
-            categorical: false,
-            arm,
-            count,
-            values,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeTable {
     pub n_arms: usize,
@@ -58,13 +41,7 @@ pub struct NodeTable {
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
-    let col = batch.column_by_name(name).ok_or_else(|| PolicyError::InvalidInput(format!("node table has no column '{name}'")))?;
-    if col.null_count() > 0 {
-        return invalid!("node table column '{name}' has nulls");
-    }
-    col.as_any()
-        .downcast_ref::<T>()
-        .ok_or_else(|| PolicyError::InvalidInput(format!("node table column '{name}' has type {}", col.data_type())))
+    named_column(batch, name, "node table")
 }
 
 impl NodeTable {
@@ -200,7 +177,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn leaf(id: u32, arm: i32, values: Vec<f64>) -> TreeNode {
-        TreeNode::leaf(id, arm, 1, values)
+        TreeNode { is_leaf: true, feature: -1, threshold: 0.0, threshold_bin: -1, arm, count: 1, values, ..split(id, 0, 0.0, 0, false, 0) }
     }
 
     pub fn split(id: u32, feature: i32, threshold: f64, bin: i32, missing_left: bool, k: usize) -> TreeNode {

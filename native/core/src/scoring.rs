@@ -3,11 +3,11 @@
 //! `x == threshold` (categorical splits: x is the category's code); a missing value (null or NaN,
 //! which includes a category unseen in training: the JVM sends it as null) goes to the learned side.
 
-use crate::columns::float64_column;
 use crate::error::try_zeroed;
+use crate::feature_batch::float64_columns;
 use crate::node_table::NodeTable;
 use crate::{invalid, Result};
-use arrow_array::{Array, Float64Array, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 
 /// A tree compiled for scoring. Every id up to the deepest leaf's has a step: a split goes to
 /// its child; a leaf (and an id with no node, never reached from the root) steps to itself. So
@@ -127,7 +127,7 @@ impl CompiledModel {
         if batch.num_columns() < self.n_features {
             return invalid!("scoring batch has {} columns; the model needs {} features", batch.num_columns(), self.n_features);
         }
-        let cols: Vec<&Float64Array> = (0..self.n_features).map(|i| float64_column(batch, i, "scoring")).collect::<Result<_>>()?;
+        let cols = float64_columns(batch, self.n_features, "scoring")?;
         let raw: Vec<&[f64]> = cols.iter().map(|c| c.values().as_ref()).collect();
         let n = batch.num_rows();
         let mut ids: Vec<u32> = try_zeroed(n, "scoring node ids")?;

@@ -8,7 +8,7 @@
 //! loop (see `best_split_for_feature_by`).
 
 use crate::config::{Criterion, SplitConfig};
-use crate::histogram::HistogramLayout;
+use crate::histogram_layout::{codes, HistogramLayout};
 use crate::outcome::outcome_reward;
 use crate::{invalid, Result};
 
@@ -39,24 +39,19 @@ pub fn best_arm(sums: &[i64]) -> (usize, i64) {
     best
 }
 
-/// Best split of one feature's histogram `[code][K+1]` (last code = missing), or None if no
-/// candidate leaves at least `min_node_size` rows on each side.
-///
-/// Candidates, in loop order: each threshold b < value_bins − 1 (x ≤ edge[b] left), with missing
-/// values right then left when the node has any; then, when it has missing values, "missing vs the
-/// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
-/// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
-pub fn best_split_for_feature(feature: usize, hist: &[i64], n_arms: usize, min_node_size: u64) -> Option<SplitCandidate> {
-    best_split_for_feature_by(feature, hist, n_arms, min_node_size, false, policy_reward)
-}
-
 /// policytree's split reward: the best arm's Γ sum on each side.
 pub fn policy_reward(left: &[i64], right: &[i64], n_arms: usize) -> i128 {
     best_arm(&left[..n_arms]).1 as i128 + best_arm(&right[..n_arms]).1 as i128
 }
 
-/// The candidate loop of `best_split_for_feature` with any split reward (larger is better): the
-/// policy tree and the outcome trees visit the same candidates in the same order.
+/// Best split of one feature's histogram `[code][K+1]` (last code = missing) under any split
+/// reward (larger is better), or None if no candidate leaves at least `min_node_size` rows on each
+/// side: the policy tree and the outcome trees visit the same candidates in the same order.
+///
+/// Candidates, in loop order: each threshold b < value_bins − 1 (x ≤ edge[b] left), with missing
+/// values right then left when the node has any; then, when it has missing values, "missing vs the
+/// rest" (threshold_bin = value_bins − 1: every value left, missing right; its threshold is +∞), as
+/// XGBoost and LightGBM also consider. With no missing rows, future missing values go to the larger child.
 ///
 /// `categorical`: bins are category codes and a candidate b sends code == b left (missing right,
 /// then left, as for thresholds), for every code with rows in the node except the last value bin,
@@ -71,14 +66,11 @@ pub fn best_split_for_feature_by(
     reward_of: impl Fn(&[i64], &[i64], usize) -> i128,
 ) -> Option<SplitCandidate> {
     let stride = n_arms + 1;
-    let n_codes = hist.len() / stride;
-    let value_bins = n_codes - 1;
-    let missing = &hist[value_bins * stride..n_codes * stride];
+    let value_bins = codes(hist, n_arms).len() - 1;
+    let missing = codes(hist, n_arms).next_back().expect("a feature has at least the missing code");
     let has_missing = missing[n_arms] > 0;
     let mut total = missing.to_vec();
-    for b in 0..value_bins {
-        add(&mut total, &hist[b * stride..(b + 1) * stride]);
-    }
+    codes(hist, n_arms).take(value_bins).for_each(|bin| add(&mut total, bin));
     let mut best: Option<SplitCandidate> = None;
     let mut consider = |b: usize, left: Vec<i64>, side: Option<bool>| {
         let right: Vec<i64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
@@ -93,8 +85,7 @@ pub fn best_split_for_feature_by(
         }
     };
     let mut prefix = vec![0i64; stride];
-    for b in 0..value_bins.saturating_sub(1) {
-        let bin = &hist[b * stride..(b + 1) * stride];
+    for (b, bin) in codes(hist, n_arms).take(value_bins.saturating_sub(1)).enumerate() {
         if categorical {
             // A category absent from the node is no candidate: "== c or missing" would be "missing vs the rest".
             if bin[n_arms] == 0 {
@@ -126,12 +117,9 @@ fn add(acc: &mut [i64], x: &[i64]) {
 }
 
 /// Totals (K sums + count) of a node, read from its first feature's histogram.
-pub fn node_totals(node_hist: &[i64], n_arms: usize, codes_first_feature: usize) -> Vec<i64> {
-    let stride = n_arms + 1;
-    let mut total = vec![0i64; stride];
-    for c in 0..codes_first_feature {
-        add(&mut total, &node_hist[c * stride..(c + 1) * stride]);
-    }
+pub fn node_totals(node_hist: &[i64], layout: &HistogramLayout) -> Vec<i64> {
+    let mut total = vec![0i64; layout.stride()];
+    codes(layout.feature(node_hist, 0), layout.n_arms).for_each(|bin| add(&mut total, bin));
     total
 }
 
@@ -159,7 +147,6 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
             config.codes_per_feature.len()
         );
     }
-    let stride = config.n_arms + 1;
     let outcome_arms = config.outcome_arms;
     if config.criterion == Criterion::Outcome && (outcome_arms == 0 || 2 * outcome_arms > config.n_arms) {
         return invalid!("an outcome split needs 1 to {} outcome arms (2 channels each), got {outcome_arms}", config.n_arms / 2);
@@ -168,15 +155,11 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
         Criterion::Policy => policy_reward(l, r, k),
         Criterion::Outcome => outcome_reward(l, r, outcome_arms),
     };
-    let per_feature: Vec<SplitCandidate> = config
-        .codes_per_feature
-        .iter()
-        .enumerate()
-        .filter_map(|(j, &codes)| {
-            let off = layout.feature_offsets[j];
+    let per_feature: Vec<SplitCandidate> = (0..config.codes_per_feature.len())
+        .filter_map(|j| {
             best_split_for_feature_by(
                 config.feature_start + j,
-                &node_hist[off..off + codes * stride],
+                layout.feature(node_hist, j),
                 config.n_arms,
                 config.min_node_size,
                 config.categorical.get(j).copied().unwrap_or(false),
@@ -195,61 +178,9 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
     Ok(BlockBest { best, runner_up })
 }
 
-/// Longs of one candidate in a split record: found, feature, threshold_bin, missing_left, reward_hi, reward_lo.
-const CANDIDATE_LEN: usize = 6;
-
-fn encode_candidate(out: &mut Vec<i64>, c: Option<&SplitCandidate>) {
-    match c {
-        Some(c) => out.extend_from_slice(&[
-            1,
-            c.feature as i64,
-            c.threshold_bin as i64,
-            c.missing_left as i64,
-            (c.reward >> 64) as i64,
-            c.reward as i64,
-        ]),
-        None => out.extend_from_slice(&[0, -1, -1, 0, 0, 0]),
-    }
-}
-
-/// The split result as it crosses JNI: a flat i64 record, decoded by `SplitRecord.scala`.
-/// `[best candidate (6), runner-up candidate (6), totals (K+1), best.left (K+1), best.right (K+1)]`
-pub fn encode_split(totals: &[i64], result: &BlockBest) -> Vec<i64> {
-    let stride = totals.len();
-    let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 3 * stride);
-    encode_candidate(&mut out, result.best.as_ref());
-    encode_candidate(&mut out, result.runner_up.as_ref());
-    out.extend_from_slice(totals);
-    match &result.best {
-        Some(c) => {
-            out.extend_from_slice(&c.left);
-            out.extend_from_slice(&c.right);
-        }
-        None => out.extend(std::iter::repeat_n(0, 2 * stride)),
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reward_record_keeps_i128_exact() {
-        let c = SplitCandidate {
-            feature: 2,
-            threshold_bin: 5,
-            missing_left: true,
-            reward: (1i128 << 63) + 7,
-            left: vec![1, 2, 3],
-            right: vec![4, 5, 6],
-        };
-        let neg = SplitCandidate { reward: -3, ..c.clone() };
-        let rec = encode_split(&[5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(neg) });
-        assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
-        assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
-        assert_eq!(rec.len(), 12 + 9);
-    }
 
     #[test]
     fn arm_ties_go_to_lowest_index() {

@@ -4,8 +4,10 @@
 //! the criterion Σ_a S_a²/n_a left + right computed from sums taken row by row, first maximum wins.
 //! Categorical features (one code vs the rest) are drawn beside numeric ones, as for the policy search.
 
+mod common;
+
 use proptest::prelude::*;
-use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
+use sparkpolicy_core::block::TrainingBlock;
 use sparkpolicy_core::config::{Chunk, Criterion, KernelConfig, SkipRows, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
@@ -72,7 +74,7 @@ fn channels(rows: &Rows) -> usize {
 }
 
 fn leaf(id: u32, k: usize) -> TreeNode {
-    TreeNode::leaf(id, 0, 0, vec![0.0; k])
+    common::leaf_node(id, 0, 0, vec![0.0; k])
 }
 
 /// Per-arm sums [S_a.., n_a.., fold sum] and the row count, row by row.
@@ -160,7 +162,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
                 g
             })
             .collect();
-        let block = block_from_codes(codes, gamma, k, false).unwrap();
+        let block = common::u8_block(codes, gamma, k);
         kernel.add_block(TrainingBlock::decode(&block.encode()).unwrap()).unwrap();
     }
     let hist = kernel.emit(0).unwrap();

@@ -1,5 +1,7 @@
 //! The compiled scorer must give the same leaf, arm and scores as a direct walk of the node table.
 
+mod common;
+
 use arrow_array::{ArrayRef, Float64Array, RecordBatch};
 use proptest::prelude::*;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
@@ -32,7 +34,7 @@ fn tree(depth: u32) -> impl Strategy<Value = NodeTable> {
             });
         }
         for (i, (arm, values)) in leaves.into_iter().enumerate() {
-            nodes.push(TreeNode::leaf((1 << depth) + i as u32, arm, 1, values));
+            nodes.push(common::leaf_node((1 << depth) + i as u32, arm, 1, values));
         }
         NodeTable { n_arms: N_ARMS, nodes }
     })
@@ -94,7 +96,7 @@ fn feature_index_out_of_range_is_rejected() {
         values: vec![0.0; 2],
     });
     for id in [2, 3] {
-        t.nodes.push(TreeNode::leaf(id, 0, 1, vec![0.0; 2]));
+        t.nodes.push(common::leaf_node(id, 0, 1, vec![0.0; 2]));
     }
     let err = CompiledModel::compile(&t, 3, 2).unwrap_err().to_string();
     assert!(err.contains("feature index 9") && err.contains("3 feature columns"), "{err}");

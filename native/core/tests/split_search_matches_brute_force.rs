@@ -2,9 +2,11 @@
 //! candidate (feature, threshold, missing side) returns, rows summed one by one — ties included.
 //! Categorical features (one category code vs the rest) are drawn beside numeric ones.
 
+mod common;
+
 use proptest::prelude::*;
-use sparkpolicy_core::block::{block_from_codes, TrainingBlock};
-use sparkpolicy_core::config::{Chunk, KernelConfig, SplitConfig};
+use sparkpolicy_core::block::TrainingBlock;
+use sparkpolicy_core::config::{Chunk, Criterion, KernelConfig, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
 use sparkpolicy_core::split::{best_arm, best_split, SplitCandidate};
@@ -57,7 +59,7 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 fn leaf(id: u32, k: usize) -> TreeNode {
-    TreeNode::leaf(id, 0, 0, vec![0.0; k])
+    common::leaf_node(id, 0, 0, vec![0.0; k])
 }
 
 /// Sums (K arms + count) over the rows of `rows` selected by `pick`.
@@ -126,7 +128,7 @@ fn block_of(case: &Case, rows: &[usize]) -> TrainingBlock {
     let k = case.n_arms;
     let codes = case.codes.iter().map(|c| rows.iter().map(|&r| c[r]).collect()).collect();
     let gamma = rows.iter().flat_map(|&r| case.gamma[r * k..(r + 1) * k].to_vec()).collect();
-    block_from_codes(codes, gamma, k, false).unwrap()
+    common::u8_block(codes, gamma, k)
 }
 
 /// Histograms for `frontier` of `tree`, with the rows split over `n_blocks` blocks and the
@@ -179,7 +181,8 @@ fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
         feature_start: 0,
         codes_per_feature: case.codes_per_feature.clone(),
         categorical: case.categorical.clone(),
-        ..SplitConfig::policy()
+        criterion: Criterion::Policy,
+        outcome_arms: 0,
     };
     best_split(hist, &config).unwrap().best
 }
@@ -223,7 +226,7 @@ proptest! {
     fn runner_up_is_the_best_split_on_another_feature(case in case()) {
         let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
         let hists = kernel_histograms(&case, &tree, &[1], 1);
-        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), ..SplitConfig::policy() };
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0 };
         let result = best_split(&hists[0], &config).unwrap();
         let rows: Vec<usize> = (0..case.codes[0].len()).collect();
         let expected = result.best.as_ref().and_then(|b| brute_force_excluding(&case, &rows, Some(b.feature)));

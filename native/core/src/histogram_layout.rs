@@ -1,0 +1,80 @@
+//! The histogram cell layout, the one format `kernelEmit` returns and `bestSplit` reads.
+//!
+//! One flat i64 array indexed `[node slot][feature][code][K sums, then the count]`: a node's
+//! histogram is `node_len` cells, feature j's codes start at `feature_offsets[j]` inside it, and
+//! each code holds `stride = K + 1` cells. Features have their own code counts (value bins + the
+//! missing code, always last), in contract order of the range the layout was built for.
+
+use std::ops::Range;
+
+/// Offsets of each feature's codes inside one node's histogram, for a feature range.
+#[derive(Debug, Clone)]
+pub struct HistogramLayout {
+    pub n_arms: usize,
+    pub feature_offsets: Vec<usize>,
+    /// i64 cells per node.
+    pub node_len: usize,
+}
+
+impl HistogramLayout {
+    pub fn new(n_arms: usize, codes_per_feature: &[usize]) -> HistogramLayout {
+        let stride = n_arms + 1;
+        let mut feature_offsets = Vec::with_capacity(codes_per_feature.len());
+        let mut off = 0;
+        for &c in codes_per_feature {
+            feature_offsets.push(off);
+            off += c * stride;
+        }
+        HistogramLayout { n_arms, feature_offsets, node_len: off }
+    }
+
+    /// Cells of one code: K sums, then the count.
+    #[inline]
+    pub fn stride(&self) -> usize {
+        self.n_arms + 1
+    }
+
+    /// Where feature `j` starts inside a node's histogram; `j` = the feature count gives `node_len`.
+    #[inline]
+    pub fn feature_offset(&self, j: usize) -> usize {
+        self.feature_offsets.get(j).copied().unwrap_or(self.node_len)
+    }
+
+    /// The cells of features `j0..j1` inside a node's histogram.
+    #[inline]
+    pub fn features(&self, j0: usize, j1: usize) -> Range<usize> {
+        self.feature_offset(j0)..self.feature_offset(j1)
+    }
+
+    /// Feature `j`'s histogram `[code][K+1]` inside one node's histogram.
+    #[inline]
+    pub fn feature<'a>(&self, node_hist: &'a [i64], j: usize) -> &'a [i64] {
+        &node_hist[self.features(j, j + 1)]
+    }
+
+    /// Slot `s`'s node histogram inside a chunk's histograms.
+    #[inline]
+    pub fn node(&self, s: usize) -> Range<usize> {
+        s * self.node_len..(s + 1) * self.node_len
+    }
+}
+
+/// The codes of one feature's histogram `[code][K+1]`, each as its K sums and count.
+#[inline]
+pub fn codes(feature_hist: &[i64], n_arms: usize) -> std::slice::ChunksExact<'_, i64> {
+    feature_hist.chunks_exact(n_arms + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_follow_slot_feature_code_order() {
+        let l = HistogramLayout::new(2, &[3, 2]);
+        assert_eq!((l.stride(), l.feature_offsets.clone(), l.node_len), (3, vec![0, 9], 15));
+        assert_eq!((l.features(0, 2), l.features(1, 2), l.node(2)), (0..15, 9..15, 30..45));
+        let node: Vec<i64> = (0..15).collect();
+        assert_eq!(codes(l.feature(&node, 1), 2).map(|c| c[2]).collect::<Vec<_>>(), vec![11, 14]);
+    }
+}
