@@ -80,6 +80,15 @@ pub fn best_split(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
     Ok(SplitRecord::new(totals, &result).encode())
 }
 
+/// An outcome-tree node's own score from its totals `[S_0..S_{A−1}, n_0..n_{A−1}, ..]`: the value the
+/// driver's acceptance rule compares a split's reward with, from the split search's own function.
+pub fn outcome_score(totals: &[i64], arms: i32) -> Result<f64> {
+    if arms < 1 || totals.len() < 2 * arms as usize {
+        return invalid!("{} totals cannot hold {arms} arms' sums and counts", totals.len());
+    }
+    Ok(sparkpolicy_core::outcome::outcome_score(totals, arms as usize))
+}
+
 pub fn model_compile(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
     let tree = node_table(tree_ipc)?;
     let config: ScorerConfig = config::parse(config)?;

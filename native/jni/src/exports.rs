@@ -111,6 +111,16 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_bestSplit<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_outcomeScore<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    totals: JLongArray<'l>,
+    arms: jint,
+) -> jdouble {
+    export(&mut env, |env| Ok(calls::outcome_score(&longs(env, &totals)?, arms)?))
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_modelCompile<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,

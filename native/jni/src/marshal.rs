@@ -3,7 +3,7 @@
 
 use crate::guard::ExportResult;
 use jni::objects::{JByteArray, JDoubleArray, JLongArray, JString};
-use jni::sys::{jint, jlong};
+use jni::sys::{jdouble, jint, jlong};
 use jni::Env;
 use sparkpolicy_core::error::try_zeroed;
 use sparkpolicy_core::PolicyError;
@@ -75,6 +75,13 @@ impl<'local> ToJava<'local> for i32 {
 impl<'local> ToJava<'local> for i64 {
     type Raw = jlong;
     fn to_java(self, _: &mut Env<'local>) -> ExportResult<jlong> {
+        Ok(self)
+    }
+}
+
+impl<'local> ToJava<'local> for f64 {
+    type Raw = jdouble;
+    fn to_java(self, _: &mut Env<'local>) -> ExportResult<jdouble> {
         Ok(self)
     }
 }
