@@ -3,7 +3,7 @@ package org.sparkpolicy.bridge
 /**
  * The best split of one (frontier node, feature block), chosen on an executor, with the runner-up
  * (the best split on another feature of the block). This small record is all that reaches the
- * driver per key; it never carries a histogram. Decodes `split::encode_split` (native/core/src/split.rs).
+ * driver per key; it never carries a histogram. Decodes `split_record::SplitRecord::encode` (native/core/src/split_record.rs).
  */
 private[sparkpolicy] final case class SplitRecord(
     nodeId: Int,

@@ -71,7 +71,8 @@ class WireFormatSuite extends AnyFunSuite {
     val nArms = 2
     val stride = nArms + 1
     val reward = (BigInt(1) << 90) - 12345
-    val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, 0, 0, 0, 0, 0) ++
+    // A candidate is [present, feature, threshold bin, missing left, reward hi, reward lo]; an absent one [0, -1, -1, 0, 0, 0].
+    val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0) ++
       Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
     assert(rec.length == 12 + 3 * stride)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
@@ -80,6 +81,8 @@ class WireFormatSuite extends AnyFunSuite {
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
     val bad = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.dropRight(1))))
     assert(bad.getMessage.contains("split record"), bad.getMessage)
+    val sloppy = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.updated(7, 0L))))
+    assert(sloppy.getMessage.contains("absent runner-up"), sloppy.getMessage)
   }
 
   test("native configs: every field of every config, optional ones present and absent") {
