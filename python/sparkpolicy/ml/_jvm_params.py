@@ -15,9 +15,18 @@ TRAITS = {
         'propensityFloor': {'doc': 'AIPW propensities are clipped to [propensityFloor, 1]; the number of clipped rows is in the training summary', 'converter': 'toFloat', 'default': 0.01},
         'propensityModel': {'doc': "AIPW propensity when propensityCol is unset: 'shares' (the arm's share of all rows, for randomized designs) or 'tree' (the arm's share of the leaf of the row's cross-fitted outcome tree)", 'converter': 'toString', 'default': 'shares'},
     },
+    'HasBinning': {
+        'boundarySampleSize': {'doc': 'rows sampled (by content hash) to place split boundaries; every row when the data is smaller', 'converter': 'toInt', 'default': 200000},
+        'maxBins': {'doc': 'maximum value bins per feature (2 to 65,535), plus one code reserved for missing values', 'converter': 'toInt', 'default': 64},
+        'rowIdCol': {'doc': "optional row id column; when set, the boundary sample and the AIPW folds are chosen by a hash of the id instead of the row's content", 'converter': 'toString'},
+    },
     'HasCategoricalFeatures': {
         'categoricalCols': {'doc': 'feature columns to treat as categorical (a subset of featureCols); string features are categorical anyway, and a numeric column listed here is coded by its value as a string', 'converter': 'toListString'},
         'categoryOrders': {'doc': "optional JSON object {column: [label, ...]} fixing a categorical feature's category codes (code i = label i); default: the observed labels sorted by UTF-8 bytes", 'converter': 'toString', 'default': '{}'},
+    },
+    'HasNativeResources': {
+        'maxMemoryMB': {'doc': 'per-task native histogram budget in MiB; frontier nodes and feature blocks are grouped to fit', 'converter': 'toInt', 'default': 256},
+        'nativeThreads': {'doc': 'native threads per task for histograms; 0 uses spark.task.cpus. Results do not depend on it', 'converter': 'toInt', 'default': 0},
     },
     'HasPolicyFeatures': {
         'featureCols': {'doc': 'numeric, boolean or string (categorical) feature columns, in contract order (the order is part of the semantic contract)', 'converter': 'toListString'},
@@ -35,37 +44,29 @@ TRAITS = {
     },
     'HasTreeGrowth': {
         'boundaries': {'doc': 'locked split boundaries per feature (featureCols order); when set, no boundaries are computed', 'converter': 'toListListFloat'},
-        'boundarySampleSize': {'doc': 'rows sampled (by content hash) to place split boundaries; every row when the data is smaller', 'converter': 'toInt', 'default': 200000},
         'boundaryStrategy': {'doc': "'exact' (default): exact quantiles of a content-hash sample, identical in any layout; 'approx': Spark's approxQuantile, fast but not layout-invariant", 'converter': 'toString', 'default': 'exact'},
-        'maxBins': {'doc': 'maximum value bins per feature (2 to 65,535), plus one code reserved for missing values', 'converter': 'toInt', 'default': 64},
         'maxDepth': {'doc': 'maximum depth of the tree (1 to 12)', 'converter': 'toInt', 'default': 3},
-        'maxMemoryMB': {'doc': 'per-task native histogram budget in MiB; frontier nodes and feature blocks are grouped to fit', 'converter': 'toInt', 'default': 256},
         'minNodeSize': {'doc': "minimum number of rows in each child of a split (policytree's min.node.size)", 'converter': 'toInt', 'default': 1},
-        'nativeThreads': {'doc': 'native threads per task for histograms; 0 uses spark.task.cpus. Results do not depend on it', 'converter': 'toInt', 'default': 0},
-        'rowIdCol': {'doc': "optional row id column; when set, the boundary sample is chosen by a hash of the id instead of the row's content", 'converter': 'toString'},
     },
 }
 
 # Each stage: the traits it mixes in, its Scala setters, and the Params its class declares itself.
 STAGES = {
     'DoublyRobustScores': {
-        'traits': ['HasAipwSettings', 'HasCategoricalFeatures', 'HasPolicyFeatures', 'HasRewardInputs'],
-        'setters': ['boundarySampleSize', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rewardsCol', 'rowIdCol', 'treatmentCol', 'treatmentVocabulary'],
+        'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs'],
+        'setters': ['boundarySampleSize', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxMemoryMB', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rewardsCol', 'rowIdCol', 'treatmentCol', 'treatmentVocabulary'],
         'params': {
-            'boundarySampleSize': {'doc': 'rows sampled (by content hash) to place split boundaries; every row when the data is smaller', 'converter': 'toInt', 'default': 200000},
-            'maxBins': {'doc': 'maximum value bins per feature (2 to 65,535), plus one code reserved for missing values', 'converter': 'toInt', 'default': 64},
             'rewardsCol': {'doc': 'output array<double> column of Γ per arm, vocabulary order', 'converter': 'toString', 'default': 'rewards'},
-            'rowIdCol': {'doc': "optional row id column; when set, folds and the boundary sample are chosen by a hash of the id instead of the row's content", 'converter': 'toString'},
         },
     },
     'PolicyTreeLearner': {
-        'traits': ['HasAipwSettings', 'HasCategoricalFeatures', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
+        'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
         'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'treatmentCol', 'treatmentVocabulary'],
         'params': {},
     },
     'PolicyTreeModel': {
-        'traits': ['HasAipwSettings', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
-        'setters': [],
+        'traits': ['HasAipwSettings', 'HasBinning', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
+        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'treatmentCol', 'treatmentVocabulary'],
         'params': {},
     },
     'PolicyValueEvaluator': {

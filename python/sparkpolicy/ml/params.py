@@ -121,7 +121,15 @@ class _HasRewardInputs(_JvmParams, trait="HasRewardInputs"):
 
 
 class _HasTreeGrowth(_JvmParams, trait="HasTreeGrowth"):
-    """How the tree is grown (Scala: HasTreeGrowth)."""
+    """How the tree is grown and where its boundaries come from (Scala: HasTreeGrowth)."""
+
+
+class _HasBinning(_JvmParams, trait="HasBinning"):
+    """How features are binned, and the row id behind the sample and folds (Scala: HasBinning)."""
+
+
+class _HasNativeResources(_JvmParams, trait="HasNativeResources"):
+    """What one task's native kernels may use (Scala: HasNativeResources)."""
 
 
 class _HasScoringBatch(_JvmParams, trait="HasScoringBatch"):

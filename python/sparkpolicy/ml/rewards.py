@@ -6,11 +6,12 @@ from pyspark.sql import DataFrame
 from pyspark.sql.utils import is_remote
 
 from ._reader import _JAVA_PACKAGE, _JvmReadable
-from .params import _HasAipwSettings, _HasCategoricalFeatures, _HasPolicyFeatures, _HasRewardInputs
+from .params import (_HasAipwSettings, _HasBinning, _HasCategoricalFeatures, _HasNativeResources, _HasPolicyFeatures,
+                     _HasRewardInputs)
 
 
 class DoublyRobustScores(JavaTransformer, _HasPolicyFeatures, _HasCategoricalFeatures, _HasRewardInputs, _HasAipwSettings,
-                         JavaMLWritable, _JvmReadable, stage="DoublyRobustScores"):
+                         _HasBinning, _HasNativeResources, JavaMLWritable, _JvmReadable, stage="DoublyRobustScores"):
     """
     Appends each row's AIPW scores Γ(a) as one ``array<double>`` column (vocabulary order, ``rewardsCol``),
     with the outcome models cross-fitted on the transformed data itself (K folds by row hash). Feed it to
@@ -27,7 +28,8 @@ class DoublyRobustScores(JavaTransformer, _HasPolicyFeatures, _HasCategoricalFea
     def __init__(self, *, featureCols=None, categoricalCols=None, categoryOrders="{}", treatmentCol=None, outcomeCol=None,
                  propensityCol=None, treatmentVocabulary=None, rewardsCol="rewards", maxBins=64, boundarySampleSize=200000,
                  rowIdCol=None, crossFitFolds=5, propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4,
-                 outcomeMinNodeSize=20, handleInvalid="error", rewardCols=None, rewardType=None):
+                 outcomeMinNodeSize=20, handleInvalid="error", rewardCols=None, rewardType=None, maxMemoryMB=256,
+                 nativeThreads=0):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.DoublyRobustScores", self.uid)
         self._set(**self._input_kwargs)

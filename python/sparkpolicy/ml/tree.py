@@ -11,12 +11,13 @@ from pyspark.sql.utils import is_remote
 
 from ._connect import _not_over_connect
 from ._reader import _JAVA_PACKAGE, _JvmReadable
-from .params import (_HasAipwSettings, _HasCategoricalFeatures, _HasPolicyFeatures, _HasRewardInputs, _HasScoringBatch,
-                     _HasTreeGrowth)
+from .params import (_HasAipwSettings, _HasBinning, _HasCategoricalFeatures, _HasNativeResources, _HasPolicyFeatures,
+                     _HasRewardInputs, _HasScoringBatch, _HasTreeGrowth)
 
 
 class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatures, _HasRewardInputs, _HasAipwSettings,
-                        _HasTreeGrowth, _HasScoringBatch, JavaMLWritable, _JvmReadable, stage="PolicyTreeLearner"):
+                        _HasTreeGrowth, _HasBinning, _HasNativeResources, _HasScoringBatch, JavaMLWritable, _JvmReadable,
+                        stage="PolicyTreeLearner"):
     """
     Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
     The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
@@ -70,8 +71,8 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
         return self._set(boundaries=value)
 
 
-class PolicyTreeModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAipwSettings, _HasTreeGrowth, _HasScoringBatch,
-                      JavaMLWritable, _JvmReadable, stage="PolicyTreeModel"):
+class PolicyTreeModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAipwSettings, _HasTreeGrowth, _HasBinning,
+                      _HasNativeResources, _HasScoringBatch, JavaMLWritable, _JvmReadable, stage="PolicyTreeModel"):
     """
     A learned policy tree. ``transform`` appends ``policy_action`` (arm label), ``policy_action_index``,
     ``policy_scores`` (the leaf's mean Γ per arm, vocabulary order) and ``policy_leaf`` (heap node id),
