@@ -63,8 +63,15 @@ class PackageBoundarySuite extends AnyFunSuite {
     } finally Files.delete(tmp)
   }
 
-  test("no main source file is over 400 lines") {
-    val long = sources(root).map(p => p -> Files.readAllLines(p).size).filter(_._2 > 400)
+  test("no main source file is over 400 lines, in Scala, Java, Rust or Python") {
+    val repo = root.toAbsolutePath.getParent.getParent.getParent // <repo>/jvm/src/main
+    val others = Seq(Paths.get("native", "core", "src"), Paths.get("native", "jni", "src"), Paths.get("python", "sparkpolicy"))
+      .map(repo.resolve).filter(Files.isDirectory(_))
+    assert(others.size == 3, s"native/ and python/ not found beside $root")
+    val rustAndPython = others.flatMap(d => Files.walk(d).iterator().asScala.filter(p => p.toString.endsWith(".rs") ||
+      p.toString.endsWith(".py")).toSeq)
+    assert(rustAndPython.exists(_.toString.endsWith("exports.rs")) && rustAndPython.exists(_.toString.endsWith("tree.py")))
+    val long = (sources(root) ++ rustAndPython).map(p => p -> Files.readAllLines(p).size).filter(_._2 > 400)
     assert(long.isEmpty, "split these files: " + long.map { case (p, n) => s"$p ($n lines)" }.mkString(", "))
   }
 }
