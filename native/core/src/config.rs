@@ -1,6 +1,6 @@
 //! The small JSON config blobs that accompany each native call: `BlockConfig` (blockBuilderOpen),
 //! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `ScorerConfig` (modelCompile). Field names
-//! are the wire format shared with `jvm/.../exec/NativeConfigs.scala`; bump `ABI_VERSION` when they
+//! are the wire format shared with `jvm/.../bridge/NativeConfig.scala` (Jackson, snake_case); bump `ABI_VERSION` when they
 //! change. Fields with a serde default may be left out; `to_json` writes every field (`null` for
 //! `None`), so parsing its output gives the same config.
 

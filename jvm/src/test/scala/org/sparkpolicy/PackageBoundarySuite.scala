@@ -55,6 +55,34 @@ class PackageBoundarySuite extends AnyFunSuite {
     assert(offenders.isEmpty, "contract depends on another package:\n" + offenders.mkString("\n"))
   }
 
+  /** What each package may import of the toolkit (docs/architecture.md, each package.scala); `ml` may import all. */
+  private val allowed: Map[String, Set[String]] = Map(
+    "contract" -> Set.empty,
+    "ml.model" -> Set.empty,
+    "bridge" -> Set("ml.model"),
+    "score" -> Set("bridge", "ml.model"),
+    "train" -> Set("bridge", "contract", "ml.model"),
+    "rewards" -> Set("train", "bridge", "contract", "ml.model"),
+    "ml.params" -> Set("train"))
+
+  /** `ml.model` and `ml.params` are packages of their own; otherwise the first segment names the package. */
+  private def packageOf(ref: String): String = if (ref.startsWith("ml.")) ref else ref.takeWhile(_ != '.')
+
+  test("every package imports only what its package doc allows") {
+    val ref = """org\.sparkpolicy\.([a-z]+(?:\.[a-z]+)?)""".r
+    val offenders = allowed.toSeq.flatMap { case (pkg, may) =>
+      val dir = root.resolve(Paths.get("scala", ("org" +: "sparkpolicy" +: pkg.split('.').toSeq): _*))
+      assert(Files.isDirectory(dir), s"package $pkg not found at $dir")
+      sources(dir).flatMap { file =>
+        matching(file, ref).filterNot(_.split(": ", 2).last.startsWith("package ")).flatMap { line =>
+          ref.findAllMatchIn(line.dropWhile(_ != ' ')).map(m => packageOf(m.group(1)))
+            .filterNot(used => used == pkg || may.contains(used)).map(used => s"$pkg uses $used: $line")
+        }
+      }
+    }
+    assert(offenders.isEmpty, offenders.distinct.mkString("\n"))
+  }
+
   test("the matcher sees code, not comments") {
     val tmp = Files.createTempFile("boundary", ".scala")
     try {

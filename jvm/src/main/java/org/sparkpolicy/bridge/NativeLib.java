@@ -16,7 +16,7 @@ import java.util.Locale;
 
 /**
  * The natives of libsparkpolicy and the loader that brings the library into the JVM. Only the
- * {@code org.sparkpolicy.bridge} package calls them ({@code BridgeBoundarySuite} fails otherwise): it
+ * {@code org.sparkpolicy.bridge} package calls them ({@code PackageBoundarySuite} fails otherwise): it
  * owns every format that crosses, and the rest of the toolkit sees typed Scala values.
  *
  * <p>The library travels inside the jar under a platform folder ({@code linux-x86_64/}). {@link

@@ -1,8 +1,7 @@
 package org.sparkpolicy.bridge
 
 /**
- * The cell layout of the histograms a kernel emits for one chunk (`native/core/src/histogram.rs`,
- * `HistogramLayout`): `[slot][feature][code][channel]`, row-major, where a cell holds the chunk's K
+ * The cell layout of the histograms a kernel emits for one chunk (`native/core/src/histogram_layout.rs`): `[slot][feature][code][channel]`, row-major, where a cell holds the chunk's K
  * channel sums then the row count (stride K + 1), features run over the chunk's feature range and
  * codes over each feature's value bins plus its missing code. A node's histogram — the unit merged
  * across partitions and searched for a split — is one contiguous slot.

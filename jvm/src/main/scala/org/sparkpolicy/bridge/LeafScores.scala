@@ -7,7 +7,7 @@ import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel
 
 /**
  * A compiled model's leaves, indexed by heap id: each leaf's K scores (mean Γ per arm).
- * Read once per task from the native scorer (`ipc::leaf_table_batch`); scored rows carry only their leaf.
+ * Read once per task from the native scorer (`reply::LeafTable`, native/core/src/reply.rs); scored rows carry only their leaf.
  */
 private[sparkpolicy] final class LeafScores(ids: Array[Int], values: Array[Double], val nArms: Int) {
   /** One past the largest leaf id. */

@@ -12,7 +12,7 @@ private[sparkpolicy] final case class ScoredColumns(action: Array[Int], leaf: Ar
 }
 
 private[sparkpolicy] object ScoredColumns {
-  /** Decodes the IPC stream written by `ipc::scores_batch` (action Int32, leaf Int32; one batch per input batch). */
+  /** Decodes the IPC stream written by `reply::Scores` (native/core/src/reply.rs) (action Int32, leaf Int32; one batch per input batch). */
   def fromIpc(bytes: Array[Byte], allocator: BufferAllocator): ScoredColumns = {
     val reader = new ArrowStreamReader(new ByteArrayReadableSeekableByteChannel(bytes), allocator)
     try {

@@ -6,7 +6,7 @@ package org.sparkpolicy
  * (`NativeConfig`, Jackson), feature batches (`DoubleBatchWriter`), node tables (`NodeTableIpc`),
  * histogram layout (`HistogramLayout`), split records (`SplitRecord`), scoring replies and leaf tables
  * (`ScoredColumns`, `LeafScores`). Handles are wrapped in closeable types tied to the task
- * (`BlockBuilder`, `HistogramKernel`, `TaskScorer`, `ScorerCache`). `WireFormatSuite` round-trips each
+ * (`BlockBuilder`, `HistogramKernel`, `TaskScorer`); compiled models live in the per-JVM `ScorerCache`. `WireFormatSuite` round-trips each
  * format through its Rust owner. Imports `ml.model` only.
  */
 package object bridge

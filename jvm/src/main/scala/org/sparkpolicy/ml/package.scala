@@ -1,8 +1,9 @@
 package org.sparkpolicy
 
 /**
- * The public Spark ML stages, and only them: `PolicyTreeLearner` and `PolicyTreeModel` (with their
- * persistence), `DoublyRobustScores`, `PolicyValueEvaluator`, `QiniEvaluator` and `HashSplit`. A stage
+ * The public Spark ML stages: `PolicyTreeLearner` and `PolicyTreeModel` (with their persistence and
+ * `PolicyTreeTrainingSummary`), `DoublyRobustScores`, `PolicyValueEvaluator`, `QiniEvaluator` (with its
+ * `QiniCurve` and `QiniResult`) and `HashSplit`. A stage
  * resolves its Params once (`ml.params`) and hands typed settings to `train`, `rewards` or `score`; the
  * types a user may hold (node table, split decisions, level stats) live in `ml.model`. May import every
  * other package; nothing imports it but the examples.

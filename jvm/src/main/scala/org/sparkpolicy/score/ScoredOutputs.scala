@@ -2,7 +2,6 @@ package org.sparkpolicy.score
 
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions.{SpecificInternalRow, UnsafeArrayData}
-import org.apache.spark.sql.types.{ArrayType, DoubleType, IntegerType, StringType}
 import org.apache.spark.unsafe.types.UTF8String
 import org.sparkpolicy.bridge.{LeafScores, ScoredColumns}
 import org.sparkpolicy.ml.model.PolicyOutputColumns

@@ -9,7 +9,7 @@ import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, Ta
 /**
  * Bins the training data once: each partition becomes compact native training blocks (feature
  * codes as u8/u16, Γ as fixed-point i64), persisted so every tree level re-reads only these bytes.
- * The outcome trees behind AIPW use the same blocks with other channels (`ChannelLayout`).
+ * The outcome trees behind AIPW use the same blocks with other channels (`rewards.CrossFitting.channelColumns`).
  */
 private[sparkpolicy] object BinnedBlocks {
   /** Rows per Arrow batch sent to the block builder. */

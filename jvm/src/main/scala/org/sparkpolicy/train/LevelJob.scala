@@ -25,7 +25,7 @@ private[sparkpolicy] final case class LevelJob(
     (blockOf((c.featureStart, c.featureEnd)), HistogramLayout(codesPerFeature.slice(c.featureStart, c.featureEnd).toSeq, nChannels))
   }
   val splitConfigs: Vector[NativeConfig.Split] = plan.featureBlocks.map { case (f0, f1) =>
-    // Only categorical features are flagged, so numeric-only configs stay as they always were.
+    // Features are flagged only when the model has a categorical one (Rust reads no flags as all numeric).
     val kinds = if (categorical.contains(true)) categorical.slice(f0, f1).toSeq else Nil
     NativeConfig.Split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1).toSeq,
       if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds)

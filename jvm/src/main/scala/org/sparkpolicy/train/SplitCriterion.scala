@@ -58,7 +58,8 @@ private[sparkpolicy] object SplitCriterion {
    * reward is Σ_a (S_aL²/n_aL + S_aR²/n_aR) as f64 bits, the node's own score the same sum unsplit, both
    * computed natively (`native/core/src/outcome.rs`); a split must beat it by more than 1e-12 relative, so
    * float noise is never a gain. A leaf predicts, per arm, μ̂_a = S_a/n_a from the nearest node on its
-   * root path with at least `minNodeSize` rows of the arm (else 0), then ê_a = the arm's share of the leaf.
+   * root path (itself first) with at least `minNodeSize` rows of the arm, else from the root when the arm has
+   * any rows there, else 0; then ê_a = the arm's share of the leaf.
    */
   final case class Outcome(arms: Int, shift: Int, minNodeSize: Int) extends SplitCriterion {
     private val unit = math.pow(2.0, -shift)
@@ -66,14 +67,13 @@ private[sparkpolicy] object SplitCriterion {
     def width: Int = 2 * arms
     def emptyNodesAllowed: Boolean = true
 
-    private def value(c: Candidate): Double = java.lang.Double.longBitsToDouble(c.reward.toLong)
     private def own(totals: Array[Long]): Double = SplitSearch.outcomeScore(totals, arms)
 
     def accepts(c: Candidate, totals: Array[Long]): Boolean = {
       val o = own(totals)
-      value(c) - o > 1e-12 * o && value(c) > o
+      c.outcomeScore - o > 1e-12 * o && c.outcomeScore > o
     }
-    def gain(c: Candidate, totals: Array[Long]): Double = (value(c) - own(totals)) * unit * unit
+    def gain(c: Candidate, totals: Array[Long]): Double = (c.outcomeScore - own(totals)) * unit * unit
 
     def leaf(id: Int, totalsOf: Int => Array[Long]): TreeNode = {
       def mean(a: Int): Double = {

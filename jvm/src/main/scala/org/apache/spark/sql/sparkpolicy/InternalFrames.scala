@@ -7,7 +7,8 @@ import org.apache.spark.sql.catalyst.rules.Rule
 
 /**
  * The one place this library reaches into Spark's `private[sql]` API, which is why it lives in
- * Spark's package: a DataFrame over a logical plan node of our own. Scoring as a plan node lets
+ * Spark's package: a DataFrame over a logical plan node of our own (scoring), and one over Catalyst rows
+ * computed on executors (AIPW Γ, `fromInternalRows`). Scoring as a plan node lets
  * Spark keep columnar scans columnar and make rows in its generated code; the public
  * `mapPartitions` path would deserialize every input column into a `Row` and serialize every
  * output `Row` back, which costs more than the native scoring itself.
