@@ -141,3 +141,19 @@ pub fn self_test(mode: i32) -> Result<i32> {
 fn node_table(ipc_bytes: &[u8]) -> Result<NodeTable> {
     NodeTable::from_record_batch(&ipc::read_single(ipc_bytes)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_score_is_the_split_searchs_function_and_refuses_short_totals() {
+        // Two arms: sums 6 and −4 over 3 and 2 rows, then the fold channel and the count.
+        let totals = [6, -4, 3, 2, 9, 5];
+        assert_eq!(outcome_score(&totals, 2).unwrap(), 6.0 * 6.0 / 3.0 + 16.0 / 2.0);
+        assert_eq!(outcome_score(&totals, 2).unwrap(), sparkpolicy_core::outcome::outcome_score(&totals, 2));
+        let err = outcome_score(&totals[..3], 2).unwrap_err().to_string();
+        assert!(err.contains("3 totals") && err.contains("2 arms"), "{err}");
+        assert!(outcome_score(&totals, 0).is_err());
+    }
+}

@@ -1,6 +1,7 @@
 //! Every JNI export of libsparkpolicy, declared in `org.sparkpolicy.bridge.NativeLib`. Each body
-//! converts its Java arguments (`marshal`) and makes one call into `calls`, inside `guard::export`,
-//! which turns errors and panics into Java exceptions.
+//! converts its Java arguments (`marshal`, handle ids to the handles' objects) and makes one call into
+//! `calls`, inside `guard::export`, which turns errors and panics into Java exceptions. `abiVersion`,
+//! `close` and `liveHandles` cannot fail and call straight through.
 //!
 //! # Safety
 //! The JVM calls these with a valid `JNIEnv` for the current thread (taken as jni-rs's FFI-safe

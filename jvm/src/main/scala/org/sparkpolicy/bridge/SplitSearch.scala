@@ -1,13 +1,20 @@
 package org.sparkpolicy.bridge
 
-/** The native split search over one merged (node, feature block) histogram (`native/core/src/split.rs`). */
-private[sparkpolicy] object SplitSearch {
-  /** The block's best split and runner-up, as a decoded split record. */
-  def best(nodeId: Int, featureBlock: Int, histogram: Array[Long], config: NativeConfig.Split): SplitRecord = {
-    NativeLib.load()
-    SplitRecord.decode(nodeId, featureBlock, NativeLib.bestSplit(histogram, NativeConfig.toJson(config)), config.nArms)
-  }
+/**
+ * The native split search of one feature block (`native/core/src/split.rs`), its config serialized once
+ * when the level is planned, so every (node, feature block) key on the executors reuses the bytes.
+ */
+private[sparkpolicy] final class SplitSearch(val config: NativeConfig.Split) extends Serializable {
+  private val configJson = NativeConfig.toJson(config)
 
+  /** The block's best split and runner-up for one node's merged histogram, as a decoded split record. */
+  def best(nodeId: Int, featureBlock: Int, histogram: Array[Long]): SplitRecord = {
+    NativeLib.load()
+    SplitRecord.decode(nodeId, featureBlock, NativeLib.bestSplit(histogram, configJson), config.nArms)
+  }
+}
+
+private[sparkpolicy] object SplitSearch {
   /**
    * An outcome tree node's own score Σ_a S_a²/n_a from its totals (`outcome::outcome_score`), the value a
    * split's reward must beat; computed natively so the driver and the split search share one definition.

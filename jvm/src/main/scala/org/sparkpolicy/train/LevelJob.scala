@@ -1,6 +1,6 @@
 package org.sparkpolicy.train
 
-import org.sparkpolicy.bridge.{HistogramLayout, NativeConfig}
+import org.sparkpolicy.bridge.{HistogramLayout, NativeConfig, SplitSearch}
 import org.sparkpolicy.ml.model.NodeTable
 
 
@@ -24,11 +24,11 @@ private[sparkpolicy] final case class LevelJob(
   val chunkLayout: Vector[(Int, HistogramLayout)] = chunks.map { c =>
     (blockOf((c.featureStart, c.featureEnd)), HistogramLayout(codesPerFeature.slice(c.featureStart, c.featureEnd).toSeq, nChannels))
   }
-  val splitConfigs: Vector[NativeConfig.Split] = plan.featureBlocks.map { case (f0, f1) =>
+  val splitSearches: Vector[SplitSearch] = plan.featureBlocks.map { case (f0, f1) =>
     // Features are flagged only when the model has a categorical one (Rust reads no flags as all numeric).
     val kinds = if (categorical.contains(true)) categorical.slice(f0, f1).toSeq else Nil
-    NativeConfig.Split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1).toSeq,
-      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds)
+    new SplitSearch(NativeConfig.Split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1).toSeq,
+      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds))
   }
   def kernelConfig(tag: String): NativeConfig.Kernel =
     NativeConfig.Kernel(nChannels, codesPerFeature.toSeq, frontier.toSeq, chunks, nativeThreads, tag,

@@ -2,7 +2,7 @@ package org.sparkpolicy.train
 
 import org.apache.spark.HashPartitioner
 import org.apache.spark.rdd.RDD
-import org.sparkpolicy.bridge.{HistogramKernel, NodeTableIpc, SplitRecord, SplitSearch}
+import org.sparkpolicy.bridge.{HistogramKernel, NodeTableIpc, SplitRecord}
 import org.sparkpolicy.ml.model.NodeTable
 
 /**
@@ -70,7 +70,7 @@ private[sparkpolicy] object LevelSearch {
   }
 
   private def chooseSplit(node: Int, fb: Int, hist: Array[Long], job: LevelJob): SplitRecord =
-    SplitSearch.best(node, fb, hist, job.splitConfigs(fb))
+    job.splitSearches(fb).best(node, fb, hist)
 
   /** One partition's histogram partials, keyed by (frontier node, feature block), emitted chunk by chunk. */
   private def partitionPartials(local: Array[Array[Byte]], treeIpc: Array[Byte], job: LevelJob, tag: String,

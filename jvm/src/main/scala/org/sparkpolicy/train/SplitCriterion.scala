@@ -16,15 +16,20 @@ private[sparkpolicy] sealed trait SplitCriterion {
   def width: Int
   /** A node without rows gets no split record: an empty leaf for outcome trees, a bug for the policy tree. */
   def emptyNodesAllowed: Boolean
-  /** Whether `c` improves on leaving the node with `totals` a leaf. */
-  def accepts(c: Candidate, totals: Array[Long]): Boolean
-  /** The gain of `c` over the unsplit node, in the criterion's output units. */
-  def gain(c: Candidate, totals: Array[Long]): Double
+  /** The node with `totals` left unsplit, which its candidates are measured against (computed once per node). */
+  def unsplit(totals: Array[Long]): SplitCriterion.Unsplit
   /** The leaf `id`, given every grown node's totals. */
   def leaf(id: Int, totalsOf: Int => Array[Long]): TreeNode
 }
 
 private[sparkpolicy] object SplitCriterion {
+  /** One node's value without a split: whether a candidate beats it, and by how much. */
+  trait Unsplit {
+    def accepts(c: Candidate): Boolean
+    /** The gain of `c` over the unsplit node, in the criterion's output units. */
+    def gain(c: Candidate): Double
+  }
+
   /**
    * policytree's: a split's reward is the best arm's Γ sum left plus right (exact integers, 2^-shift
    * units); a leaf takes the arm with the largest Γ sum (ties to the lowest index) and holds the mean Γ.
@@ -42,8 +47,11 @@ private[sparkpolicy] object SplitCriterion {
       (best, t(best))
     }
 
-    def accepts(c: Candidate, totals: Array[Long]): Boolean = c.reward > BigInt(bestArm(totals)._2)
-    def gain(c: Candidate, totals: Array[Long]): Double = (c.reward - BigInt(bestArm(totals)._2)).toDouble * scale
+    def unsplit(totals: Array[Long]): Unsplit = new Unsplit {
+      private val own = BigInt(bestArm(totals)._2)
+      def accepts(c: Candidate): Boolean = c.reward > own
+      def gain(c: Candidate): Double = (c.reward - own).toDouble * scale
+    }
 
     def leaf(id: Int, totalsOf: Int => Array[Long]): TreeNode = {
       val t = totalsOf(id)
@@ -67,13 +75,11 @@ private[sparkpolicy] object SplitCriterion {
     def width: Int = 2 * arms
     def emptyNodesAllowed: Boolean = true
 
-    private def own(totals: Array[Long]): Double = SplitSearch.outcomeScore(totals, arms)
-
-    def accepts(c: Candidate, totals: Array[Long]): Boolean = {
-      val o = own(totals)
-      c.outcomeScore - o > 1e-12 * o && c.outcomeScore > o
+    def unsplit(totals: Array[Long]): Unsplit = new Unsplit {
+      private val own = SplitSearch.outcomeScore(totals, arms)
+      def accepts(c: Candidate): Boolean = c.outcomeScore - own > 1e-12 * own && c.outcomeScore > own
+      def gain(c: Candidate): Double = (c.outcomeScore - own) * unit * unit
     }
-    def gain(c: Candidate, totals: Array[Long]): Double = (c.outcomeScore - own(totals)) * unit * unit
 
     def leaf(id: Int, totalsOf: Int => Array[Long]): TreeNode = {
       def mean(a: Int): Double = {

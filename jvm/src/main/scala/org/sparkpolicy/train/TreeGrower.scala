@@ -49,14 +49,15 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
         val runnerUp = winner.flatMap { case (_, wr) =>
           firstBest((wr.runnerUp.toSeq ++ recs.filter(_ ne wr).flatMap(_.best)).sortBy(_.feature))(_.reward)
         }
-        val accepted = winner.filter { case (c, _) => criterion.accepts(c, t) }
+        val unsplit = criterion.unsplit(t)
+        val accepted = winner.filter { case (c, _) => unsplit.accepts(c) }
         decisions += SplitDecision(TreeNode.depthOf(node), node, accepted.isDefined, count(t),
           winner.map(_._1.feature).getOrElse(-1), winner.map(w => thresholdOf(w._1)).getOrElse(Double.NaN),
-          winner.exists(_._1.missingLeft), winner.map(w => criterion.gain(w._1, t)).getOrElse(0.0),
+          winner.exists(_._1.missingLeft), winner.map(w => unsplit.gain(w._1)).getOrElse(0.0),
           runnerUp.map(_.feature).getOrElse(-1), runnerUp.map(thresholdOf).getOrElse(Double.NaN),
-          runnerUp.map(criterion.gain(_, t)).getOrElse(0.0))
+          runnerUp.map(unsplit.gain(_)).getOrElse(0.0))
         accepted.foreach { case (b, rec) =>
-          splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, criterion.gain(b, t),
+          splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, unsplit.gain(b),
             ChosenSplit.isCategorical(categorical, edges, b.feature, b.thresholdBin))
           totals(2 * node) = rec.left
           totals(2 * node + 1) = rec.right
