@@ -90,6 +90,7 @@ fn kernel_config(frontier: Vec<u32>) -> KernelConfig {
         threads: 1,
         tag: String::new(),
         skip_rows: None,
+        coarse_cuts: Vec::new(),
     }
 }
 

@@ -41,6 +41,10 @@ pub struct KernelConfig {
     /// out of the outcome tree that will predict them.
     #[serde(default)]
     pub skip_rows: Option<SkipRows>,
+    /// Per feature, the fine edge indices of its coarse edges (`coarse::CoarseMap`): histograms hold
+    /// coarse codes. Empty: every feature's histogram holds its block codes; `None`: that feature's do.
+    #[serde(default)]
+    pub coarse_cuts: Vec<Option<Vec<u32>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -80,6 +84,13 @@ pub struct SplitConfig {
     /// Empty (older callers): every feature is numeric.
     #[serde(default)]
     pub categorical: Vec<bool>,
+    /// Block (fine) codes per feature of the block when the histogram holds coarse codes, with each
+    /// feature's cuts (as in `KernelConfig::coarse_cuts`): thresholds come back as fine codes, with
+    /// the refinement window of the best one. Empty: the histogram's codes are the block's.
+    #[serde(default)]
+    pub fine_codes: Vec<usize>,
+    #[serde(default)]
+    pub coarse_cuts: Vec<Option<Vec<u32>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -90,6 +101,39 @@ pub enum Criterion {
     Policy,
     /// Multi-output regression: Σ_a (S_aL²/n_aL + S_aR²/n_aR), in f64 from the exact integer sums.
     Outcome,
+}
+
+/// The refinement pass of one level over one partition (`refine`): per frontier node, the fine codes
+/// of its winning feature between the coarse edges around the winning threshold.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RefineConfig {
+    pub n_arms: usize,
+    /// Block (fine) codes per feature, in contract order.
+    pub codes_per_feature: Vec<usize>,
+    pub frontier: Vec<u32>,
+    /// At most one window per frontier slot.
+    pub windows: Vec<RefineWindow>,
+    /// Memory-bounded groups of consecutive windows; each is one `emit`.
+    pub chunks: Vec<WindowRange>,
+    #[serde(default)]
+    pub tag: String,
+    #[serde(default)]
+    pub skip_rows: Option<SkipRows>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RefineWindow {
+    pub slot: usize,
+    pub feature: usize,
+    /// Fine codes `lo..=hi` (the thresholds to search).
+    pub lo: usize,
+    pub hi: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct WindowRange {
+    pub start: usize,
+    pub end: usize,
 }
 
 /// Compiling a node table for scoring.

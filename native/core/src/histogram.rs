@@ -4,6 +4,7 @@
 //! give the same bits.
 
 use crate::block::{Codes, TrainingBlock};
+use crate::coarse::CoarseMap;
 use crate::config::{Chunk, KernelConfig};
 use crate::error::try_zeroed;
 use crate::histogram_layout::HistogramLayout;
@@ -69,6 +70,10 @@ pub fn route_rows(tree: &NodeTable, frontier: &[u32], codes_per_feature: &[usize
 /// then each memory-bounded chunk scans them and emits its histograms.
 pub struct HistogramKernel {
     config: KernelConfig,
+    /// Per feature, block codes → histogram codes (identity unless the config has coarse cuts).
+    grids: Vec<CoarseMap>,
+    /// Histogram codes per feature.
+    hist_codes: Vec<usize>,
     tree: NodeTable,
     blocks: Vec<(TrainingBlock, Vec<u32>)>,
     /// Bytes held by blocks and row routing, and the largest histogram chunk so far.
@@ -97,7 +102,17 @@ impl HistogramKernel {
         if config.codes_per_feature.iter().any(|&c| c < 2) {
             return invalid!("every feature needs at least 2 codes (one value bin and the missing code)");
         }
-        Ok(HistogramKernel { config, tree, blocks: Vec::new(), resident_bytes: 0, peak_chunk_bytes: AtomicUsize::new(0) })
+        let grids = CoarseMap::for_features(&config.codes_per_feature, &config.coarse_cuts)?;
+        let hist_codes = grids.iter().map(CoarseMap::codes).collect();
+        Ok(HistogramKernel {
+            config,
+            tree,
+            grids,
+            hist_codes,
+            blocks: Vec::new(),
+            resident_bytes: 0,
+            peak_chunk_bytes: AtomicUsize::new(0),
+        })
     }
 
     pub fn add_block(&mut self, block: TrainingBlock) -> Result<()> {
@@ -179,7 +194,7 @@ impl HistogramKernel {
                 .collect()
         });
         // Interleave the per-thread feature ranges back into the [slot][feature] layout.
-        let layout = HistogramLayout::new(self.config.n_arms, &self.config.codes_per_feature[chunk.feature_start..chunk.feature_end]);
+        let layout = HistogramLayout::new(self.config.n_arms, &self.hist_codes[chunk.feature_start..chunk.feature_end]);
         let n_slots = chunk.slot_end - chunk.slot_start;
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
         for (t, part) in parts.into_iter().enumerate() {
@@ -195,7 +210,7 @@ impl HistogramKernel {
     }
 
     fn emit_features(&self, chunk: &Chunk, feature_start: usize, feature_end: usize) -> Result<Vec<i64>> {
-        let codes = &self.config.codes_per_feature[feature_start..feature_end];
+        let codes = &self.hist_codes[feature_start..feature_end];
         let layout = HistogramLayout::new(self.config.n_arms, codes);
         let n_slots = chunk.slot_end - chunk.slot_start;
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
@@ -205,22 +220,38 @@ impl HistogramKernel {
             *b = layout.node(s - chunk.slot_start).start;
         }
         let inactive = self.config.frontier.len();
+        let k = self.config.n_arms;
+        let mut coarse: Vec<u16> = Vec::new();
         for (block, slots) in &self.blocks {
             for (j, f) in (feature_start..feature_end).enumerate() {
                 let range = f * block.n_rows..(f + 1) * block.n_rows;
                 let off = layout.feature_offsets[j];
-                match &block.codes {
-                    Codes::U8(c) => {
-                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?
-                    }
-                    Codes::U16(c) => {
-                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, self.config.n_arms)?
+                match (&block.codes, self.grids[f].table()) {
+                    (Codes::U8(c), None) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k)?,
+                    (Codes::U16(c), None) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k)?,
+                    (c, Some(table)) => {
+                        // The feature's coarse codes, mapped once per block and feature.
+                        match c {
+                            Codes::U8(c) => map_codes(&c[range], table, &mut coarse)?,
+                            Codes::U16(c) => map_codes(&c[range], table, &mut coarse)?,
+                        }
+                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k)?
                     }
                 }
             }
         }
         Ok(hist)
     }
+}
+
+/// A column's fine codes mapped through a coarse table (one entry per fine code) into `out`.
+pub fn map_codes<C: Copy + Into<usize>>(codes: &[C], table: &[u16], out: &mut Vec<u16>) -> Result<()> {
+    if codes.iter().any(|&c| c.into() >= table.len()) {
+        return invalid!("training block has a bin code ≥ the feature's {} codes; blocks and boundaries disagree", table.len());
+    }
+    out.clear();
+    out.extend(codes.iter().map(|&c| table[c.into()]));
+    Ok(())
 }
 
 /// The hot loop: one feature column of one block into the chunk's histograms.

@@ -3,13 +3,15 @@
 //!
 //! Data flow of a fit, in file order:
 //! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows)
-//! → `histogram` (per-node reward histograms) → `split` (best split of a merged histogram)
+//! → `histogram` (per-node reward histograms, on the `coarse` search grid)
+//! → `split` and `refine` (best split of a merged histogram, then its fine threshold)
 //! → `node_table` (the tree) → `scoring` (raw rows → arm, scores, leaf).
 //! `outcome` holds the split criterion of the cross-fitted outcome trees behind AIPW rewards;
 //! they reuse the same blocks, histograms, candidate loop and node tables.
 
 pub mod binning;
 pub mod block;
+pub mod coarse;
 pub mod columns;
 pub mod config;
 pub mod error;
@@ -19,6 +21,7 @@ pub mod histogram;
 pub mod histogram_layout;
 pub mod node_table;
 pub mod outcome;
+pub mod refine;
 pub mod reply;
 pub mod scoring;
 pub mod split;
@@ -28,4 +31,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 8;
+pub const ABI_VERSION: i32 = 9;

@@ -7,6 +7,7 @@
 //! A categorical feature's candidates are one category vs the rest, codes ascending, in the same
 //! loop (see `best_split_for_feature_by`).
 
+use crate::coarse::CoarseMap;
 use crate::config::{Criterion, SplitConfig};
 use crate::histogram_layout::{codes, HistogramLayout};
 use crate::outcome::outcome_reward;
@@ -65,50 +66,75 @@ pub fn best_split_for_feature_by(
     categorical: bool,
     reward_of: impl Fn(&[i64], &[i64], usize) -> i128,
 ) -> Option<SplitCandidate> {
-    let stride = n_arms + 1;
     let value_bins = codes(hist, n_arms).len() - 1;
     let missing = codes(hist, n_arms).next_back().expect("a feature has at least the missing code");
-    let has_missing = missing[n_arms] > 0;
     let mut total = missing.to_vec();
     codes(hist, n_arms).take(value_bins).for_each(|bin| add(&mut total, bin));
-    let mut best: Option<SplitCandidate> = None;
-    let mut consider = |b: usize, left: Vec<i64>, side: Option<bool>| {
-        let right: Vec<i64> = total.iter().zip(&left).map(|(t, l)| t - l).collect();
-        let (nl, nr) = (left[n_arms], right[n_arms]);
-        if (nl as u64) < min_node_size || (nr as u64) < min_node_size {
+    let mut scan = Scan { feature, n_arms, min_node_size, total: &total, missing, best: None, reward_of };
+    let below = vec![0i64; n_arms + 1];
+    scan.thresholds(0, codes(hist, n_arms).take(value_bins.saturating_sub(1)), &below, categorical);
+    if missing[n_arms] > 0 {
+        let values: Vec<i64> = total.iter().zip(missing).map(|(t, m)| t - m).collect();
+        scan.consider(value_bins - 1, values, Some(false));
+    }
+    scan.best
+}
+
+/// The candidate loop of one feature, shared by the coarse search and the refinement of a window:
+/// the node's totals and missing sums, and the first strictly best candidate so far.
+pub struct Scan<'a, R> {
+    pub feature: usize,
+    pub n_arms: usize,
+    pub min_node_size: u64,
+    pub total: &'a [i64],
+    pub missing: &'a [i64],
+    pub best: Option<SplitCandidate>,
+    pub reward_of: R,
+}
+
+impl<R: Fn(&[i64], &[i64], usize) -> i128> Scan<'_, R> {
+    /// Thresholds `first, first + 1, …` over consecutive value bins (`bins`), with `below` the sums of
+    /// the value rows under the first bin; categorical bins are one-vs-rest and ignore `below`.
+    pub fn thresholds<'b>(&mut self, first: usize, bins: impl Iterator<Item = &'b [i64]>, below: &[i64], categorical: bool) {
+        let has_missing = self.missing[self.n_arms] > 0;
+        let mut prefix = below.to_vec();
+        for (i, bin) in bins.enumerate() {
+            let b = first + i;
+            if categorical {
+                // A category absent from the node is no candidate: "== c or missing" would be "missing vs the rest".
+                if bin[self.n_arms] == 0 {
+                    continue;
+                }
+                prefix.copy_from_slice(bin);
+            } else {
+                add(&mut prefix, bin);
+            }
+            if has_missing {
+                self.consider(b, prefix.clone(), Some(false));
+                let mut with_missing = prefix.clone();
+                add(&mut with_missing, self.missing);
+                self.consider(b, with_missing, Some(true));
+            } else {
+                self.consider(b, prefix.clone(), None);
+            }
+        }
+    }
+
+    /// One candidate: `left` goes left; `side` is the missing side, or None when the node has no
+    /// missing rows (then future missing values follow the larger child).
+    pub fn consider(&mut self, b: usize, left: Vec<i64>, side: Option<bool>) {
+        let n = self.n_arms;
+        let right: Vec<i64> = self.total.iter().zip(&left).map(|(t, l)| t - l).collect();
+        let (nl, nr) = (left[n], right[n]);
+        if (nl as u64) < self.min_node_size || (nr as u64) < self.min_node_size {
             return;
         }
-        let reward = reward_of(&left, &right, n_arms);
-        if best.as_ref().is_none_or(|c| reward > c.reward) {
+        let reward = (self.reward_of)(&left, &right, n);
+        if self.best.as_ref().is_none_or(|c| reward > c.reward) {
             let missing_left = side.unwrap_or(nl >= nr);
-            best = Some(SplitCandidate { feature, threshold_bin: b, missing_left, reward, left, right });
-        }
-    };
-    let mut prefix = vec![0i64; stride];
-    for (b, bin) in codes(hist, n_arms).take(value_bins.saturating_sub(1)).enumerate() {
-        if categorical {
-            // A category absent from the node is no candidate: "== c or missing" would be "missing vs the rest".
-            if bin[n_arms] == 0 {
-                continue;
-            }
-            prefix.copy_from_slice(bin);
-        } else {
-            add(&mut prefix, bin);
-        }
-        if has_missing {
-            consider(b, prefix.clone(), Some(false));
-            let mut with_missing = prefix.clone();
-            add(&mut with_missing, missing);
-            consider(b, with_missing, Some(true));
-        } else {
-            consider(b, prefix.clone(), None);
+            self.best = Some(SplitCandidate { feature: self.feature, threshold_bin: b, missing_left, reward, left, right });
         }
     }
-    if has_missing {
-        let values: Vec<i64> = total.iter().zip(missing).map(|(t, m)| t - m).collect();
-        consider(value_bins - 1, values, Some(false));
-    }
-    best
 }
 
 #[inline]
@@ -129,6 +155,18 @@ pub fn node_totals(node_hist: &[i64], layout: &HistogramLayout) -> Vec<i64> {
 pub struct BlockBest {
     pub best: Option<SplitCandidate>,
     pub runner_up: Option<SplitCandidate>,
+    /// The fine thresholds around the best (coarse) one, when its feature is searched coarse.
+    pub window: Option<Window>,
+}
+
+/// Fine thresholds `lo..=hi` to refine around a coarse winner (`refine`), with what the refinement
+/// needs from the coarse histogram: the sums of the value rows below fine code `lo`, and of the missing rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub lo: usize,
+    pub hi: usize,
+    pub below: Vec<i64>,
+    pub missing: Vec<i64>,
 }
 
 /// Best split over a (node, feature block) histogram, in loop order, with the runner-up.
@@ -175,7 +213,27 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
     };
     let best = first_max(None).cloned();
     let runner_up = best.as_ref().and_then(|b| first_max(Some(b.feature)).cloned());
-    Ok(BlockBest { best, runner_up })
+    if config.fine_codes.is_empty() {
+        return Ok(BlockBest { best, runner_up, window: None });
+    }
+    // Coarse histograms: thresholds go back as fine codes, with the window around the best one.
+    if config.fine_codes.len() != config.codes_per_feature.len() {
+        return invalid!("split config has fine codes for {} features but {}", config.fine_codes.len(), config.codes_per_feature.len());
+    }
+    let grids = CoarseMap::for_features(&config.fine_codes, &config.coarse_cuts)?;
+    if let Some(j) = grids.iter().zip(&config.codes_per_feature).position(|(g, &c)| g.codes() != c) {
+        return invalid!("feature {j} of the split config has {} histogram codes but its cuts make {}", config.codes_per_feature[j], grids[j].codes());
+    }
+    let window = best.as_ref().and_then(|b| {
+        let j = b.feature - config.feature_start;
+        let (lo, hi) = grids[j].window(b.threshold_bin)?;
+        let bins: Vec<&[i64]> = codes(layout.feature(node_hist, j), config.n_arms).collect();
+        let mut below = vec![0i64; layout.stride()];
+        bins[..b.threshold_bin].iter().for_each(|bin| add(&mut below, bin));
+        Some(Window { lo, hi, below, missing: bins[bins.len() - 1].to_vec() })
+    });
+    let fine = |c: SplitCandidate| SplitCandidate { threshold_bin: grids[c.feature - config.feature_start].fine_threshold(c.threshold_bin), ..c };
+    Ok(BlockBest { best: best.map(fine), runner_up: runner_up.map(fine), window })
 }
 
 #[cfg(test)]

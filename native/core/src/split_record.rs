@@ -1,17 +1,21 @@
 //! The split record, the one format `bestSplit` returns (a `long[]`), decoded by `SplitRecord.scala`.
 //!
-//! A flat i64 array of `12 + 3·(K+1)` longs, where K+1 is the histogram stride (channels + count):
+//! A flat i64 array of `14 + 5·(K+1)` longs, where K+1 is the histogram stride (channels + count):
 //! ```text
 //! 0   best candidate:      present (1/0), feature, threshold_bin, missing_left (1/0), reward_hi, reward_lo
 //! 6   runner-up candidate: the same six longs
 //! 12  totals     K sums, count   (the node)
 //! ..  best.left  K sums, count   (zeros when there is no best candidate)
 //! ..  best.right K sums, count   (zeros when there is no best candidate)
+//! ..  window     lo, hi          (the best's fine thresholds to refine; −1, −1 when none)
+//! ..  below      K sums, count   (value rows under fine code lo; zeros without a window)
+//! ..  missing    K sums, count   (the best feature's missing rows; zeros without a window)
 //! ```
+//! Thresholds are the block's (fine) codes.
 //! An absent candidate is `[0, −1, −1, 0, 0, 0]`. The reward is the i128 `(reward_hi << 64) | (reward_lo as u64)`.
 //! For `wireRoundTrip` the same longs travel as little-endian bytes (8 a long).
 
-use crate::split::{BlockBest, SplitCandidate};
+use crate::split::{BlockBest, SplitCandidate, Window};
 use crate::{invalid, Result};
 
 /// Longs of one candidate in a split record.
@@ -35,6 +39,7 @@ pub struct SplitRecord {
     pub totals: Vec<i64>,
     pub left: Vec<i64>,
     pub right: Vec<i64>,
+    pub window: Option<Window>,
 }
 
 impl From<&SplitCandidate> for RecordCandidate {
@@ -56,6 +61,7 @@ impl SplitRecord {
             totals,
             left,
             right,
+            window: result.window.clone(),
         }
     }
 
@@ -77,6 +83,17 @@ impl SplitRecord {
         out.extend_from_slice(&self.totals);
         out.extend_from_slice(&self.left);
         out.extend_from_slice(&self.right);
+        match &self.window {
+            Some(w) => {
+                out.extend_from_slice(&[w.lo as i64, w.hi as i64]);
+                out.extend_from_slice(&w.below);
+                out.extend_from_slice(&w.missing);
+            }
+            None => {
+                out.extend_from_slice(&[-1, -1]);
+                out.resize(out.len() + 2 * self.totals.len(), 0);
+            }
+        }
         out
     }
 
@@ -84,20 +101,28 @@ impl SplitRecord {
     /// write (a flag other than 0/1, a negative index, sums without a best split) is refused.
     pub fn decode(rec: &[i64]) -> Result<SplitRecord> {
         let base = 2 * CANDIDATE_LEN;
-        if rec.len() < base + 6 || !(rec.len() - base).is_multiple_of(3) {
-            return invalid!("a split record has 12 + 3·(K+1) longs with K ≥ 1, got {}", rec.len());
+        if rec.len() < base + 2 + 10 || !(rec.len() - base - 2).is_multiple_of(5) {
+            return invalid!("a split record has 14 + 5·(K+1) longs with K ≥ 1, got {}", rec.len());
         }
-        let stride = (rec.len() - base) / 3;
-        let sums = |i: usize| rec[base + i * stride..base + (i + 1) * stride].to_vec();
+        let stride = (rec.len() - base - 2) / 5;
+        let at = |i: usize| if i < 3 { base + i * stride } else { base + 2 + i * stride };
+        let sums = |i: usize| rec[at(i)..at(i) + stride].to_vec();
+        let (lo, hi) = (rec[base + 3 * stride], rec[base + 3 * stride + 1]);
+        let window = match (lo, hi) {
+            (-1, -1) if sums(3).iter().chain(&sums(4)).all(|&v| v == 0) => None,
+            (lo, hi) if 0 <= lo && lo < hi => Some(Window { lo: lo as usize, hi: hi as usize, below: sums(3), missing: sums(4) }),
+            _ => return invalid!("split record's refinement window is [{lo}, {hi}]; expected −1, −1 or 0 ≤ lo < hi"),
+        };
         let record = SplitRecord {
             best: candidate(rec, 0)?,
             runner_up: candidate(rec, CANDIDATE_LEN)?,
             totals: sums(0),
             left: sums(1),
             right: sums(2),
+            window,
         };
-        if record.best.is_none() && record.left.iter().chain(&record.right).any(|&v| v != 0) {
-            return invalid!("split record has left/right sums but no best candidate");
+        if record.best.is_none() && (record.window.is_some() || record.left.iter().chain(&record.right).any(|&v| v != 0)) {
+            return invalid!("split record has left/right sums or a window but no best candidate");
         }
         Ok(record)
     }
@@ -137,6 +162,10 @@ fn candidate(rec: &[i64], at: usize) -> Result<Option<RecordCandidate>> {
 mod tests {
     use super::*;
 
+    fn window() -> Window {
+        Window { lo: 3, hi: 9, below: vec![-1, 2, 4], missing: vec![0, 1, 1] }
+    }
+
     fn candidate(reward: i128) -> SplitCandidate {
         SplitCandidate { feature: 2, threshold_bin: 5, missing_left: true, reward, left: vec![1, 2, 3], right: vec![4, 5, 6] }
     }
@@ -144,18 +173,20 @@ mod tests {
     #[test]
     fn reward_record_keeps_i128_exact() {
         let c = candidate((1i128 << 63) + 7);
-        let rec = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)) }).encode();
+        let rec = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), window: None }).encode();
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
         assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
-        assert_eq!(rec.len(), 12 + 9);
-        assert_eq!(&rec[12..], &[5, 7, 9, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(rec.len(), 14 + 15);
+        assert_eq!(&rec[12..], &[5, 7, 9, 1, 2, 3, 4, 5, 6, -1, -1, 0, 0, 0, 0, 0, 0]);
+        let with = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, window: Some(window()) }).encode();
+        assert_eq!(&with[21..], &[3, 9, -1, 2, 4, 0, 1, 1]);
     }
 
     #[test]
     fn round_trips_with_and_without_candidates() {
         for result in [
-            BlockBest { best: Some(candidate(i128::MIN)), runner_up: Some(candidate(i128::MAX)) },
-            BlockBest { best: Some(candidate(0)), runner_up: None },
+            BlockBest { best: Some(candidate(i128::MIN)), runner_up: Some(candidate(i128::MAX)), window: Some(window()) },
+            BlockBest { best: Some(candidate(0)), runner_up: None, window: None },
             BlockBest::default(),
         ] {
             let record = SplitRecord::new(vec![5, 7, 9], &result);
@@ -163,15 +194,18 @@ mod tests {
             assert_eq!(SplitRecord::from_le_bytes(&record.to_le_bytes()).unwrap(), record);
         }
         let empty = SplitRecord::new(vec![1, 2], &BlockBest::default()).encode();
-        assert_eq!(empty, vec![0, -1, -1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 1, 2, 0, 0, 0, 0]);
+        assert_eq!(empty, vec![0, -1, -1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 1, 2, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0]);
     }
 
     #[test]
     fn refuses_what_encode_cannot_write() {
-        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None }).encode();
+        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, window: None }).encode();
         let err = |rec: &[i64]| SplitRecord::decode(rec).unwrap_err().to_string();
-        assert!(err(&good[..good.len() - 1]).contains("12 + 3·(K+1) longs"));
+        assert!(err(&good[..good.len() - 1]).contains("14 + 5·(K+1) longs"));
         assert!(err(&good[..15]).contains("got 15"));
+        let mut inverted = good.clone();
+        inverted[21..23].copy_from_slice(&[4, 2]);
+        assert!(err(&inverted).contains("window is [4, 2]"));
         let mut flag = good.clone();
         flag[0] = 2;
         assert!(err(&flag).contains("presence flag 2"));

@@ -147,6 +147,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         threads: 1,
         tag: String::new(),
         skip_rows: Some(SkipRows { channel: 2 * rows.arms, value: held_out }),
+        coarse_cuts: Vec::new(),
     };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n).collect();
@@ -174,6 +175,8 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         codes_per_feature: rows.codes_per_feature.clone(),
         criterion: Criterion::Outcome,
         outcome_arms: rows.arms,
+        fine_codes: Vec::new(),
+        coarse_cuts: Vec::new(),
         categorical: rows.categorical.clone(),
     };
     (0..frontier.len()).map(|s| best_split(&hist[s * len..(s + 1) * len], &split).unwrap().best).collect()

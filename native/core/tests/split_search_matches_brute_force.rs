@@ -153,6 +153,7 @@ fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_
         threads,
         tag: String::new(),
         skip_rows: None,
+        coarse_cuts: Vec::new(),
     };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n_rows).collect();
@@ -183,6 +184,8 @@ fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
         categorical: case.categorical.clone(),
         criterion: Criterion::Policy,
         outcome_arms: 0,
+        fine_codes: Vec::new(),
+        coarse_cuts: Vec::new(),
     };
     best_split(hist, &config).unwrap().best
 }
@@ -226,7 +229,7 @@ proptest! {
     fn runner_up_is_the_best_split_on_another_feature(case in case()) {
         let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
         let hists = kernel_histograms(&case, &tree, &[1], 1);
-        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0 };
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0, fine_codes: Vec::new(), coarse_cuts: Vec::new() };
         let result = best_split(&hists[0], &config).unwrap();
         let rows: Vec<usize> = (0..case.codes[0].len()).collect();
         let expected = result.best.as_ref().and_then(|b| brute_force_excluding(&case, &rows, Some(b.feature)));

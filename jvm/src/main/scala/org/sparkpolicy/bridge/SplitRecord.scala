@@ -12,7 +12,8 @@ private[sparkpolicy] final case class SplitRecord(
     runnerUp: Option[Candidate],
     totals: Array[Long],
     left: Array[Long],
-    right: Array[Long])
+    right: Array[Long],
+    window: Option[RefineWindow] = None)
 
 private[sparkpolicy] object SplitRecord {
   private val CandidateLongs = 6
@@ -27,10 +28,14 @@ private[sparkpolicy] object SplitRecord {
   def decode(nodeId: Int, featureBlock: Int, rec: Array[Long], nArms: Int): SplitRecord = {
     val stride = nArms + 1
     val base = 2 * CandidateLongs
-    require(rec.length == base + 3 * stride, s"split record has ${rec.length} longs, expected ${base + 3 * stride}")
+    require(rec.length == base + 2 + 5 * stride, s"split record has ${rec.length} longs, expected ${base + 2 + 5 * stride}")
+    val w = base + 3 * stride
+    val window = if (rec(w) < 0) None
+      else Some(RefineWindow(rec(w).toInt, rec(w + 1).toInt, rec.slice(w + 2, w + 2 + stride), rec.slice(w + 2 + stride, w + 2 + 2 * stride)))
     SplitRecord(nodeId, featureBlock, candidate(rec, 0), candidate(rec, CandidateLongs),
       totals = rec.slice(base, base + stride),
       left = rec.slice(base + stride, base + 2 * stride),
-      right = rec.slice(base + 2 * stride, base + 3 * stride))
+      right = rec.slice(base + 2 * stride, base + 3 * stride),
+      window)
   }
 }
