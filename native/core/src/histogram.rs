@@ -186,19 +186,13 @@ impl HistogramKernel {
         }
         let n_features = chunk.feature_end - chunk.feature_start;
         let bounds: Vec<usize> = (0..=threads).map(|t| chunk.feature_start + t * n_features / threads).collect();
-        let parts: Vec<Result<Vec<i64>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = bounds.windows(2).map(|w| scope.spawn(move || self.emit_features(&chunk, w[0], w[1]))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(PolicyError::Internal("histogram thread panicked".into()))))
-                .collect()
-        });
+        let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+        let parts = crate::pool::map_units(threads, &ranges, |&(f0, f1)| self.emit_features(&chunk, f0, f1))?;
         // Interleave the per-thread feature ranges back into the [slot][feature] layout.
         let layout = HistogramLayout::new(self.config.n_arms, &self.hist_codes[chunk.feature_start..chunk.feature_end]);
         let n_slots = chunk.slot_end - chunk.slot_start;
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
         for (t, part) in parts.into_iter().enumerate() {
-            let part = part?;
             // Thread t's part is [slot][features bounds[t]..bounds[t + 1]], every thread has a feature.
             let cells = layout.features(bounds[t] - chunk.feature_start, bounds[t + 1] - chunk.feature_start);
             for (s, src) in part.chunks_exact(cells.len()).enumerate() {

@@ -21,6 +21,7 @@ pub mod histogram;
 pub mod histogram_layout;
 pub mod node_table;
 pub mod outcome;
+pub mod pool;
 pub mod refine;
 pub mod reply;
 pub mod scoring;

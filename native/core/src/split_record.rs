@@ -173,7 +173,8 @@ mod tests {
     #[test]
     fn reward_record_keeps_i128_exact() {
         let c = candidate((1i128 << 63) + 7);
-        let rec = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), window: None }).encode();
+        let rec =
+            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), window: None }).encode();
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
         assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
         assert_eq!(rec.len(), 14 + 15);

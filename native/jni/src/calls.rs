@@ -5,13 +5,14 @@
 use crate::handles::{self, Handle, TaskScorer};
 use crate::{ipc, wire};
 use sparkpolicy_core::block::{BlockBuilder, TrainingBlock};
-use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, RefineConfig, ScorerConfig, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::histogram_layout::HistogramLayout;
 use sparkpolicy_core::node_table::NodeTable;
+use sparkpolicy_core::refine::{refine_split as refine, RefineKernel};
 use sparkpolicy_core::reply::LeafTable;
 use sparkpolicy_core::scoring::CompiledModel;
-use sparkpolicy_core::split::{best_split as search, node_totals};
+use sparkpolicy_core::split::{best_split as search, node_totals, BlockBest, Window};
 use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{fixed_point, invalid, PolicyError, Result};
 use std::sync::{Arc, Mutex};
@@ -78,6 +79,39 @@ pub fn best_split(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
     let result = search(histogram, &config)?;
     let totals = node_totals(histogram, &HistogramLayout::new(config.n_arms, &config.codes_per_feature));
     Ok(SplitRecord::new(totals, &result).encode())
+}
+
+pub fn refine_kernel_open(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
+    crate::logging::init();
+    let tree = node_table(tree_ipc)?;
+    let config: RefineConfig = config::parse(config)?;
+    Ok(handles::insert(Handle::Refine(Mutex::new(RefineKernel::new(tree, config)?))))
+}
+
+pub fn refine_kernel_add_block(handle: i64, block: &[u8]) -> Result<()> {
+    handles::with_refine_kernel(handle, |kernel| kernel.add_block(TrainingBlock::decode(block)?))
+}
+
+pub fn refine_kernel_emit(handle: i64, chunk: i32) -> Result<Vec<i64>> {
+    if chunk < 0 {
+        return invalid!("chunk index must be non-negative, got {chunk}");
+    }
+    handles::with_refine_kernel(handle, |kernel| kernel.emit(chunk as usize))
+}
+
+/// The split record of a refined window: `node` is `[feature, lo, hi, totals, below, missing]` (each of
+/// the last three K+1 longs), `histogram` the merged window histogram. The record's best is the window's
+/// first best fine threshold (absent only when no candidate keeps `min_node_size` rows on each side).
+pub fn refine_split(histogram: &[i64], node: &[i64], config: &[u8]) -> Result<Vec<i64>> {
+    let config: SplitConfig = config::parse(config)?;
+    let stride = config.n_arms + 1;
+    if node.len() != 3 + 3 * stride || node[..3].iter().any(|&v| v < 0) {
+        return invalid!("a refine node is feature, lo, hi and 3 × {stride} sums; got {:?}", node);
+    }
+    let sums = |i: usize| node[3 + i * stride..3 + (i + 1) * stride].to_vec();
+    let window = Window { lo: node[1] as usize, hi: node[2] as usize, below: sums(1), missing: sums(2) };
+    let best = refine(node[0] as usize, &window, histogram, &node[3..3 + stride], &config)?;
+    Ok(SplitRecord::new(sums(0), &BlockBest { best, runner_up: None, window: None }).encode())
 }
 
 /// An outcome-tree node's own score from its totals `[S_0..S_{A−1}, n_0..n_{A−1}, ..]`: the value the

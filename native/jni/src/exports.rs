@@ -112,6 +112,47 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_bestSplit<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineKernelOpen<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    tree_ipc: JByteArray<'l>,
+    config: JByteArray<'l>,
+) -> jlong {
+    export(&mut env, |env| Ok(calls::refine_kernel_open(&bytes(env, &tree_ipc)?, &bytes(env, &config)?)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineKernelAddBlock<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    block: JByteArray<'l>,
+) {
+    export(&mut env, |env| Ok(calls::refine_kernel_add_block(handle, &bytes(env, &block)?)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineKernelEmit<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    chunk: jint,
+) -> JLongArray<'l> {
+    export(&mut env, |_| Ok(calls::refine_kernel_emit(handle, chunk)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineSplit<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    histogram: JLongArray<'l>,
+    node: JLongArray<'l>,
+    config: JByteArray<'l>,
+) -> JLongArray<'l> {
+    export(&mut env, |env| Ok(calls::refine_split(&longs(env, &histogram)?, &longs(env, &node)?, &bytes(env, &config)?)?))
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_outcomeScore<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,

@@ -6,7 +6,7 @@ use crate::ipc;
 use arrow_array::RecordBatch;
 use serde::{Deserialize, Serialize};
 use sparkpolicy_core::block::TrainingBlock;
-use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, RefineConfig, ScorerConfig, SplitConfig};
 use sparkpolicy_core::feature_batch::FeatureBatch;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::reply::LeafTable;
@@ -15,7 +15,7 @@ use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{invalid, Result};
 
 /// Every format `round_trip` knows, in the order its error lists them.
-pub const FORMATS: [&str; 10] = [
+pub const FORMATS: [&str; 11] = [
     "node_table",
     "feature_batch",
     "score_reply",
@@ -23,6 +23,7 @@ pub const FORMATS: [&str; 10] = [
     "split_record",
     "block_config",
     "kernel_config",
+    "refine_config",
     "split_config",
     "scorer_config",
     "training_block",
@@ -37,6 +38,7 @@ pub fn round_trip(format: &str, payload: &[u8]) -> Result<Vec<u8>> {
         "split_record" => Ok(SplitRecord::from_le_bytes(payload)?.to_le_bytes()),
         "block_config" => json::<BlockConfig>(payload),
         "kernel_config" => json::<KernelConfig>(payload),
+        "refine_config" => json::<RefineConfig>(payload),
         "split_config" => json::<SplitConfig>(payload),
         "scorer_config" => json::<ScorerConfig>(payload),
         "training_block" => Ok(TrainingBlock::decode(payload)?.encode()),

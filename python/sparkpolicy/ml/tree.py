@@ -20,7 +20,8 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
                         stage="PolicyTreeLearner"):
     """
     Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
-    The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
+    The tree is grown level by level (greedily, or with ``searchDepth=2`` each split the root of the best
+    depth-2 subtree), with policytree's split criterion (best-arm sum left plus
     best-arm sum right) on native exact-integer histograms and without collecting rows, histograms or
     candidates on the driver. Wraps ``org.sparkpolicy.ml.PolicyTreeLearner``.
 
@@ -33,10 +34,11 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
     @keyword_only
     def __init__(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
                  propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
-                 maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
+                 maxBins=64, maxMemoryMB=256, boundarySampleSize=60000, boundaryStrategy="exact",
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
-                 handleInvalid="error", categoricalCols=None, categoryOrders="{}"):
+                 handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
+                 searchDepth=1):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyTreeLearner", self.uid)
         self.setParams(**self._input_kwargs)
@@ -44,10 +46,11 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
     @keyword_only
     def setParams(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
                   propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
-                  maxBins=64, maxMemoryMB=256, boundarySampleSize=200000, boundaryStrategy="exact",
+                  maxBins=64, maxMemoryMB=256, boundarySampleSize=60000, boundaryStrategy="exact",
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
-                  handleInvalid="error", categoricalCols=None, categoryOrders="{}") -> "PolicyTreeLearner":
+                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
+                  searchDepth=1) -> "PolicyTreeLearner":
         """Sets the params given as keywords (the others keep their values)."""
         return self._set(**self._input_kwargs)
 

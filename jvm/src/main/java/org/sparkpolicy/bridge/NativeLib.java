@@ -164,6 +164,17 @@ final class NativeLib {
   /** Peak native bytes of a kernel so far: its blocks and row routing plus its largest chunk. */
   static native long kernelPeakBytes(long kernel);
 
+  /** Opens a level's threshold-refinement kernel for one partition (`refine.rs`): the tree and its config. */
+  static native long refineKernelOpen(byte[] treeIpc, byte[] configJson);
+
+  static native void refineKernelAddBlock(long kernel, byte[] block);
+
+  /** The window histograms of one chunk of windows. */
+  static native long[] refineKernelEmit(long kernel, int chunk);
+
+  /** The split record of one node's refined window: {@code node} = feature, lo, hi, totals, below, missing. */
+  static native long[] refineSplit(long[] histogram, long[] node, byte[] configJson);
+
   /** The best split of a merged (node, feature block) histogram, as a flat split record. */
   static native long[] bestSplit(long[] histogram, byte[] configJson);
 

@@ -22,16 +22,29 @@ private[sparkpolicy] object NativeConfig {
   /** A memory-bounded unit of histogram work: frontier slots [slotStart, slotEnd) × features [featureStart, featureEnd). */
   final case class Chunk(slotStart: Int, slotEnd: Int, featureStart: Int, featureEnd: Int)
 
-  /** One level's histogram pass over one partition. */
+  /** One level's histogram pass over one partition; `coarseCuts` (one per feature, None = as binned) makes histograms coarse. */
   final case class Kernel(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
-      skipRows: Option[SkipRows] = None) extends NativeConfig
+      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
 
   /**
    * Split search over one merged (node, feature block) histogram. `criterion` is `policy` (best-arm sums)
    * or `outcome` (an AIPW outcome tree over `outcomeArms` arms); `categorical` flags the block's features.
+   * With `fineCodes` (the block codes) and `coarseCuts`, the histogram holds coarse codes and thresholds
+   * come back fine, with the best one's refinement window.
    */
   final case class Split(nArms: Int, minNodeSize: Long, featureStart: Int, codesPerFeature: Seq[Int], criterion: String = Policy,
-      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil) extends NativeConfig
+      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil)
+      extends NativeConfig
+
+  /** One frontier slot's fine codes `lo..=hi` of `feature` to refine. */
+  final case class Window(slot: Int, feature: Int, lo: Int, hi: Int)
+
+  /** Windows `[start, end)` of a refine config, emitted together. */
+  final case class WindowRange(start: Int, end: Int)
+
+  /** One level's threshold-refinement pass over one partition (`refine.rs`). */
+  final case class Refine(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], windows: Seq[Window], chunks: Seq[WindowRange],
+      tag: String, skipRows: Option[SkipRows] = None) extends NativeConfig
 
   /** Compiling a node table for scoring. */
   final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig

@@ -61,12 +61,13 @@ final case class Contract(
         "propensityCol" -> opt(reward.propensityCol)) ++ reward.aipw.map(a => "aipw" -> JObject(
           "folds" -> JInt(a.folds), "foldSeed" -> JInt(a.foldSeed), "propensity" -> JString(a.propensity),
           "propensityFloor" -> Contract.doubleValue(a.propensityFloor), "outcomeModel" -> JString(a.outcomeModel)))),
-      "boundaryRecipe" -> JObject(
+      // searchBins only for exact thresholds, so manifests (and signatures) of binned searches are unchanged.
+      "boundaryRecipe" -> JObject(List[(String, JValue)](
         "strategy" -> JString(recipe.strategy),
         "maxBins" -> JInt(recipe.maxBins),
         "sampleSize" -> JInt(recipe.sampleSize),
         "sampleSeed" -> JInt(recipe.sampleSeed),
-        "rowIdCol" -> opt(recipe.rowIdCol)))
+        "rowIdCol" -> opt(recipe.rowIdCol)) ++ Option(recipe.searchBins).filter(_ > 0).map(b => "searchBins" -> JInt(b))))
   }
 }
 
@@ -113,7 +114,7 @@ object Contract {
       optStr(r \ "outcomeCol"), optStr(r \ "propensityCol"), aipw)
     val b = m \ "boundaryRecipe"
     val recipe = BoundaryRecipe((b \ "strategy").extract[String], (b \ "maxBins").extract[Int], (b \ "sampleSize").extract[Int],
-      (b \ "sampleSeed").extract[Long], optStr(b \ "rowIdCol"))
+      (b \ "sampleSeed").extract[Long], optStr(b \ "rowIdCol"), (b \ "searchBins").extractOpt[Int].getOrElse(0))
     val boundaries = (root \ "boundaries").children.map(_.children.map {
       case JString("Infinity") => Double.PositiveInfinity
       case JString("-Infinity") => Double.NegativeInfinity

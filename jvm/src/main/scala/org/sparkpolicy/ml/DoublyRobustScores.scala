@@ -9,7 +9,7 @@ import org.apache.spark.sql.types._
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
   HasRewardInputs}
 import org.sparkpolicy.rewards.AipwRewards
-import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, TrainingData}
+import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, SearchGrid, TrainingData}
 
 /**
  * Appends each row's AIPW scores Γ(a), one `array<double>` in vocabulary order (`rewardsCol`), with the
@@ -57,7 +57,7 @@ class DoublyRobustScores(override val uid: String)
     val data = TrainingData.prepare(df, spec, keepUserColumns = true)
     val edges = Categories.withCodeEdges(Boundaries.compute(data, $(maxBins), $(boundarySampleSize)), data.categories, $(featureCols),
       locked = false)
-    val (scored, _) = AipwRewards.crossFit(data, edges, settings)
+    val (scored, _) = AipwRewards.crossFit(data, SearchGrid.binned(edges), settings)
     val gammas = (0 until data.nArms).map(a => col(TrainingData.rewardName(a)))
     scored.select(df.columns.toSeq.map(TrainingData.userCol) :+ array(gammas: _*).as($(rewardsCol)): _*)
   }

@@ -69,7 +69,7 @@ class PolicyTreeLearner(override val uid: String)
     val df = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
       .persist(StorageLevel.MEMORY_AND_DISK)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
-      $(boundaryStrategy), native.threads)
+      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth))
     try {
       val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
       // The training output signature scores the training rows with the finished model.

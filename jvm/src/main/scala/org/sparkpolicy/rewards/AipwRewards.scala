@@ -9,7 +9,7 @@ import org.apache.spark.sql.types._
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.bridge.FixedPoint
 import org.sparkpolicy.ml.model.NodeTable
-import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, TrainingData}
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, SearchGrid, TrainingData}
 
 private[sparkpolicy] object AipwRewards {
   private val log = LoggerFactory.getLogger(getClass)
@@ -54,10 +54,10 @@ private[sparkpolicy] object AipwRewards {
   }
 
   /**
-   * Cross-fits the nuisances on `data` (an AIPW TrainingData, before Γ) with the given boundaries and
+   * Cross-fits the nuisances on `data` (an AIPW TrainingData, before Γ) on the given search grid and
    * returns its frame with Γ and the clipped flag appended, and the scorer (fold trees, propensities).
    */
-  def crossFit(data: TrainingData, edges: Array[Array[Double]], settings: AipwSettings): (DataFrame, AipwScorer) = {
+  def crossFit(data: TrainingData, grid: SearchGrid, settings: AipwSettings): (DataFrame, AipwScorer) = {
     val base = data.aipwBase.getOrElse(throw new IllegalStateException("crossFit needs AIPW training data"))
     val (nFeatures, arms) = (data.nFeatures, data.nArms)
     val sc = base.frame.sparkSession.sparkContext
@@ -69,8 +69,8 @@ private[sparkpolicy] object AipwRewards {
         val channels = CrossFitting.channelColumns(col(TrainingData.ArmName), col(TrainingData.OutcomeName), col(TrainingData.FoldName), arms)
         val frame = base.frame.select((0 until nFeatures).map(f => col(TrainingData.featureName(f))) ++ channels: _*)
         sc.setJobDescription("AIPW: binning the outcome-tree blocks")
-        val blocks = BinnedBlocks.buildFrom(frame, nFeatures, 2 * arms + 1, edges, shift, Some(arms), "sparkpolicy outcome-tree blocks")
-        try CrossFitting.fitTrees(blocks, arms, shift, edges, settings, data.categoricalFlags)
+        val blocks = BinnedBlocks.buildFrom(frame, nFeatures, 2 * arms + 1, grid.edges, shift, Some(arms), "sparkpolicy outcome-tree blocks")
+        try CrossFitting.fitTrees(blocks, arms, shift, grid, settings, data.categoricalFlags)
         finally { blocks.unpersist(blocking = false); sc.setJobDescription(null) }
       }
     val scorer = AipwScorer(arms, settings.propensityFloor, base.propensity, base.shares, trees)
@@ -79,8 +79,8 @@ private[sparkpolicy] object AipwRewards {
   }
 
   /** AIPW training data: Γ attached, checked and measured in one pass, the frame cut to features, Γ and sample hash. */
-  def training(data: TrainingData, edges: Array[Array[Double]], settings: AipwSettings): TrainingData = {
-    val (scored, _) = crossFit(data, edges, settings)
+  def training(data: TrainingData, grid: SearchGrid, settings: AipwSettings): TrainingData = {
+    val (scored, _) = crossFit(data, grid, settings)
     val k = data.nArms
     val g = (0 until k).map(a => col(TrainingData.rewardName(a)))
     val bad = g.map(c => isnan(c) || abs(c) === lit(Double.PositiveInfinity)).reduce(_ || _)

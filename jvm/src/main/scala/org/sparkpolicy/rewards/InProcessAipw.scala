@@ -2,7 +2,7 @@ package org.sparkpolicy.rewards
 
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow
 import org.sparkpolicy.bridge.FixedPoint
-import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries}
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, SearchGrid}
 
 /**
  * AIPW without Spark, for rows held in this JVM: every boundary from `Boundaries.edgesFromCounts` over
@@ -42,7 +42,7 @@ private[sparkpolicy] object InProcessAipw {
       new GenericInternalRow(values): org.apache.spark.sql.catalyst.InternalRow
     }
     val blocks = BinnedBlocks.encode(rows, nFeatures, channels, edges, shift, Some(arms)).toArray
-    val trees = CrossFitting.fitTreesLocal(blocks, arms, shift, edges, settings)
+    val trees = CrossFitting.fitTreesLocal(blocks, arms, shift, SearchGrid.binned(edges), settings)
     val counts = Array.fill(arms)(0L)
     arm.foreach(a => counts(a) += 1)
     val mode = if (propensity.isDefined) "column" else settings.propensityModel

@@ -3,14 +3,16 @@ package org.sparkpolicy.train
 import org.sparkpolicy.bridge.{HistogramLayout, NativeConfig, SplitSearch}
 import org.sparkpolicy.ml.model.NodeTable
 
-
-
-/** What one level's kernels and split searches need besides the blocks. */
+/**
+ * What one level's kernels and split searches need besides the blocks. The kernel routes rows on the
+ * grid's fine codes and builds histograms on its histogram codes; split records come back with fine
+ * thresholds (and, for coarse features, the window to refine).
+ */
 private[sparkpolicy] final case class LevelJob(
     tree: NodeTable,
     frontier: Array[Int],
     plan: LevelPlan,
-    codesPerFeature: Array[Int],
+    grid: SearchGrid,
     nChannels: Int,
     minNodeSize: Int,
     nativeThreads: Int,
@@ -22,15 +24,16 @@ private[sparkpolicy] final case class LevelJob(
   private val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
   /** Per chunk: its feature block's index and the layout of its histograms. */
   val chunkLayout: Vector[(Int, HistogramLayout)] = chunks.map { c =>
-    (blockOf((c.featureStart, c.featureEnd)), HistogramLayout(codesPerFeature.slice(c.featureStart, c.featureEnd).toSeq, nChannels))
+    (blockOf((c.featureStart, c.featureEnd)), HistogramLayout(grid.histCodes.slice(c.featureStart, c.featureEnd).toSeq, nChannels))
   }
   val splitSearches: Vector[SplitSearch] = plan.featureBlocks.map { case (f0, f1) =>
     // Features are flagged only when the model has a categorical one (Rust reads no flags as all numeric).
     val kinds = if (categorical.contains(true)) categorical.slice(f0, f1).toSeq else Nil
-    new SplitSearch(NativeConfig.Split(nChannels, minNodeSize, f0, codesPerFeature.slice(f0, f1).toSeq,
-      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds))
+    val fine = if (grid.isCoarse) grid.fineCodes.slice(f0, f1).toSeq else Nil
+    new SplitSearch(NativeConfig.Split(nChannels, minNodeSize, f0, grid.histCodes.slice(f0, f1).toSeq,
+      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds, fine, grid.cutsOf(f0, f1)))
   }
   def kernelConfig(tag: String): NativeConfig.Kernel =
-    NativeConfig.Kernel(nChannels, codesPerFeature.toSeq, frontier.toSeq, chunks, nativeThreads, tag,
-      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) })
+    NativeConfig.Kernel(nChannels, grid.fineCodes.toSeq, frontier.toSeq, chunks, nativeThreads, tag,
+      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) }, grid.cutsOf(0, grid.edges.length))
 }

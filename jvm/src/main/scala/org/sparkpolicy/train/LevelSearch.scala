@@ -17,14 +17,14 @@ private[sparkpolicy] object LevelSearch {
       tree: NodeTable,
       frontier: Array[Int],
       plan: LevelPlan,
-      codesPerFeature: Array[Int],
+      grid: SearchGrid,
       nArms: Int,
       minNodeSize: Int,
       nativeThreads: Int,
       depth: Int,
       peakNativeBytes: MaxAccumulator,
       categorical: Array[Boolean] = Array.empty): Array[SplitRecord] =
-    runJob(blocks, LevelJob(tree, frontier, plan, codesPerFeature, nArms, minNodeSize, nativeThreads, depth, categorical = categorical),
+    runJob(blocks, LevelJob(tree, frontier, plan, grid, nArms, minNodeSize, nativeThreads, depth, categorical = categorical),
       peakNativeBytes)
 
   def runJob(blocks: RDD[Array[Byte]], job: LevelJob, peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {

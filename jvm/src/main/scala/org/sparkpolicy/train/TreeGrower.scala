@@ -34,36 +34,50 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
   def trainingTable(): NodeTable = ChosenSplit.routingTable(splits, criterion.channels)
 
   /** Applies one level's split records; returns the next frontier (sorted node ids). */
-  def applyLevel(frontier: Array[Int], records: Array[SplitRecord]): Array[Int] = {
+  def applyLevel(frontier: Array[Int], records: Array[SplitRecord]): Array[Int] = applyChoices(choose(frontier, records))
+
+  /**
+   * Per frontier node, the first best candidate over its records in the fixed tie order (with the record
+   * it came from, whose left/right sums become the children's totals) and the runner-up. A node
+   * without rows has no record; it is a leaf, or a bug for the policy tree.
+   */
+  def choose(frontier: Array[Int], records: Array[SplitRecord]): Vector[NodeChoice] = {
     val byNode = records.groupBy(_.nodeId)
-    val next = Array.newBuilder[Int]
-    frontier.foreach { node =>
+    frontier.toVector.flatMap { node =>
       val recs = byNode.getOrElse(node,
         if (criterion.emptyNodesAllowed) Array.empty[SplitRecord]
         else throw new IllegalStateException(s"no split record for frontier node $node")).sortBy(_.featureBlock)
-      recs.headOption.foreach { r =>
-        val t = totals.getOrElseUpdate(node, r.totals)
+      recs.headOption.map { r =>
         // Feature blocks are contiguous in contract order, so the first strict maximum is the first in loop order.
         val winner = firstBest(recs.toSeq.flatMap(r => r.best.map(_ -> r)))(_._1.reward)
         // Runner-up: the winner block's own runner-up, or another block's best (blocks hold disjoint features).
         val runnerUp = winner.flatMap { case (_, wr) =>
           firstBest((wr.runnerUp.toSeq ++ recs.filter(_ ne wr).flatMap(_.best)).sortBy(_.feature))(_.reward)
         }
-        val unsplit = criterion.unsplit(t)
-        val accepted = winner.filter { case (c, _) => unsplit.accepts(c) }
-        decisions += SplitDecision(TreeNode.depthOf(node), node, accepted.isDefined, count(t),
-          winner.map(_._1.feature).getOrElse(-1), winner.map(w => thresholdOf(w._1)).getOrElse(Double.NaN),
-          winner.exists(_._1.missingLeft), winner.map(w => unsplit.gain(w._1)).getOrElse(0.0),
-          runnerUp.map(_.feature).getOrElse(-1), runnerUp.map(thresholdOf).getOrElse(Double.NaN),
-          runnerUp.map(unsplit.gain(_)).getOrElse(0.0))
-        accepted.foreach { case (b, rec) =>
-          splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, unsplit.gain(b),
-            ChosenSplit.isCategorical(categorical, edges, b.feature, b.thresholdBin))
-          totals(2 * node) = rec.left
-          totals(2 * node + 1) = rec.right
-          Seq(2 * node, 2 * node + 1).foreach { child =>
-            if (TreeNode.depthOf(child) < maxDepth && count(totals(child)) >= 2L * minNodeSize) next += child
-          }
+        NodeChoice(node, totals.getOrElse(node, r.totals), winner, runnerUp)
+      }
+    }
+  }
+
+  /** Logs each node's decision, accepts the winners the criterion takes, and returns the next frontier. */
+  def applyChoices(choices: Vector[NodeChoice]): Array[Int] = {
+    val next = Array.newBuilder[Int]
+    choices.foreach { case NodeChoice(node, t, winner, runnerUp) =>
+      totals.getOrElseUpdate(node, t)
+      val unsplit = criterion.unsplit(t)
+      val accepted = winner.filter { case (c, _) => unsplit.accepts(c) }
+      decisions += SplitDecision(TreeNode.depthOf(node), node, accepted.isDefined, count(t),
+        winner.map(_._1.feature).getOrElse(-1), winner.map(w => thresholdOf(w._1)).getOrElse(Double.NaN),
+        winner.exists(_._1.missingLeft), winner.map(w => unsplit.gain(w._1)).getOrElse(0.0),
+        runnerUp.map(_.feature).getOrElse(-1), runnerUp.map(thresholdOf).getOrElse(Double.NaN),
+        runnerUp.map(unsplit.gain(_)).getOrElse(0.0))
+      accepted.foreach { case (b, rec) =>
+        splits(node) = ChosenSplit(b.feature, b.thresholdBin, thresholdOf(b), b.missingLeft, unsplit.gain(b),
+          ChosenSplit.isCategorical(categorical, edges, b.feature, b.thresholdBin))
+        totals(2 * node) = rec.left
+        totals(2 * node + 1) = rec.right
+        Seq(2 * node, 2 * node + 1).foreach { child =>
+          if (TreeNode.depthOf(child) < maxDepth && count(totals(child)) >= 2L * minNodeSize) next += child
         }
       }
     }

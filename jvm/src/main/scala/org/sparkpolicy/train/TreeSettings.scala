@@ -8,4 +8,9 @@ private[sparkpolicy] final case class TreeSettings(
     maxMemoryMB: Int,
     sampleSize: Int,
     boundaryStrategy: String = "exact",
-    nativeThreads: Int = 1)
+    nativeThreads: Int = 1,
+    thresholdSearch: String = "exact",
+    searchDepth: Int = 1) {
+  /** Fine thresholds refined from a coarse search; `approx` boundaries are always searched as binned. */
+  def refines: Boolean = thresholdSearch == "exact" && boundaryStrategy == "exact"
+}

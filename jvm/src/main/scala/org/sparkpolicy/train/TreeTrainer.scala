@@ -22,19 +22,23 @@ private[sparkpolicy] object TreeTrainer {
    * training grows trees from Γ, and the rewards package supplies Γ, so this package never imports it.
    */
   def fit(df: DataFrame, spec: InputSpec, settings: TreeSettings, lockedBoundaries: Option[Array[Array[Double]]],
-      aipwRewards: (TrainingData, Array[Array[Double]], AipwSettings) => TrainingData): TrainedTree = {
+      aipwRewards: (TrainingData, SearchGrid, AipwSettings) => TrainingData): TrainedTree = {
     val sc = df.sparkSession.sparkContext
     lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
     val prepared = TrainingData.prepare(df, spec)
+    // Exact thresholds: the fine edges are the sample's distinct values (up to SearchGrid.fineBins), searched
+    // first on a coarse grid of maxBins; binned: the maxBins quantile edges are every candidate threshold.
+    val valueBins = if (settings.refines) SearchGrid.fineBins(settings.maxBins, spec.featureCols.length) else settings.maxBins
     val placed = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
-      case "exact" => Boundaries.compute(prepared, settings.maxBins, settings.sampleSize)
+      case "exact" => Boundaries.compute(prepared, valueBins, settings.sampleSize)
       case "approx" => Boundaries.approximate(prepared, settings.maxBins)
     })
     val edges = Categories.withCodeEdges(placed, prepared.categories, spec.featureCols, lockedBoundaries.isDefined)
     val categorical = prepared.categoricalFlags
+    val grid = if (settings.refines) SearchGrid(edges, settings.maxBins, categorical) else SearchGrid.binned(edges)
     // AIPW: the outcome models are cross-fitted on the same bins before Γ exists.
     val aipw = spec.aipw
-    val data = if (prepared.rewardType == "aipw") aipwRewards(prepared, edges, aipw) else prepared
+    val data = if (prepared.rewardType == "aipw") aipwRewards(prepared, grid, aipw) else prepared
     val contract = Contract(
       spec.featureCols.toSeq.zipWithIndex.map { case (c, f) =>
         val categories = prepared.categories(f).map(_.toSeq)
@@ -45,34 +49,38 @@ private[sparkpolicy] object TreeTrainer {
       RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol,
         data.aipwBase.map(b => aipw.spec(b.propensity))),
       // Locked boundaries do not depend on maxBins or the sample, so those stay out of the manifest.
-      if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
-      else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, RowHash.SampleSeed, spec.rowIdCol),
+      (if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
+      else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, RowHash.SampleSeed, spec.rowIdCol))
+        .copy(searchBins = if (settings.refines) settings.maxBins else 0),
       edges.map(_.toSeq).toSeq)
-    val codesPerFeature = edges.map(_.length + 2)
     val shift = FixedPoint.rewardShift(data.nRows, data.maxAbsReward)
     val resolution = math.pow(2.0, -shift)
     if (resolution > 1e-6 * data.meanAbsReward)
       log.warn(s"reward resolution 2^-$shift = $resolution is coarse next to the mean |reward| ${data.meanAbsReward}: " +
         s"max |reward| is ${data.maxAbsReward} over ${data.nRows} rows. An extreme reward (e.g. from a tiny propensity) " +
         "limits the precision of every sum; consider clipping propensities or rewards.")
-    val blocks = BinnedBlocks.build(data, edges, shift)
+    val blocks = BinnedBlocks.build(data, grid.edges, shift)
     val minKeys = sc.defaultParallelism
     try {
       val criterion = SplitCriterion.Policy(data.nArms, shift)
-      val grower = new TreeGrower(criterion, settings.maxDepth, settings.minNodeSize, edges, categorical)
+      val grower = new TreeGrower(criterion, settings.maxDepth, settings.minNodeSize, grid.edges, categorical)
       var frontier = Array(1)
       var depth = 0
       val levels = Vector.newBuilder[LevelStats]
       while (frontier.nonEmpty && depth < settings.maxDepth) {
         val started = System.nanoTime()
-        val plan = LevelPlan(frontier.length, codesPerFeature, data.nArms, settings.maxMemoryMB, minKeys)
+        val plan = LevelPlan(frontier.length, grid.histCodes, data.nArms, settings.maxMemoryMB, minKeys)
         sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
         val splitsBefore = grower.splitCount
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
-        val records = LevelSearch.run(blocks, grower.trainingTable(), frontier, plan, codesPerFeature, data.nArms,
+        val table = grower.trainingTable()
+        val records = LevelSearch.run(blocks, table, frontier, plan, grid, data.nArms,
           settings.minNodeSize, settings.nativeThreads, depth, peak, categorical)
-        val next = grower.applyLevel(frontier, records)
+        val choices = grower.choose(frontier, records)
+        val next = grower.applyChoices(
+          if (!grid.isCoarse) choices
+          else ThresholdRefinement.run(blocks, table, frontier, choices, grid, data.nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
         val stats = LevelStats(depth, frontier.length, plan.featureBlocks.size, plan.nodeGroups.size, records.length,
           grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)
         log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes, ${stats.nodesSplit} split, " +

@@ -73,12 +73,17 @@ class WireFormatSuite extends AnyFunSuite {
     val reward = (BigInt(1) << 90) - 12345
     // A candidate is [present, feature, threshold bin, missing left, reward hi, reward lo]; an absent one [0, -1, -1, 0, 0, 0].
     val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0) ++
-      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
-    assert(rec.length == 12 + 3 * stride)
+      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18) ++
+      Array[Long](5, 40) ++ Array[Long](1, -2, 3) ++ Array[Long](0, 7, 2) // the refinement window: lo, hi, below, missing
+    assert(rec.length == 14 + 5 * stride)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
     assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
     assert(back.runnerUp.isEmpty)
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
+    val w = back.window.get
+    assert((w.lo, w.hi, w.below.toSeq, w.missing.toSeq) == ((5, 40, Seq(1L, -2L, 3L), Seq(0L, 7L, 2L))))
+    val none = rec.take(12 + 3 * stride) ++ Array[Long](-1, -1) ++ Array.fill(2 * stride)(0L)
+    assert(SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(none))), nArms).window.isEmpty)
     val bad = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.dropRight(1))))
     assert(bad.getMessage.contains("split record"), bad.getMessage)
     val sloppy = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.updated(7, 0L))))
@@ -92,19 +97,25 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Kernel(3, Seq(4, 66), Seq(2, 3, 7), Seq(NativeConfig.Chunk(0, 2, 0, 1), NativeConfig.Chunk(2, 3, 1, 2)), 2,
         "stage 1 \"partition\" 0 \\ level 2"),
       NativeConfig.Kernel(7, Seq(3), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 1)), 1, "", Some(NativeConfig.SkipRows(6, 4L))),
+      NativeConfig.Kernel(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "", None, Seq(Some(Seq(1, 4)), None)),
       NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
       NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
+      NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None)),
+      NativeConfig.Refine(3, Seq(9, 4), Seq(2, 3), Seq(NativeConfig.Window(0, 0, 0, 3), NativeConfig.Window(1, 0, 2, 6)),
+        Seq(NativeConfig.WindowRange(0, 1), NativeConfig.WindowRange(1, 2)), "refine level 1", Some(NativeConfig.SkipRows(2, 1L))),
       NativeConfig.Scorer(12, 4))
     configs.foreach { c =>
       val format = c match {
         case _: NativeConfig.Block => "block_config"
         case _: NativeConfig.Kernel => "kernel_config"
+        case _: NativeConfig.Refine => "refine_config"
         case _: NativeConfig.Split => "split_config"
         case _: NativeConfig.Scorer => "scorer_config"
       }
       val back: NativeConfig = c match {
         case _: NativeConfig.Block => NativeConfig.fromJson[NativeConfig.Block](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Kernel => NativeConfig.fromJson[NativeConfig.Kernel](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Refine => NativeConfig.fromJson[NativeConfig.Refine](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Split => NativeConfig.fromJson[NativeConfig.Split](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Scorer => NativeConfig.fromJson[NativeConfig.Scorer](roundTrip(format, NativeConfig.toJson(c)))
       }

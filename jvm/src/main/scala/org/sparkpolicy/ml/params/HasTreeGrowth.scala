@@ -12,15 +12,26 @@ trait HasTreeGrowth[S] extends Params { self: S =>
       "'approx': Spark's approxQuantile, fast but not layout-invariant", ParamValidators.inArray(Array("exact", "approx")))
   final val boundaries: DoubleArrayArrayParam = new DoubleArrayArrayParam(this, "boundaries",
     "locked split boundaries per feature (featureCols order); when set, no boundaries are computed")
-  setDefault(maxDepth -> 3, minNodeSize -> 1, boundaryStrategy -> "exact")
+  final val thresholdSearch: Param[String] = new Param[String](this, "thresholdSearch",
+    "'exact' (default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of " +
+      "maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the maxBins quantile boundaries",
+    ParamValidators.inArray(Array("exact", "binned")))
+  final val searchDepth: IntParam = new IntParam(this, "searchDepth",
+    "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree " +
+      "(policytree's hybrid search; with maxDepth 2 the optimal depth-2 tree over the coarse grid)", ParamValidators.inArray(Array(1, 2)))
+  setDefault(maxDepth -> 3, minNodeSize -> 1, boundaryStrategy -> "exact", thresholdSearch -> "exact", searchDepth -> 1)
 
   final def getMaxDepth: Int = $(maxDepth)
   final def getMinNodeSize: Int = $(minNodeSize)
   final def getBoundaryStrategy: String = $(boundaryStrategy)
+  final def getThresholdSearch: String = $(thresholdSearch)
+  final def getSearchDepth: Int = $(searchDepth)
 
   final def setMaxDepth(value: Int): S = set(maxDepth, value)
   final def setMinNodeSize(value: Int): S = set(minNodeSize, value)
   final def setBoundaryStrategy(value: String): S = set(boundaryStrategy, value)
+  final def setThresholdSearch(value: String): S = set(thresholdSearch, value)
+  final def setSearchDepth(value: Int): S = set(searchDepth, value)
   /** Locks the split boundaries (one strictly increasing array per feature, featureCols order). */
   final def setBoundaries(value: Array[Array[Double]]): S = set(boundaries, value)
 }
