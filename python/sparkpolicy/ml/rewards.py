@@ -26,7 +26,7 @@ class DoublyRobustScores(JavaTransformer, _HasPolicyFeatures, _HasCategoricalFea
     # The keyword defaults are the JVM's (tests/test_params.py checks them against _jvm_params).
     @keyword_only
     def __init__(self, *, featureCols=None, categoricalCols=None, categoryOrders="{}", treatmentCol=None, outcomeCol=None,
-                 propensityCol=None, treatmentVocabulary=None, rewardsCol="rewards", maxBins=64, boundarySampleSize=60000,
+                 propensityCol=None, treatmentVocabulary=None, rewardsCol="rewards", maxBins=64, boundarySampleSize=50000,
                  rowIdCol=None, crossFitFolds=5, propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4,
                  outcomeMinNodeSize=20, handleInvalid="error", rewardCols=None, rewardType=None, maxMemoryMB=256,
                  nativeThreads=0):

@@ -34,7 +34,7 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
     @keyword_only
     def __init__(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
                  propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
-                 maxBins=64, maxMemoryMB=256, boundarySampleSize=60000, boundaryStrategy="exact",
+                 maxBins=64, maxMemoryMB=256, boundarySampleSize=50000, boundaryStrategy="exact",
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
@@ -46,7 +46,7 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
     @keyword_only
     def setParams(self, *, featureCols=None, treatmentCol=None, rewardCols=None, outcomeCol=None,
                   propensityCol=None, rewardType=None, treatmentVocabulary=None, maxDepth=3, minNodeSize=1,
-                  maxBins=64, maxMemoryMB=256, boundarySampleSize=60000, boundaryStrategy="exact",
+                  maxBins=64, maxMemoryMB=256, boundarySampleSize=50000, boundaryStrategy="exact",
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                   handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",

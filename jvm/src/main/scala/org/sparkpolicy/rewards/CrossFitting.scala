@@ -22,37 +22,40 @@ private[sparkpolicy] object CrossFitting {
     (0 until arms).map(a => when(arm === a, y).otherwise(lit(0.0))) ++
       (0 until arms).map(a => when(arm === a, lit(1.0)).otherwise(lit(0.0))) :+ fold.cast(DoubleType)
 
-  /** K outcome trees on Spark: one level job per fold and depth over the cached blocks. */
+  /** K outcome trees on Spark: one pass over the cached blocks per depth, every fold's level keyed by fold. */
   def fitTrees(blocks: RDD[Array[Byte]], arms: Int, shift: Int, grid: SearchGrid, settings: AipwSettings,
       categorical: Array[Boolean] = Array.empty): Array[NodeTable] = {
     val sc = blocks.sparkContext
-    Array.tabulate(settings.folds) { k =>
-      grow(k, arms, shift, grid, settings, sc.defaultParallelism, categorical, { job =>
-        sc.setJobDescription(s"AIPW outcome tree for fold $k: level ${job.depth} (${job.frontier.length} nodes)")
-        val peak = new MaxAccumulator
-        sc.register(peak, s"sparkpolicy peak native bytes, outcome tree $k level ${job.depth}")
-        LevelSearch.runJob(blocks, job, peak)
-      })
-    }
+    grow(arms, shift, grid, settings, sc.defaultParallelism, categorical, { jobs =>
+      val depth = jobs.head.depth
+      sc.setJobDescription(s"AIPW outcome trees of ${jobs.size} folds: level $depth (${jobs.map(_.frontier.length).sum} nodes)")
+      val peak = new MaxAccumulator
+      sc.register(peak, s"sparkpolicy peak native bytes, outcome trees level $depth")
+      LevelSearch.runJobs(blocks, jobs, peak)
+    })
   }
 
   /** The same trees in this JVM, over blocks built in-process (no Spark); used for small data and by tests. */
   def fitTreesLocal(blocks: Array[Array[Byte]], arms: Int, shift: Int, grid: SearchGrid, settings: AipwSettings): Array[NodeTable] =
-    Array.tabulate(settings.folds)(k => grow(k, arms, shift, grid, settings, 1, Array.empty, job => LevelSearch.runLocal(blocks, job)))
+    grow(arms, shift, grid, settings, 1, Array.empty, jobs => jobs.map(job => LevelSearch.runLocal(blocks, job)))
 
-  private def grow(fold: Int, arms: Int, shift: Int, grid: SearchGrid, settings: AipwSettings, minKeys: Int,
-      categorical: Array[Boolean], runLevel: LevelJob => Array[SplitRecord]): NodeTable = {
+  /** Every fold's tree, level by level in lockstep: `runLevel` gets the level jobs of the folds still growing. */
+  private def grow(arms: Int, shift: Int, grid: SearchGrid, settings: AipwSettings, minKeys: Int,
+      categorical: Array[Boolean], runLevel: Vector[LevelJob] => Vector[Array[SplitRecord]]): Array[NodeTable] = {
     val criterion = SplitCriterion.Outcome(arms, shift, settings.outcomeMinNodeSize)
-    val grower = new TreeGrower(criterion, settings.outcomeMaxDepth, settings.outcomeMinNodeSize, grid.edges, categorical)
-    var frontier = Array(1)
+    val growers = Vector.fill(settings.folds)(new TreeGrower(criterion, settings.outcomeMaxDepth, settings.outcomeMinNodeSize, grid.edges, categorical))
+    val frontiers = Array.fill(settings.folds)(Array(1))
     var depth = 0
-    while (frontier.nonEmpty && depth < settings.outcomeMaxDepth) {
-      val plan = LevelPlan(frontier.length, grid.histCodes, criterion.channels, settings.maxMemoryMB, minKeys)
-      val job = LevelJob(grower.trainingTable(), frontier, plan, grid, criterion.channels,
-        settings.outcomeMinNodeSize, settings.nativeThreads, depth, Some((2 * arms, fold.toLong)), arms, categorical)
-      frontier = grower.applyLevel(frontier, runLevel(job))
+    while (frontiers.exists(_.nonEmpty) && depth < settings.outcomeMaxDepth) {
+      val growing = frontiers.indices.filter(frontiers(_).nonEmpty).toVector
+      val jobs = growing.map { k =>
+        val plan = LevelPlan(frontiers(k).length, grid.histCodes, criterion.channels, settings.maxMemoryMB, minKeys)
+        LevelJob(growers(k).trainingTable(), frontiers(k), plan, grid, criterion.channels,
+          settings.outcomeMinNodeSize, settings.nativeThreads, depth, Some((2 * arms, k.toLong)), arms, categorical)
+      }
+      growing.zip(runLevel(jobs)).foreach { case (k, records) => frontiers(k) = growers(k).applyLevel(frontiers(k), records) }
       depth += 1
     }
-    grower.result()
+    growers.map(_.result()).toArray
   }
 }

@@ -27,24 +27,38 @@ private[sparkpolicy] object LevelSearch {
     runJob(blocks, LevelJob(tree, frontier, plan, grid, nArms, minNodeSize, nativeThreads, depth, categorical = categorical),
       peakNativeBytes)
 
-  def runJob(blocks: RDD[Array[Byte]], job: LevelJob, peakNativeBytes: MaxAccumulator): Array[SplitRecord] = {
+  def runJob(blocks: RDD[Array[Byte]], job: LevelJob, peakNativeBytes: MaxAccumulator): Array[SplitRecord] =
+    runJobs(blocks, Vector(job), peakNativeBytes).head
+
+  /**
+   * Several trees' levels in one pass over the blocks (the AIPW fold trees): each partition runs the jobs'
+   * kernels one after another, partials are keyed (job, node, feature block) and merged in one shuffle.
+   * Returns each job's records, in job order.
+   */
+  def runJobs(blocks: RDD[Array[Byte]], jobs: Vector[LevelJob], peakNativeBytes: MaxAccumulator): Vector[Array[SplitRecord]] = {
     val sc = blocks.sparkContext
-    val payload = sc.broadcast(NodeTableIpc.encode(job.tree))
-    val partials: RDD[((Int, Int), Array[Long])] = blocks.mapPartitions { it =>
+    val payloads = jobs.map(job => sc.broadcast(NodeTableIpc.encode(job.tree)))
+    val partials: RDD[((Int, Int, Int), Array[Long])] = blocks.mapPartitions { it =>
       val local = it.toArray // references to the cached blocks, not copies
       FaultInjection.maybeFail("histograms")
       val ctx = org.apache.spark.TaskContext.get()
-      val tag = if (ctx == null) s"level ${job.depth}" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} level ${job.depth}"
-      partitionPartials(local, payload.value, job, tag, peakNativeBytes.add)
+      jobs.indices.iterator.flatMap { j =>
+        val job = jobs(j)
+        val tree = if (jobs.size == 1) "" else s"tree $j "
+        val tag = if (ctx == null) s"${tree}level ${job.depth}" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} ${tree}level ${job.depth}"
+        partitionPartials(local, payloads(j).value, job, tag, peakNativeBytes.add).map { case ((node, fb), h) => ((j, node, fb), h) }
+      }
     }
-    val nKeys = job.frontier.length * job.plan.featureBlocks.size
+    val nKeys = jobs.map(job => job.frontier.length * job.plan.featureBlocks.size).sum
     val partitioner = new HashPartitioner(math.max(1, math.min(nKeys, sc.defaultParallelism)))
     try {
-      partials
+      val records = partials
         .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => addInto(a, b))
-        .map { case ((node, fb), hist) => chooseSplit(node, fb, hist, job) }
+        .map { case ((j, node, fb), hist) => j -> chooseSplit(node, fb, hist, jobs(j)) }
         .collect()
-    } finally payload.destroy()
+        .groupBy(_._1)
+      jobs.indices.toVector.map(j => records.get(j).map(_.map(_._2)).getOrElse(Array.empty[SplitRecord]))
+    } finally payloads.foreach(_.destroy())
   }
 
   /**

@@ -23,13 +23,16 @@ private[sparkpolicy] final case class SearchGrid(edges: Array[Array[Double]], cu
 }
 
 private[sparkpolicy] object SearchGrid {
-  /** Fine edges over all features at most (2^24 doubles: 128 MiB of boundaries on the driver and in each task). */
-  val MaxFineEdges: Long = 1L << 24
+  /**
+   * Fine edges over all features at most: 2^20 doubles (8 MiB on the driver and in each binning task, and
+   * at most about 20 MB of the saved model's contract JSON).
+   */
+  val MaxFineEdges: Long = 1L << 20
 
   /**
    * Fine value bins per feature for `nFeatures` features: every distinct value of the boundary sample up to
-   * 65,535 (the u16 code limit), fewer only past 256 features, where the total would exceed `MaxFineEdges`;
-   * never fewer than `searchBins`.
+   * 65,535 (the u16 code limit), fewer past 16 features, where the total would exceed `MaxFineEdges`
+   * (⌊2^20 / F⌋ each: 52,428 at 20 features, 10,485 at 100, 104 at 10,000); never fewer than `searchBins`.
    */
   def fineBins(searchBins: Int, nFeatures: Int): Int =
     math.max(searchBins.toLong, math.min(65535L, MaxFineEdges / math.max(1, nFeatures))).toInt

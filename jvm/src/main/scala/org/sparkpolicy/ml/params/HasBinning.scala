@@ -12,7 +12,7 @@ trait HasBinning[S] extends Params { self: S =>
   final val rowIdCol: Param[String] = new Param[String](this, "rowIdCol",
     "optional row id column; when set, the boundary sample and the AIPW folds are chosen by a hash of the id instead of the " +
       "row's content")
-  setDefault(maxBins -> 64, boundarySampleSize -> 60000)
+  setDefault(maxBins -> 64, boundarySampleSize -> 50000)
 
   final def getMaxBins: Int = $(maxBins)
   final def getBoundarySampleSize: Int = $(boundarySampleSize)
