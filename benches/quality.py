@@ -218,9 +218,11 @@ def fit_econml(make, depth, seed, X, gamma, X_test, names):
     start = time.perf_counter()
     model.fit(X, gamma)
     seconds = time.perf_counter() - start
+    start = time.perf_counter()
     actions = np.asarray(model.predict(X_test)).astype(np.int64)
+    score_seconds = time.perf_counter() - start
     text = econml_tree_text(model, names) if hasattr(model, "tree_") else None
-    return actions, seconds, text
+    return actions, seconds, score_seconds, text
 
 
 TOOLKIT_VARIANTS = [
@@ -271,9 +273,13 @@ def fit_toolkit(spark, extra, depth, train_sdf, test_sdf, feature_cols, reward_c
     seconds = time.perf_counter() - start
     vocabulary = model.getTreatmentVocabulary()
     index_of = {label: reward_cols.index(label) for label in vocabulary}
+    start = time.perf_counter()
     scored = model.transform(test_sdf).select("id", "policy_action").toPandas().sort_values("id")
     actions = scored["policy_action"].map(index_of).to_numpy(dtype=np.int64)
-    return actions, seconds, model.toDebugString, {"set_via": how} if how else {}
+    info = {"score_seconds": time.perf_counter() - start}
+    if how:
+        info["set_via"] = how
+    return actions, seconds, model.toDebugString, info
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -377,7 +383,9 @@ def run(args):
     fit_toolkit(spark, {}, 2, warm, warm, list(warm_feats.columns), ["g0", "g1", "g2"])
     warm.unpersist()
 
-    for d_index, dgp in enumerate(selected):
+    for dgp in selected:
+        d_index = DGPS.index(dgp)  # seeds follow the DGP, so --only reproduces the full run's figures
+        dgp_start = time.perf_counter()
         test_feats, test_mu = dgp["make"](np.random.default_rng(10_000 + d_index), args.n_test)
         ref = reference_values(test_mu)
         K = test_mu.shape[1]
@@ -424,10 +432,10 @@ def run(args):
                     runs.append({"seed": seed, "status": "ok", "value": value, "share": share_of_gain(value, ref),
                                  "fit_seconds": seconds, "tree": text, **info})
                 for label, _, make in econ:
-                    actions, seconds, text = fit_econml(make, depth, seed, X, gamma, X_test, names)
+                    actions, seconds, score_seconds, text = fit_econml(make, depth, seed, X, gamma, X_test, names)
                     value = policy_value(test_mu, actions)
                     run_rec = {"seed": seed, "status": "ok", "value": value, "share": share_of_gain(value, ref),
-                               "fit_seconds": seconds}
+                               "fit_seconds": seconds, "score_seconds": score_seconds}
                     if text is not None:
                         run_rec["tree"] = text
                     runs_by_learner.setdefault(label, []).append(run_rec)
@@ -442,6 +450,9 @@ def run(args):
                     print(f"  depth {depth}  {label:38s} {summary['status']}", flush=True)
             entry["settings"].append(setting)
         test_sdf.unpersist()
+        entry["wall_seconds"] = time.perf_counter() - dgp_start
+        entry["load_average_after"] = list(os.getloadavg())
+        print(f"  ({entry['wall_seconds']:.0f} s, load average {os.getloadavg()[0]:.1f})", flush=True)
         results.append(entry)
 
     info = {
@@ -467,7 +478,8 @@ def run(args):
     return info
 
 
-def markdown_table(info):
+def markdown_tables(info):
+    """Two markdown tables: share of achievable gain (mean ± sd over the seeds), and mean fit seconds."""
     labels = []
     for dgp in info["dgps"]:
         for setting in dgp["settings"]:
@@ -475,24 +487,31 @@ def markdown_table(info):
                 if learner["learner"] not in labels:
                     labels.append(learner["learner"])
     short = {l: l.replace("sparkpolicy ", "").replace("econml ", "EconML ") for l in labels}
-    lines = ["| DGP | depth | " + " | ".join(short[l] for l in labels) + " |",
-             "| --- | --- | " + " | ".join("---" for _ in labels) + " |"]
+    header = ["| DGP | depth | " + " | ".join(short[l] for l in labels) + " |",
+              "| --- | --- | " + " | ".join("---:" for _ in labels) + " |"]
+    shares, times = list(header), list(header)
     for dgp in info["dgps"]:
         for setting in dgp["settings"]:
             by = {l["learner"]: l for l in setting["learners"]}
-            cells = []
+            share_cells, time_cells = [], []
             for l in labels:
                 s = by.get(l)
                 if s is None:
-                    cells.append("—")
+                    share_cells.append("—")
+                    time_cells.append("—")
                 elif s["status"] != "ok":
-                    cells.append(s["status"])
+                    share_cells.append(s["status"])
+                    time_cells.append(s["status"])
+                elif any("figures are the defaults'" in r.get("note", "") for r in s["runs"]):
+                    share_cells.append("= defaults")
+                    time_cells.append("= defaults")
                 else:
-                    same = any("figures are the defaults'" in r.get("note", "") for r in s["runs"])
-                    cell = f"{s['share_mean']:.3f} ± {s['share_sd']:.3f} ({s['fit_seconds_mean']:.1f} s)"
-                    cells.append("= defaults" if same else cell)
-            lines.append(f"| {dgp['name']} | {setting['depth']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+                    share_cells.append(f"{s['share_mean']:.3f} ± {s['share_sd']:.3f}")
+                    time_cells.append(f"{s['fit_seconds_mean']:.2f}")
+            row = f"| {dgp['name']} | {setting['depth']} | "
+            shares.append(row + " | ".join(share_cells) + " |")
+            times.append(row + " | ".join(time_cells) + " |")
+    return "\n".join(shares), "\n".join(times)
 
 
 def main(argv=None):
@@ -513,8 +532,11 @@ def main(argv=None):
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         json.dump(info, f, indent=1)
-    print("\nshare of achievable gain, mean ± sd over the training seeds (mean fit seconds):\n")
-    print(markdown_table(info))
+    shares, times = markdown_tables(info)
+    print(f"\nshare of achievable gain on the test set, mean ± sd over {args.reps} training seeds:\n")
+    print(shares)
+    print("\nfit seconds, mean over the seeds:\n")
+    print(times)
     print(f"\n{info['cpu_model']}, {info['logical_cpus']} cores, load {info['load_average_before']} → "
           f"{info['load_average_after']}; {info['wall_seconds']:.0f} s in all; wrote {os.path.relpath(out, ROOT)}")
 
