@@ -46,7 +46,7 @@ bench: classpath
 	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties \
 	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.SparkBench $(BENCH_ARGS)
 
-# Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~10 min).
+# Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~15 min on 2 cores).
 # Its own virtualenv: EconML 0.17.0 and the dependencies it resolved to on Python 3.11, pinned, plus the test
 # venv's pyspark/numpy/pandas/pyarrow; then the wheel (bundling the jar). QUALITY_ARGS="--quick" for a smoke run.
 BENCH_VENV ?= .venv-bench
