@@ -18,7 +18,7 @@ JAVA_OPTS := -Xmx4g --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java
   -Dio.netty.tryReflectionSetAccessible=true
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel python-params demo hillstrom bench clean
+.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel python-params demo hillstrom bench bench-quality clean
 
 native:
 	$(CARGO) build --release -p sparkpolicy-jni
@@ -45,6 +45,24 @@ bench: classpath
 	$(CARGO) bench -p sparkpolicy-core --bench histogram
 	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties \
 	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.SparkBench $(BENCH_ARGS)
+
+# Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~15 min on 2 cores).
+# Its own virtualenv: EconML 0.17.0 and the dependencies it resolved to on Python 3.11, pinned, plus the test
+# venv's pyspark/numpy/pandas/pyarrow; then the wheel (bundling the jar). QUALITY_ARGS="--quick" for a smoke run.
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_DEPS := econml==0.17.0 scikit-learn==1.9.1 scipy==1.17.1 joblib==1.6.0 lightgbm==4.7.0 numba==0.68.1 \
+  llvmlite==0.50.0 shap==0.51.0 sparse==0.19.3 statsmodels==0.15.0 threadpoolctl==3.8.0 \
+  pyspark==4.1.0 numpy==2.4.6 pandas==2.3.3 pyarrow==22.0.0 setuptools==80.9.0
+QUALITY_ARGS ?=
+
+$(BENCH_PY):
+	python3 -m venv $(BENCH_VENV)
+
+bench-quality: python-wheel $(BENCH_PY)
+	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
+	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+	$(BENCH_PY) benches/quality.py $(QUALITY_ARGS)
 
 # rustfmt and clippy (warnings are errors) first, so style drift fails as loudly as a broken test;
 # skipped with a notice on a toolchain installed without those components.
