@@ -50,7 +50,7 @@ private[sparkpolicy] object CrossFitting {
       val growing = frontiers.indices.filter(frontiers(_).nonEmpty).toVector
       val jobs = growing.map { k =>
         val plan = LevelPlan(frontiers(k).length, grid.histCodes, criterion.channels, settings.maxMemoryMB, minKeys)
-        LevelJob(growers(k).trainingTable(), frontiers(k), plan, grid, criterion.channels,
+        LevelJob(growers(k).trainingTable(), frontiers(k), plan, grid.codes, criterion.channels,
           settings.outcomeMinNodeSize, settings.nativeThreads, depth, Some((2 * arms, k.toLong)), arms, categorical)
       }
       growing.zip(runLevel(jobs)).foreach { case (k, records) => frontiers(k) = growers(k).applyLevel(frontiers(k), records) }

@@ -26,14 +26,17 @@ private[sparkpolicy] object BinnedBlocks {
 
   /** Blocks of the first `nFeatures` + `nChannels` columns of `frame` (features, then channels, all double). */
   def buildFrom(frame: DataFrame, nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
-      unscaledFrom: Option[Int], name: String): RDD[Array[Byte]] =
+      unscaledFrom: Option[Int], name: String): RDD[Array[Byte]] = {
+    // Broadcast, not captured: with exact thresholds the fine edges reach 2^20 doubles.
+    val shared = frame.sparkSession.sparkContext.broadcast(edges)
     frame.queryExecution.toRdd
       .mapPartitions { rows =>
         FaultInjection.maybeFail("binning")
-        encode(rows, nFeatures, nChannels, edges, shift, unscaledFrom)
+        encode(rows, nFeatures, nChannels, shared.value, shift, unscaledFrom)
       }
       .setName(name)
       .persist(StorageLevel.MEMORY_AND_DISK)
+  }
 
   /** One partition's rows as native blocks; also called without Spark (a single in-process "partition"). */
   def encode(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,

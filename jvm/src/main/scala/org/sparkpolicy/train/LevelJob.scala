@@ -12,7 +12,7 @@ private[sparkpolicy] final case class LevelJob(
     tree: NodeTable,
     frontier: Array[Int],
     plan: LevelPlan,
-    grid: SearchGrid,
+    grid: GridCodes,
     nChannels: Int,
     minNodeSize: Int,
     nativeThreads: Int,
@@ -35,5 +35,5 @@ private[sparkpolicy] final case class LevelJob(
   }
   def kernelConfig(tag: String): NativeConfig.Kernel =
     NativeConfig.Kernel(nChannels, grid.fineCodes.toSeq, frontier.toSeq, chunks, nativeThreads, tag,
-      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) }, grid.cutsOf(0, grid.edges.length))
+      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) }, grid.cutsOf(0, grid.fineCodes.length))
 }

@@ -17,7 +17,7 @@ private[sparkpolicy] object LevelSearch {
       tree: NodeTable,
       frontier: Array[Int],
       plan: LevelPlan,
-      grid: SearchGrid,
+      grid: GridCodes,
       nArms: Int,
       minNodeSize: Int,
       nativeThreads: Int,

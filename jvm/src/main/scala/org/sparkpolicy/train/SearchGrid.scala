@@ -10,16 +10,11 @@ package org.sparkpolicy.train
 private[sparkpolicy] final case class SearchGrid(edges: Array[Array[Double]], cuts: Array[Option[Array[Int]]]) {
   require(edges.length == cuts.length, s"${cuts.length} coarse cut lists for ${edges.length} features")
 
-  /** Block codes per feature: fine value bins plus the missing code. */
-  val fineCodes: Array[Int] = edges.map(_.length + 2)
-
-  /** Histogram codes per feature: coarse value bins plus the missing code where the feature has cuts. */
-  val histCodes: Array[Int] = Array.tabulate(edges.length)(f => cuts(f).map(_.length + 2).getOrElse(fineCodes(f)))
-
-  def isCoarse: Boolean = cuts.exists(_.isDefined)
-
-  /** Features `f0 until f1`'s cuts as a native config lists them (empty when no feature is coarse). */
-  def cutsOf(f0: Int, f1: Int): Seq[Option[Seq[Int]]] = if (!isCoarse) Nil else cuts.slice(f0, f1).toSeq.map(_.map(_.toSeq))
+  /** What kernels and split searches need (no edges: level jobs travel to every task). */
+  val codes: GridCodes = GridCodes(edges.map(_.length + 2), cuts)
+  def fineCodes: Array[Int] = codes.fineCodes
+  def histCodes: Array[Int] = codes.histCodes
+  def isCoarse: Boolean = codes.isCoarse
 }
 
 private[sparkpolicy] object SearchGrid {

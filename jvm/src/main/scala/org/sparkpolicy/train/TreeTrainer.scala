@@ -75,7 +75,7 @@ private[sparkpolicy] object TreeTrainer {
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
         val table = grower.trainingTable()
-        val records = LevelSearch.run(blocks, table, frontier, plan, grid, data.nArms,
+        val records = LevelSearch.run(blocks, table, frontier, plan, grid.codes, data.nArms,
           settings.minNodeSize, settings.nativeThreads, depth, peak, categorical)
         val choices = grower.choose(frontier, records)
         val next = grower.applyChoices(

@@ -19,11 +19,16 @@ class WideDataSuite extends AnyFunSuite with SparkTestSession {
     val model = new PolicyTreeLearner().setFeatureCols(Array.tabulate(features)(j => s"x$j")).setRewardCols(Array("g0", "g1"))
       .setMaxBins(32).setMaxDepth(2).setMaxMemoryMB(1).fit(df)
     assert(model.trainingSummary.levels.head.featureBlocks > 1, "a 1 MiB budget must split 2000 features into blocks")
-    // Brute force for a few features: sorted values with counts, then the same quantile rule.
+    // Brute force for a few features: sorted values with counts, then the same rule. Exact thresholds keep
+    // ⌊2^20 / 2000⌋ = 524 fine bins per feature: all 97 distinct values; binned keeps 32 quantile bins.
+    val binned = new PolicyTreeLearner().setFeatureCols(Array.tabulate(features)(j => s"x$j")).setRewardCols(Array("g0", "g1"))
+      .setMaxBins(32).setMaxDepth(1).setMaxMemoryMB(1).setThresholdSearch("binned").fit(df)
     Seq(0, 999, features - 1).foreach { j =>
       val counts = df.groupBy(s"x$j").count().collect().map(r => r.getDouble(0) -> r.getLong(1)).sortBy(_._1)
-      assert(model.splitBoundaries(j).toSeq == Boundaries.edgesFromCounts(counts, 32).toSeq, s"feature x$j")
-      assert(model.splitBoundaries(j).length == 31, "97 distinct values in 32 bins")
+      assert(model.splitBoundaries(j).toSeq == Boundaries.edgesFromCounts(counts, 524).toSeq, s"feature x$j")
+      assert(model.splitBoundaries(j).length == 96, "every distinct value but the largest")
+      assert(binned.splitBoundaries(j).toSeq == Boundaries.edgesFromCounts(counts, 32).toSeq, s"feature x$j, binned")
+      assert(binned.splitBoundaries(j).length == 31, "97 distinct values in 32 bins")
     }
   }
 
