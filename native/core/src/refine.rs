@@ -32,7 +32,11 @@ impl RefineKernel {
         }
         for (i, w) in config.windows.iter().enumerate() {
             if w.slot >= config.frontier.len() || w.feature >= config.codes_per_feature.len() {
-                return invalid!("refine window {i} {w:?} is outside {} slots × {} features", config.frontier.len(), config.codes_per_feature.len());
+                return invalid!(
+                    "refine window {i} {w:?} is outside {} slots × {} features",
+                    config.frontier.len(),
+                    config.codes_per_feature.len()
+                );
             }
             if w.lo > w.hi || w.hi + 2 >= config.codes_per_feature[w.feature] {
                 return invalid!(
@@ -83,11 +87,9 @@ impl RefineKernel {
 
     /// The window histograms of chunk `index` (windows `chunks[index].0..chunks[index].1`).
     pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
-        let &crate::config::WindowRange { start: w0, end: w1 } = self
-            .config
-            .chunks
-            .get(index)
-            .ok_or_else(|| crate::PolicyError::InvalidInput(format!("refine chunk {index} requested but there are {}", self.config.chunks.len())))?;
+        let &crate::config::WindowRange { start: w0, end: w1 } = self.config.chunks.get(index).ok_or_else(|| {
+            crate::PolicyError::InvalidInput(format!("refine chunk {index} requested but there are {}", self.config.chunks.len()))
+        })?;
         let stride = self.config.n_arms + 1;
         let windows = &self.config.windows[w0..w1];
         let mut offsets = Vec::with_capacity(windows.len());
@@ -100,8 +102,12 @@ impl RefineKernel {
         for (block, slots) in &self.blocks {
             for (w, &off) in windows.iter().zip(&offsets) {
                 match &block.codes {
-                    Codes::U8(c) => accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], block, slots, w, off, &mut hist),
-                    Codes::U16(c) => accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], block, slots, w, off, &mut hist),
+                    Codes::U8(c) => {
+                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], block, slots, w, off, &mut hist)
+                    }
+                    Codes::U16(c) => {
+                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], block, slots, w, off, &mut hist)
+                    }
                 }
             }
         }
@@ -136,7 +142,11 @@ fn accumulate_window<C: Copy + Into<usize>>(
 /// The window contains the coarse winner's own threshold, so a candidate always exists.
 pub fn refine_split(feature: usize, window: &Window, hist: &[i64], totals: &[i64], config: &SplitConfig) -> Result<Option<SplitCandidate>> {
     let stride = config.n_arms + 1;
-    if hist.len() != (window.hi - window.lo + 1) * stride || totals.len() != stride || window.below.len() != stride || window.missing.len() != stride {
+    if hist.len() != (window.hi - window.lo + 1) * stride
+        || totals.len() != stride
+        || window.below.len() != stride
+        || window.missing.len() != stride
+    {
         return invalid!(
             "refine histogram has {} cells for fine codes {}..={} × {stride} (totals {}, below {}, missing {})",
             hist.len(),

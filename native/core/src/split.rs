@@ -222,7 +222,11 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
     }
     let grids = CoarseMap::for_features(&config.fine_codes, &config.coarse_cuts)?;
     if let Some(j) = grids.iter().zip(&config.codes_per_feature).position(|(g, &c)| g.codes() != c) {
-        return invalid!("feature {j} of the split config has {} histogram codes but its cuts make {}", config.codes_per_feature[j], grids[j].codes());
+        return invalid!(
+            "feature {j} of the split config has {} histogram codes but its cuts make {}",
+            config.codes_per_feature[j],
+            grids[j].codes()
+        );
     }
     let window = best.as_ref().and_then(|b| {
         let j = b.feature - config.feature_start;
@@ -232,7 +236,8 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
         bins[..b.threshold_bin].iter().for_each(|bin| add(&mut below, bin));
         Some(Window { lo, hi, below, missing: bins[bins.len() - 1].to_vec() })
     });
-    let fine = |c: SplitCandidate| SplitCandidate { threshold_bin: grids[c.feature - config.feature_start].fine_threshold(c.threshold_bin), ..c };
+    let fine =
+        |c: SplitCandidate| SplitCandidate { threshold_bin: grids[c.feature - config.feature_start].fine_threshold(c.threshold_bin), ..c };
     Ok(BlockBest { best: best.map(fine), runner_up: runner_up.map(fine), window })
 }
 
