@@ -3,6 +3,7 @@
 
 use sparkpolicy_core::block::BlockBuilder;
 use sparkpolicy_core::histogram::HistogramKernel;
+use sparkpolicy_core::pair::PairKernel;
 use sparkpolicy_core::scoring::CompiledModel;
 use sparkpolicy_core::{PolicyError, Result};
 use std::collections::HashMap;
@@ -14,6 +15,8 @@ pub enum Handle {
     BlockBuilder(Mutex<Option<BlockBuilder>>),
     /// One partition's histogram work for one tree level.
     Kernel(Mutex<HistogramKernel>),
+    /// One partition's pair-histogram work for one tree level (the two-level search).
+    PairKernel(Mutex<PairKernel>),
     /// A compiled model: immutable, shared by every task of the executor.
     Model(Arc<CompiledModel>),
     /// A task's scorer: holds the shared model alive for the task's lifetime.
@@ -73,6 +76,14 @@ pub fn with_block_builder<R>(id: i64, f: impl FnOnce(&mut Option<BlockBuilder>) 
 pub fn with_kernel<R>(id: i64, f: impl FnOnce(&mut HistogramKernel) -> Result<R>) -> Result<R> {
     let h = get(id)?;
     let Handle::Kernel(kernel) = h.as_ref() else { return Err(wrong_kind(id, "histogram kernel")) };
+    let mut guard = lock(kernel);
+    f(&mut guard)
+}
+
+/// Runs `f` on the pair kernel behind `id`.
+pub fn with_pair_kernel<R>(id: i64, f: impl FnOnce(&mut PairKernel) -> Result<R>) -> Result<R> {
+    let h = get(id)?;
+    let Handle::PairKernel(kernel) = h.as_ref() else { return Err(wrong_kind(id, "pair kernel")) };
     let mut guard = lock(kernel);
     f(&mut guard)
 }
