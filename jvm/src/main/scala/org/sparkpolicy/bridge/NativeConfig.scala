@@ -22,16 +22,21 @@ private[sparkpolicy] object NativeConfig {
   /** A memory-bounded unit of histogram work: frontier slots [slotStart, slotEnd) × features [featureStart, featureEnd). */
   final case class Chunk(slotStart: Int, slotEnd: Int, featureStart: Int, featureEnd: Int)
 
-  /** One level's histogram pass over one partition. */
+  /**
+   * One level's histogram pass over one partition. `coarseCuts`: per feature the fine edge indices of its
+   * coarse grid (None: its block codes; Nil: every feature's block codes), as `native/core/src/coarse.rs`.
+   */
   final case class Kernel(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
-      skipRows: Option[SkipRows] = None) extends NativeConfig
+      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
 
   /**
    * Split search over one merged (node, feature block) histogram. `criterion` is `policy` (best-arm sums)
-   * or `outcome` (an AIPW outcome tree over `outcomeArms` arms); `categorical` flags the block's features.
+   * or `outcome` (an AIPW outcome tree over `outcomeArms` arms); `categorical` flags the block's features;
+   * `fineCodes` and `coarseCuts` (per feature of the block) when the histogram holds coarse codes.
    */
   final case class Split(nArms: Int, minNodeSize: Long, featureStart: Int, codesPerFeature: Seq[Int], criterion: String = Policy,
-      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil) extends NativeConfig
+      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil)
+      extends NativeConfig
 
   /** Compiling a node table for scoring. */
   final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig

@@ -67,18 +67,22 @@ class WireFormatSuite extends AnyFunSuite {
     assert(!back.has(5) && back.size == 8)
   }
 
-  test("split records: both candidates, an absent runner-up, 128-bit rewards and node totals") {
+  test("split records: both candidates, an absent runner-up, 128-bit rewards, node totals and the refinement window") {
     val nArms = 2
     val stride = nArms + 1
     val reward = (BigInt(1) << 90) - 12345
     // A candidate is [present, feature, threshold bin, missing left, reward hi, reward lo]; an absent one [0, -1, -1, 0, 0, 0].
+    // Then totals, left, right, and the window: [-1, -1] and zeros without one.
     val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0) ++
-      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
-    assert(rec.length == 12 + 3 * stride)
+      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18) ++ Array[Long](-1, -1) ++ Array.fill(2 * stride)(0L)
+    assert(rec.length == 14 + 5 * stride)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
     assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
-    assert(back.runnerUp.isEmpty)
+    assert(back.runnerUp.isEmpty && back.window.isEmpty)
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
+    val windowed = rec.take(21) ++ Array[Long](14, 19, 1, -2, 3, 0, 5, 1)
+    val w = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(windowed))), nArms).window.get
+    assert((w.lo, w.hi, w.below.toSeq, w.missing.toSeq) == (14, 19, Seq(1L, -2L, 3L), Seq(0L, 5L, 1L)))
     val bad = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.dropRight(1))))
     assert(bad.getMessage.contains("split record"), bad.getMessage)
     val sloppy = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.updated(7, 0L))))
@@ -92,8 +96,10 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Kernel(3, Seq(4, 66), Seq(2, 3, 7), Seq(NativeConfig.Chunk(0, 2, 0, 1), NativeConfig.Chunk(2, 3, 1, 2)), 2,
         "stage 1 \"partition\" 0 \\ level 2"),
       NativeConfig.Kernel(7, Seq(3), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 1)), 1, "", Some(NativeConfig.SkipRows(6, 4L))),
+      NativeConfig.Kernel(2, Seq(9, 3), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "", None, Seq(Some(Seq(0, 5)), None)),
       NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
       NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
+      NativeConfig.Split(2, 1L, 3, Seq(4, 5), fineCodes = Seq(9, 5), coarseCuts = Seq(Some(Seq(2, 6)), None)),
       NativeConfig.Scorer(12, 4))
     configs.foreach { c =>
       val format = c match {
