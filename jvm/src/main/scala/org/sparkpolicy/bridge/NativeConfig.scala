@@ -38,6 +38,23 @@ private[sparkpolicy] object NativeConfig {
       outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil)
       extends NativeConfig
 
+  /**
+   * One level's pair-histogram pass over one partition (the two-level search): chunks are frontier slots ×
+   * *root* features (every chunk pairs its roots with all features); `codesPerFeature` are the block (fine)
+   * codes, `coarseCuts` per feature the fine edge indices of its coarse grid (None: its fine codes; Nil: all fine).
+   */
+  final case class Pair(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
+      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
+
+  /**
+   * The two-level search over one merged (node, root feature block) pair histogram: roots
+   * [featureStart, featureEnd), `codesPerFeature` the histogram codes of every feature, `categorical` flags
+   * of every feature (Nil: all numeric), and `fineCodes` with `coarseCuts` of every feature when the
+   * histograms are coarse (thresholds come back fine).
+   */
+  final case class PairSplit(nArms: Int, minNodeSize: Long, featureStart: Int, featureEnd: Int, codesPerFeature: Seq[Int],
+      categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
+
   /** Compiling a node table for scoring. */
   final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig
 
