@@ -65,8 +65,8 @@ pub fn best_subtree(node_hist: &[i64], config: &PairSplitConfig) -> Result<Subtr
             config.feature_end
         );
     }
-    if config.codes_per_feature.iter().any(|&c| c < 2) {
-        return invalid!("every feature needs at least 2 codes");
+    if config.codes_per_feature.iter().any(|&c| c < 2) || config.n_arms == 0 {
+        return invalid!("every feature needs at least 2 codes and a policy at least one arm");
     }
     if !config.categorical.is_empty() && config.categorical.len() != f {
         return invalid!("pair split config marks {} features categorical or not, but has {f}", config.categorical.len());
