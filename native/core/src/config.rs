@@ -1,5 +1,6 @@
 //! The small JSON config blobs that accompany each native call: `BlockConfig` (blockBuilderOpen),
-//! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `ScorerConfig` (modelCompile). Field names
+//! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `PairConfig` (pairKernelOpen), `PairSplitConfig`
+//! (bestSubtree), `ScorerConfig` (modelCompile). Field names
 //! are the wire format shared with `jvm/.../bridge/NativeConfig.scala` (Jackson, snake_case); bump `ABI_VERSION` when they
 //! change. Fields with a serde default may be left out; `to_json` writes every field (`null` for
 //! `None`), so parsing its output gives the same config.
@@ -136,6 +137,49 @@ pub struct WindowRange {
     pub end: usize,
 }
 
+/// One partition's two-level histogram pass of one tree level (`pair`): per frontier slot and root
+/// feature r of a chunk, the 2-D histograms of (r's code, g's code) for every feature g.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PairConfig {
+    pub n_arms: usize,
+    /// Block (fine) codes per feature, in contract order.
+    pub codes_per_feature: Vec<usize>,
+    /// As in `KernelConfig::coarse_cuts`: the histograms hold coarse codes on both axes.
+    #[serde(default)]
+    pub coarse_cuts: Vec<Option<Vec<u32>>>,
+    pub frontier: Vec<u32>,
+    /// Memory-bounded work units: frontier slots × *root* features (every chunk covers all F features g).
+    pub chunks: Vec<Chunk>,
+    /// Native threads per task; each owns whole root features, so the histograms do not depend on it.
+    #[serde(default = "one")]
+    pub threads: usize,
+    #[serde(default)]
+    pub tag: String,
+    #[serde(default)]
+    pub skip_rows: Option<SkipRows>,
+}
+
+/// The two-level split search over one merged (node, root feature block) pair histogram (`pair_search`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PairSplitConfig {
+    pub n_arms: usize,
+    pub min_node_size: u64,
+    /// Contract indices of the block's root features: `feature_start..feature_end`.
+    pub feature_start: usize,
+    pub feature_end: usize,
+    /// Histogram (coarse) codes of every feature, in contract order (the children split on any feature).
+    pub codes_per_feature: Vec<usize>,
+    /// Per feature (all of them): one category code vs the rest. Empty: every feature is numeric.
+    #[serde(default)]
+    pub categorical: Vec<bool>,
+    /// Block (fine) codes and coarse cuts of every feature, as in `SplitConfig`: thresholds come back
+    /// as fine codes. Empty: the histogram's codes are the block's.
+    #[serde(default)]
+    pub fine_codes: Vec<usize>,
+    #[serde(default)]
+    pub coarse_cuts: Vec<Option<Vec<u32>>>,
+}
+
 /// Compiling a node table for scoring.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ScorerConfig {
@@ -178,6 +222,17 @@ mod tests {
         let outcome = r#"{"n_arms":5,"min_node_size":3,"feature_start":2,"codes_per_feature":[3,5],"criterion":"outcome","outcome_arms":2,"categorical":[true,false]}"#;
         assert_eq!(round_trip::<SplitConfig>(outcome).criterion, Criterion::Outcome);
         round_trip::<ScorerConfig>(r#"{"n_features":3,"n_arms":2}"#);
+        let p: PairConfig = round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[3,4],"frontier":[1],{chunks}}}"#));
+        assert_eq!((p.threads, p.coarse_cuts.len(), p.skip_rows), (1, 0, None));
+        round_trip::<PairConfig>(&format!(
+            r#"{{"n_arms":3,"codes_per_feature":[9,4],"coarse_cuts":[[1,4],null],"frontier":[2,3],{chunks},"threads":2,"tag":"t","skip_rows":{{"channel":0,"value":1}}}}"#
+        ));
+        let ps: PairSplitConfig =
+            round_trip(r#"{"n_arms":2,"min_node_size":1,"feature_start":0,"feature_end":1,"codes_per_feature":[3,4]}"#);
+        assert!(ps.categorical.is_empty() && ps.fine_codes.is_empty());
+        round_trip::<PairSplitConfig>(
+            r#"{"n_arms":2,"min_node_size":5,"feature_start":1,"feature_end":2,"codes_per_feature":[4,4],"categorical":[false,true],"fine_codes":[9,4],"coarse_cuts":[[1,4],null]}"#,
+        );
         assert!(String::from_utf8(to_json(&s).unwrap()).unwrap().contains(r#""criterion":"policy""#));
     }
 

@@ -275,13 +275,13 @@ fn accumulate<C: Copy + Into<usize>>(
 }
 
 /// The number of arms per row: a compile-time constant for the common small K (so the inner loop
-/// unrolls), or a runtime value otherwise. One generic loop serves both.
-trait Arms: Copy {
+/// unrolls), or a runtime value otherwise. One generic loop serves both (here and in `pair`).
+pub(crate) trait Arms: Copy {
     fn get(self) -> usize;
 }
 
 #[derive(Clone, Copy)]
-struct Fixed<const K: usize>;
+pub(crate) struct Fixed<const K: usize>;
 
 impl<const K: usize> Arms for Fixed<K> {
     #[inline(always)]
@@ -291,7 +291,7 @@ impl<const K: usize> Arms for Fixed<K> {
 }
 
 #[derive(Clone, Copy)]
-struct Dynamic(usize);
+pub(crate) struct Dynamic(pub(crate) usize);
 
 impl Arms for Dynamic {
     #[inline(always)]

@@ -5,6 +5,7 @@
 //! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows)
 //! → `histogram` (per-node reward histograms, on the `coarse` search grid)
 //! → `split` and `refine` (best split of a merged histogram, then its fine threshold)
+//! (or, for a two-level search: `pair` → `pair_search`, the best depth-2 subtree's root, as a `pair_record`)
 //! → `node_table` (the tree) → `scoring` (raw rows → arm, scores, leaf).
 //! `outcome` holds the split criterion of the cross-fitted outcome trees behind AIPW rewards;
 //! they reuse the same blocks, histograms, candidate loop and node tables.
@@ -21,6 +22,10 @@ pub mod histogram;
 pub mod histogram_layout;
 pub mod node_table;
 pub mod outcome;
+pub mod pair;
+pub mod pair_layout;
+pub mod pair_record;
+pub mod pair_search;
 pub mod pool;
 pub mod refine;
 pub mod reply;

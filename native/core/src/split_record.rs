@@ -68,17 +68,7 @@ impl SplitRecord {
     pub fn encode(&self) -> Vec<i64> {
         let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 3 * self.totals.len());
         for c in [&self.best, &self.runner_up] {
-            match c {
-                Some(c) => out.extend_from_slice(&[
-                    1,
-                    c.feature as i64,
-                    c.threshold_bin as i64,
-                    c.missing_left as i64,
-                    (c.reward >> 64) as i64,
-                    c.reward as i64,
-                ]),
-                None => out.extend_from_slice(&ABSENT),
-            }
+            encode_candidate(c.as_ref(), &mut out);
         }
         out.extend_from_slice(&self.totals);
         out.extend_from_slice(&self.left);
@@ -114,8 +104,8 @@ impl SplitRecord {
             _ => return invalid!("split record's refinement window is [{lo}, {hi}]; expected −1, −1 or 0 ≤ lo < hi"),
         };
         let record = SplitRecord {
-            best: candidate(rec, 0)?,
-            runner_up: candidate(rec, CANDIDATE_LEN)?,
+            best: decode_candidate(rec, 0, "best")?,
+            runner_up: decode_candidate(rec, CANDIDATE_LEN, "runner-up")?,
             totals: sums(0),
             left: sums(1),
             right: sums(2),
@@ -141,9 +131,25 @@ impl SplitRecord {
     }
 }
 
-fn candidate(rec: &[i64], at: usize) -> Result<Option<RecordCandidate>> {
+/// One candidate's six longs (`[present, feature, threshold_bin, missing_left, reward_hi, reward_lo]`),
+/// the encoding every record that carries candidates uses (`pair_record` too).
+pub fn encode_candidate(c: Option<&RecordCandidate>, out: &mut Vec<i64>) {
+    match c {
+        Some(c) => out.extend_from_slice(&[
+            1,
+            c.feature as i64,
+            c.threshold_bin as i64,
+            c.missing_left as i64,
+            (c.reward >> 64) as i64,
+            c.reward as i64,
+        ]),
+        None => out.extend_from_slice(&ABSENT),
+    }
+}
+
+/// The candidate `encode_candidate` wrote at `rec[at..]`; `which` names it in errors.
+pub fn decode_candidate(rec: &[i64], at: usize, which: &str) -> Result<Option<RecordCandidate>> {
     let c = &rec[at..at + CANDIDATE_LEN];
-    let which = if at == 0 { "best" } else { "runner-up" };
     match c[0] {
         0 if c == ABSENT => Ok(None),
         0 => invalid!("split record's absent {which} candidate is {c:?}; expected {ABSENT:?}"),

@@ -5,10 +5,14 @@
 use crate::handles::{self, Handle, TaskScorer};
 use crate::{ipc, wire};
 use sparkpolicy_core::block::{BlockBuilder, TrainingBlock};
-use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, RefineConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::histogram_layout::HistogramLayout;
 use sparkpolicy_core::node_table::NodeTable;
+use sparkpolicy_core::pair::PairKernel;
+use sparkpolicy_core::pair_layout::PairLayout;
+use sparkpolicy_core::pair_record::PairRecord;
+use sparkpolicy_core::pair_search::{best_subtree as search_subtree, pair_node_totals};
 use sparkpolicy_core::refine::{refine_split as refine, RefineKernel};
 use sparkpolicy_core::reply::LeafTable;
 use sparkpolicy_core::scoring::CompiledModel;
@@ -79,6 +83,37 @@ pub fn best_split(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
     let result = search(histogram, &config)?;
     let totals = node_totals(histogram, &HistogramLayout::new(config.n_arms, &config.codes_per_feature));
     Ok(SplitRecord::new(totals, &result).encode())
+}
+
+pub fn pair_kernel_open(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
+    crate::logging::init();
+    let tree = node_table(tree_ipc)?;
+    let config: PairConfig = config::parse(config)?;
+    Ok(handles::insert(Handle::PairKernel(Mutex::new(PairKernel::new(tree, config)?))))
+}
+
+/// The handle is checked before the bytes are decoded: a closed handle is the error to report.
+pub fn pair_kernel_add_block(handle: i64, block: &[u8]) -> Result<()> {
+    handles::with_pair_kernel(handle, |kernel| kernel.add_block(TrainingBlock::decode(block)?))
+}
+
+pub fn pair_kernel_emit(handle: i64, chunk: i32) -> Result<Vec<i64>> {
+    if chunk < 0 {
+        return invalid!("chunk index must be non-negative, got {chunk}");
+    }
+    handles::with_pair_kernel(handle, |kernel| kernel.emit(chunk as usize))
+}
+
+pub fn pair_kernel_peak_bytes(handle: i64) -> Result<i64> {
+    handles::with_pair_kernel(handle, |kernel| Ok(kernel.peak_bytes() as i64))
+}
+
+/// The pair record (`pair_record`) of one merged (node, root feature block) pair histogram.
+pub fn best_subtree(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
+    let config: PairSplitConfig = config::parse(config)?;
+    let result = search_subtree(histogram, &config)?;
+    let layout = PairLayout::new(config.n_arms, &config.codes_per_feature, config.feature_start, config.feature_end);
+    Ok(PairRecord::new(pair_node_totals(histogram, &layout), &result).encode())
 }
 
 pub fn refine_kernel_open(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
@@ -189,5 +224,44 @@ mod tests {
         let err = outcome_score(&totals[..3], 2).unwrap_err().to_string();
         assert!(err.contains("3 totals") && err.contains("2 arms"), "{err}");
         assert!(outcome_score(&totals, 0).is_err());
+    }
+
+    #[test]
+    fn pair_kernel_and_best_subtree_through_the_calls() {
+        use sparkpolicy_core::block::Codes;
+        use sparkpolicy_core::node_table::TreeNode;
+        let root = TreeNode {
+            id: 1,
+            is_leaf: true,
+            feature: -1,
+            threshold: 0.0,
+            threshold_bin: -1,
+            missing_left: false,
+            categorical: false,
+            arm: 0,
+            count: 0,
+            values: vec![0.0, 0.0],
+        };
+        let tree = NodeTable { n_arms: 2, nodes: vec![root] };
+        let tree_ipc = ipc::write_batches(&[tree.to_record_batch().unwrap()]).unwrap();
+        // x0 in codes 0..2 (3 = missing), x1 in 0..1 (2 = missing); arm 1 pays iff x0 ≤ 0 xor x1 ≤ 0.
+        let (x0, x1): (Vec<u8>, Vec<u8>) = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)].into_iter().unzip();
+        let gamma = x0.iter().zip(&x1).flat_map(|(&a, &b)| if (a == 0) != (b == 0) { [0, 4] } else { [4, 0] }).collect();
+        let block = TrainingBlock { n_rows: 6, n_features: 2, n_arms: 2, shift: 0, codes: Codes::U8([x0, x1].concat()), gamma };
+        let config = br#"{"n_arms":2,"codes_per_feature":[4,3],"frontier":[1],"chunks":[{"slot_start":0,"slot_end":1,"feature_start":0,"feature_end":2}]}"#;
+        let handle = pair_kernel_open(&tree_ipc, config).unwrap();
+        pair_kernel_add_block(handle, &block.encode()).unwrap();
+        let hist = pair_kernel_emit(handle, 0).unwrap();
+        assert!(pair_kernel_peak_bytes(handle).unwrap() >= hist.len() as i64 * 8);
+        assert!(pair_kernel_emit(handle, -1).is_err() && pair_kernel_emit(handle, 1).is_err());
+        close(handle);
+        assert!(pair_kernel_emit(handle, 0).unwrap_err().to_string().contains("closed"));
+        let split = br#"{"n_arms":2,"min_node_size":1,"feature_start":0,"feature_end":2,"codes_per_feature":[4,3]}"#;
+        let record = PairRecord::decode(&best_subtree(&hist, split).unwrap()).unwrap();
+        assert_eq!(record.split.totals, vec![12, 12, 6]);
+        let best = record.split.best.unwrap();
+        assert_eq!((best.feature, best.threshold_bin, best.reward), (0, 0, 24));
+        assert_eq!(record.left_child.map(|c| (c.feature, c.threshold_bin)), Some((1, 0)));
+        assert!(best_subtree(&hist[1..], split).unwrap_err().to_string().contains("cells"));
     }
 }

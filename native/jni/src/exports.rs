@@ -112,6 +112,55 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_bestSplit<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_pairKernelOpen<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    tree_ipc: JByteArray<'l>,
+    config: JByteArray<'l>,
+) -> jlong {
+    export(&mut env, |env| Ok(calls::pair_kernel_open(&bytes(env, &tree_ipc)?, &bytes(env, &config)?)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_pairKernelAddBlock<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    block: JByteArray<'l>,
+) {
+    export(&mut env, |env| Ok(calls::pair_kernel_add_block(handle, &bytes(env, &block)?)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_pairKernelEmit<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    chunk: jint,
+) -> JLongArray<'l> {
+    export(&mut env, |_| Ok(calls::pair_kernel_emit(handle, chunk)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_pairKernelPeakBytes<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jlong {
+    export(&mut env, |_| Ok(calls::pair_kernel_peak_bytes(handle)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_bestSubtree<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    histogram: JLongArray<'l>,
+    config: JByteArray<'l>,
+) -> JLongArray<'l> {
+    export(&mut env, |env| Ok(calls::best_subtree(&longs(env, &histogram)?, &bytes(env, &config)?)?))
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineKernelOpen<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,

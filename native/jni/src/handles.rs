@@ -3,6 +3,7 @@
 
 use sparkpolicy_core::block::BlockBuilder;
 use sparkpolicy_core::histogram::HistogramKernel;
+use sparkpolicy_core::pair::PairKernel;
 use sparkpolicy_core::refine::RefineKernel;
 use sparkpolicy_core::scoring::CompiledModel;
 use sparkpolicy_core::{PolicyError, Result};
@@ -17,6 +18,8 @@ pub enum Handle {
     Kernel(Mutex<HistogramKernel>),
     /// One partition's threshold-refinement pass for one tree level.
     Refine(Mutex<RefineKernel>),
+    /// One partition's pair-histogram work for one tree level (the two-level search).
+    PairKernel(Mutex<PairKernel>),
     /// A compiled model: immutable, shared by every task of the executor.
     Model(Arc<CompiledModel>),
     /// A task's scorer: holds the shared model alive for the task's lifetime.
@@ -84,6 +87,14 @@ pub fn with_kernel<R>(id: i64, f: impl FnOnce(&mut HistogramKernel) -> Result<R>
 pub fn with_refine_kernel<R>(id: i64, f: impl FnOnce(&mut RefineKernel) -> Result<R>) -> Result<R> {
     let h = get(id)?;
     let Handle::Refine(kernel) = h.as_ref() else { return Err(wrong_kind(id, "refine kernel")) };
+    let mut guard = lock(kernel);
+    f(&mut guard)
+}
+
+/// Runs `f` on the pair kernel behind `id`.
+pub fn with_pair_kernel<R>(id: i64, f: impl FnOnce(&mut PairKernel) -> Result<R>) -> Result<R> {
+    let h = get(id)?;
+    let Handle::PairKernel(kernel) = h.as_ref() else { return Err(wrong_kind(id, "pair kernel")) };
     let mut guard = lock(kernel);
     f(&mut guard)
 }

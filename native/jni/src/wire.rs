@@ -6,25 +6,29 @@ use crate::ipc;
 use arrow_array::RecordBatch;
 use serde::{Deserialize, Serialize};
 use sparkpolicy_core::block::TrainingBlock;
-use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, RefineConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig};
 use sparkpolicy_core::feature_batch::FeatureBatch;
 use sparkpolicy_core::node_table::NodeTable;
+use sparkpolicy_core::pair_record::PairRecord;
 use sparkpolicy_core::reply::LeafTable;
 use sparkpolicy_core::scoring::Scores;
 use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{invalid, Result};
 
 /// Every format `round_trip` knows, in the order its error lists them.
-pub const FORMATS: [&str; 11] = [
+pub const FORMATS: [&str; 14] = [
     "node_table",
     "feature_batch",
     "score_reply",
     "leaf_table",
     "split_record",
+    "pair_record",
     "block_config",
     "kernel_config",
     "refine_config",
     "split_config",
+    "pair_config",
+    "pair_split_config",
     "scorer_config",
     "training_block",
 ];
@@ -36,10 +40,13 @@ pub fn round_trip(format: &str, payload: &[u8]) -> Result<Vec<u8>> {
         "score_reply" => stream(format, payload, |b| Scores::from_record_batch(b)?.to_record_batch()),
         "leaf_table" => ipc::write_batches(&[LeafTable::from_record_batch(&ipc::read_single(payload)?)?.to_record_batch()?]),
         "split_record" => Ok(SplitRecord::from_le_bytes(payload)?.to_le_bytes()),
+        "pair_record" => Ok(PairRecord::from_le_bytes(payload)?.to_le_bytes()),
         "block_config" => json::<BlockConfig>(payload),
         "kernel_config" => json::<KernelConfig>(payload),
         "refine_config" => json::<RefineConfig>(payload),
         "split_config" => json::<SplitConfig>(payload),
+        "pair_config" => json::<PairConfig>(payload),
+        "pair_split_config" => json::<PairSplitConfig>(payload),
         "scorer_config" => json::<ScorerConfig>(payload),
         "training_block" => Ok(TrainingBlock::decode(payload)?.encode()),
         _ => invalid!("unknown wire format '{format}'; known formats: {}", FORMATS.join(", ")),
@@ -65,6 +72,7 @@ mod tests {
     use arrow_array::{ArrayRef, Float64Array};
     use sparkpolicy_core::block::Codes;
     use sparkpolicy_core::node_table::TreeNode;
+    use sparkpolicy_core::pair_search::SubtreeBest;
     use sparkpolicy_core::scoring::CompiledModel;
     use sparkpolicy_core::split::{BlockBest, SplitCandidate};
     use sparkpolicy_core::PolicyError;
@@ -121,6 +129,15 @@ mod tests {
         let split = br#"{"n_arms":2,"min_node_size":1,"feature_start":0,"codes_per_feature":[3]}"#;
         let out = round_trip("split_config", split).unwrap();
         assert_eq!(config::parse::<SplitConfig>(&out).unwrap(), config::parse::<SplitConfig>(split).unwrap());
+        let pair = br#"{"n_arms":2,"codes_per_feature":[5],"coarse_cuts":[[1]],"frontier":[1],"chunks":[],"threads":2}"#;
+        let out = round_trip("pair_config", pair).unwrap();
+        assert_eq!(config::parse::<PairConfig>(&out).unwrap(), config::parse::<PairConfig>(pair).unwrap());
+        let pair_split = br#"{"n_arms":2,"min_node_size":1,"feature_start":0,"feature_end":1,"codes_per_feature":[3]}"#;
+        let out = round_trip("pair_split_config", pair_split).unwrap();
+        assert_eq!(config::parse::<PairSplitConfig>(&out).unwrap(), config::parse::<PairSplitConfig>(pair_split).unwrap());
+        let root = SplitCandidate { feature: 0, threshold_bin: 1, missing_left: true, reward: 9, left: vec![1, 1], right: vec![2, 1] };
+        let subtree = SubtreeBest { best: Some(root.clone()), left_child: Some(root), ..Default::default() };
+        same("pair_record", &PairRecord::new(vec![3, 2], &subtree).to_le_bytes());
         let kernel = br#"{"n_arms":2,"codes_per_feature":[3],"frontier":[1],"chunks":[],"skip_rows":{"channel":1,"value":0}}"#;
         let out = round_trip("kernel_config", kernel).unwrap();
         assert_eq!(config::parse::<KernelConfig>(&out).unwrap(), config::parse::<KernelConfig>(kernel).unwrap());

@@ -178,6 +178,26 @@ final class NativeLib {
   /** The best split of a merged (node, feature block) histogram, as a flat split record. */
   static native long[] bestSplit(long[] histogram, byte[] configJson);
 
+  /**
+   * Opens a level's pair-histogram kernel (the two-level search) for one partition: the tree (Arrow IPC
+   * node table) and its config ({@code NativeConfig.Pair}).
+   */
+  static native long pairKernelOpen(byte[] treeIpc, byte[] configJson);
+
+  static native void pairKernelAddBlock(long kernel, byte[] block);
+
+  /** Pair histograms of one chunk: {@code [slot][root][g][code_r][code_g][K sums, count]} (pair_layout.rs). */
+  static native long[] pairKernelEmit(long kernel, int chunk);
+
+  /** Peak native bytes of a pair kernel so far: its blocks and row routing plus its largest chunk. */
+  static native long pairKernelPeakBytes(long kernel);
+
+  /**
+   * The root split of the best depth-2 subtree of a merged (node, root feature block) pair histogram, as a
+   * pair record (a split record and the subtree's two children, pair_record.rs).
+   */
+  static native long[] bestSubtree(long[] histogram, byte[] configJson);
+
   /** An outcome-tree node's own score from its totals {@code [S_0..S_{A-1}, n_0..n_{A-1}, ..]} (outcome.rs). */
   static native double outcomeScore(long[] totals, int arms);
 

@@ -22,7 +22,10 @@ private[sparkpolicy] object NativeConfig {
   /** A memory-bounded unit of histogram work: frontier slots [slotStart, slotEnd) × features [featureStart, featureEnd). */
   final case class Chunk(slotStart: Int, slotEnd: Int, featureStart: Int, featureEnd: Int)
 
-  /** One level's histogram pass over one partition; `coarseCuts` (one per feature, None = as binned) makes histograms coarse. */
+  /**
+   * One level's histogram pass over one partition. `coarseCuts`: per feature the fine edge indices of its
+   * coarse grid (None: its block codes; Nil: every feature's block codes), as `native/core/src/coarse.rs`.
+   */
   final case class Kernel(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
       skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
 
@@ -45,6 +48,23 @@ private[sparkpolicy] object NativeConfig {
   /** One level's threshold-refinement pass over one partition (`refine.rs`). */
   final case class Refine(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], windows: Seq[Window], chunks: Seq[WindowRange],
       tag: String, skipRows: Option[SkipRows] = None) extends NativeConfig
+
+  /**
+   * One level's pair-histogram pass over one partition (the two-level search): chunks are frontier slots ×
+   * *root* features (every chunk pairs its roots with all features); `codesPerFeature` are the block (fine)
+   * codes, `coarseCuts` per feature the fine edge indices of its coarse grid (None: its fine codes; Nil: all fine).
+   */
+  final case class Pair(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
+      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
+
+  /**
+   * The two-level search over one merged (node, root feature block) pair histogram: roots
+   * [featureStart, featureEnd), `codesPerFeature` the histogram codes of every feature, `categorical` flags
+   * of every feature (Nil: all numeric), and `fineCodes` with `coarseCuts` of every feature when the
+   * histograms are coarse (thresholds come back fine).
+   */
+  final case class PairSplit(nArms: Int, minNodeSize: Long, featureStart: Int, featureEnd: Int, codesPerFeature: Seq[Int],
+      categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
 
   /** Compiling a node table for scoring. */
   final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig

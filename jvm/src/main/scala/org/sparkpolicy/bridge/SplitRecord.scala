@@ -16,9 +16,11 @@ private[sparkpolicy] final case class SplitRecord(
     window: Option[RefineWindow] = None)
 
 private[sparkpolicy] object SplitRecord {
-  private val CandidateLongs = 6
+  /** Longs of one candidate: [present, feature, threshold bin, missing left, reward hi, reward lo]. */
+  private[bridge] val CandidateLongs = 6
 
-  private def candidate(rec: Array[Long], at: Int): Option[Candidate] =
+  /** The candidate at `rec(at)` (also read from a pair record's children trailer, `PairRecord`). */
+  private[bridge] def candidate(rec: Array[Long], at: Int): Option[Candidate] =
     if (rec(at) != 1) None
     else {
       val reward = (BigInt(rec(at + 4)) << 64) + (BigInt(rec(at + 5)) & ((BigInt(1) << 64) - 1))

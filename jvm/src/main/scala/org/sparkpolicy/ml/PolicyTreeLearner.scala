@@ -14,8 +14,10 @@ import org.sparkpolicy.train.{InputSpec, TrainingData, TreeSettings, TreeTrainer
 
 /**
  * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
- * The tree is grown greedily, level by level, with policytree's split criterion (best-arm sum left plus
- * best-arm sum right) — policytree itself searches exhaustively, so deeper trees can differ — on native
+ * The tree is grown level by level — greedily (`searchDepth = 1`), or with `searchDepth = 2` each split the
+ * root of the node's best depth-2 subtree (policytree's `hybrid_policy_tree`; exact for `maxDepth = 2`) — with
+ * policytree's split criterion (best-arm sum left plus best-arm sum right), thresholds exact over every
+ * distinct sample value (`thresholdSearch`, docs/contract.md), on native
  * exact-integer histograms and without collecting rows, histograms or candidates on the driver.
  *
  * {{{

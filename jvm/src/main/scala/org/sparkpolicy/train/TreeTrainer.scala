@@ -69,19 +69,29 @@ private[sparkpolicy] object TreeTrainer {
       val levels = Vector.newBuilder[LevelStats]
       while (frontier.nonEmpty && depth < settings.maxDepth) {
         val started = System.nanoTime()
-        val plan = LevelPlan(frontier.length, grid.histCodes, data.nArms, settings.maxMemoryMB, minKeys)
-        sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
         val splitsBefore = grower.splitCount
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
         val table = grower.trainingTable()
-        val records = LevelSearch.run(blocks, table, frontier, plan, grid.codes, data.nArms,
-          settings.minNodeSize, settings.nativeThreads, depth, peak, categorical)
+        // searchDepth 2: while two levels remain, each node's split is the root of its best depth-2 subtree.
+        val (records, featureBlocks, nodeGroups) =
+          if (settings.searchDepth >= 2 && settings.maxDepth - depth >= 2) {
+            val job = PairLevelJob.plan(table, frontier, grid.fineCodes, grid.cuts, data.nArms, settings.minNodeSize,
+              settings.nativeThreads, depth, categorical, settings.maxMemoryMB, minKeys)
+            sc.setJobDescription(s"PolicyTreeLearner: level $depth two-level search (${frontier.length} nodes, " +
+              s"${job.plan.rootBlocks.size} root blocks)")
+            (PairLevelSearch.run(blocks, job, peak), job.plan.rootBlocks.size, job.plan.nodeGroups.size)
+          } else {
+            val plan = LevelPlan(frontier.length, grid.histCodes, data.nArms, settings.maxMemoryMB, minKeys)
+            sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
+            (LevelSearch.run(blocks, table, frontier, plan, grid.codes, data.nArms, settings.minNodeSize, settings.nativeThreads, depth, peak,
+              categorical), plan.featureBlocks.size, plan.nodeGroups.size)
+          }
         val choices = grower.choose(frontier, records)
         val next = grower.applyChoices(
           if (!grid.isCoarse) choices
           else ThresholdRefinement.run(blocks, table, frontier, choices, grid, data.nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
-        val stats = LevelStats(depth, frontier.length, plan.featureBlocks.size, plan.nodeGroups.size, records.length,
+        val stats = LevelStats(depth, frontier.length, featureBlocks, nodeGroups, records.length,
           grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)
         log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes, ${stats.nodesSplit} split, " +
           s"${stats.recordsToDriver} split records to the driver, peak native ${stats.peakNativeBytesPerTask} bytes per task, " +

@@ -67,18 +67,19 @@ class WireFormatSuite extends AnyFunSuite {
     assert(!back.has(5) && back.size == 8)
   }
 
-  test("split records: both candidates, an absent runner-up, 128-bit rewards and node totals") {
+  test("split records: both candidates, an absent runner-up, 128-bit rewards, node totals and the refinement window") {
     val nArms = 2
     val stride = nArms + 1
     val reward = (BigInt(1) << 90) - 12345
     // A candidate is [present, feature, threshold bin, missing left, reward hi, reward lo]; an absent one [0, -1, -1, 0, 0, 0].
+    // Then totals, left, right, and the window: [-1, -1] and zeros without one.
     val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0) ++
       Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18) ++
       Array[Long](5, 40) ++ Array[Long](1, -2, 3) ++ Array[Long](0, 7, 2) // the refinement window: lo, hi, below, missing
     assert(rec.length == 14 + 5 * stride)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
     assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
-    assert(back.runnerUp.isEmpty)
+    assert(back.runnerUp.isEmpty && back.window.isEmpty)
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
     val w = back.window.get
     assert((w.lo, w.hi, w.below.toSeq, w.missing.toSeq) == ((5, 40, Seq(1L, -2L, 3L), Seq(0L, 7L, 2L))))
@@ -88,6 +89,26 @@ class WireFormatSuite extends AnyFunSuite {
     assert(bad.getMessage.contains("split record"), bad.getMessage)
     val sloppy = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.updated(7, 0L))))
     assert(sloppy.getMessage.contains("absent runner-up"), sloppy.getMessage)
+  }
+
+  test("pair records: a split record, then the subtree's children; the prefix is the split record") {
+    val nArms = 2
+    val reward = (BigInt(1) << 70) + 3
+    val split = Array[Long](1, 0, 4, 0, (reward >> 64).toLong, reward.toLong, 1, 2, 1, 1, 0, 9) ++
+      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18) ++ Array[Long](-1, -1, 0, 0, 0, 0, 0, 0)
+    val children = Array[Long](1, 1, 2, 1, -1, -7) ++ Array[Long](0, -1, -1, 0, 0, 0)
+    val back = PairRecord.decode(4, 1, longs(roundTrip("pair_record", bytes(split ++ children))), nArms)
+    assert(back.split.best.contains(Candidate(0, 4, missingLeft = false, reward)))
+    assert(back.split.runnerUp.contains(Candidate(2, 1, missingLeft = true, BigInt(9))))
+    assert(back.split.totals.toSeq == Seq(10L, -20L, 30L) && back.split.right.toSeq == Seq(6L, -15L, 18L) && back.split.window.isEmpty)
+    assert(back.leftChild.contains(Candidate(1, 2, missingLeft = true, BigInt(-7))) && back.rightChild.isEmpty)
+    assert((back.split.nodeId, back.split.featureBlock) == (4, 1))
+    // No root split but a child's: refused by the Rust decoder.
+    val absent = Array[Long](0, -1, -1, 0, 0, 0)
+    val orphan = absent ++ absent ++ Array[Long](10, -20, 30) ++ Array.fill(6)(0L) ++ Array[Long](-1, -1) ++ Array.fill(6)(0L)
+    val e = intercept[IllegalArgumentException](roundTrip("pair_record", bytes(orphan ++ children)))
+    assert(e.getMessage.contains("no best root split"), e.getMessage)
+    assert(PairRecord.decode(4, 0, orphan ++ absent ++ absent, nArms).split.best.isEmpty)
   }
 
   test("native configs: every field of every config, optional ones present and absent") {
@@ -103,6 +124,11 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None)),
       NativeConfig.Refine(3, Seq(9, 4), Seq(2, 3), Seq(NativeConfig.Window(0, 0, 0, 3), NativeConfig.Window(1, 0, 2, 6)),
         Seq(NativeConfig.WindowRange(0, 1), NativeConfig.WindowRange(1, 2)), "refine level 1", Some(NativeConfig.SkipRows(2, 1L))),
+      NativeConfig.Pair(3, Seq(4, 66), Seq(2, 3), Seq(NativeConfig.Chunk(0, 2, 1, 2)), 2, "pair \"level\" 1"),
+      NativeConfig.Pair(7, Seq(9, 3, 5), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 3)), 1, "", Some(NativeConfig.SkipRows(6, 2L)),
+        Seq(Some(Seq(1, 4)), None, Some(Seq.empty))),
+      NativeConfig.PairSplit(3, 20L, 0, 2, Seq(66, 66, 5)),
+      NativeConfig.PairSplit(2, 1L, 1, 3, Seq(4, 3, 5), Seq(false, false, true), Seq(9, 3, 5), Seq(Some(Seq(1, 4)), None, None)),
       NativeConfig.Scorer(12, 4))
     configs.foreach { c =>
       val format = c match {
@@ -110,6 +136,8 @@ class WireFormatSuite extends AnyFunSuite {
         case _: NativeConfig.Kernel => "kernel_config"
         case _: NativeConfig.Refine => "refine_config"
         case _: NativeConfig.Split => "split_config"
+        case _: NativeConfig.Pair => "pair_config"
+        case _: NativeConfig.PairSplit => "pair_split_config"
         case _: NativeConfig.Scorer => "scorer_config"
       }
       val back: NativeConfig = c match {
@@ -117,6 +145,8 @@ class WireFormatSuite extends AnyFunSuite {
         case _: NativeConfig.Kernel => NativeConfig.fromJson[NativeConfig.Kernel](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Refine => NativeConfig.fromJson[NativeConfig.Refine](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Split => NativeConfig.fromJson[NativeConfig.Split](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Pair => NativeConfig.fromJson[NativeConfig.Pair](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.PairSplit => NativeConfig.fromJson[NativeConfig.PairSplit](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Scorer => NativeConfig.fromJson[NativeConfig.Scorer](roundTrip(format, NativeConfig.toJson(c)))
       }
       assert(back == c, s"$format")
@@ -159,6 +189,31 @@ class WireFormatSuite extends AnyFunSuite {
         assert(cell == want, s"feature $f code $code")
       }
       assert(layout.node(hist, 0).toSeq == hist.toSeq)
+    } finally kernel.close()
+  }
+
+  test("pair histogram cells: PairLayout reads a real pair kernel's output where the kernel wrote it") {
+    val root = NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector(0.0, 0.0))))
+    val kernel = PairKernel.open(NodeTableIpc.encode(root),
+      NativeConfig.Pair(2, Seq(3, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 2, "pair layout test"))
+    try {
+      kernel.addBlock(tinyBlock())
+      val hist = kernel.emit(0)
+      val layout = PairLayout(Seq(3, 4), 0, 2, 2)
+      assert(hist.length == layout.cellsPerNode && layout.rows(hist, 0) == 3 && layout.cellsPerNode == (3 + 4) * 7 * 3)
+      val q = (g: Double) => (g * (1 << 20)).toLong
+      // Each row's codes on (x0, x1) and its (Γ0, Γ1): a row adds to cell (its r code, its g code) of every (r, g).
+      val rows = Seq((Seq(0, 2), (1.25, -2.0)), (Seq(1, 3), (0.0, 4.0)), (Seq(2, 0), (8.0, 0.5)))
+      for (r <- 0 until 2; g <- 0 until 2; cr <- 0 until Seq(3, 4)(r); cg <- 0 until Seq(3, 4)(g)) {
+        val cell = (0 to 2).map(ch => hist(layout.offset(0, r, g, cr, cg, ch)))
+        val expected = rows.collectFirst { case (c, (a, b)) if c(r) == cr && c(g) == cg => Seq(q(a), q(b), 1L) }.getOrElse(Seq(0L, 0L, 0L))
+        assert(cell == expected, s"root $r, g $g, codes ($cr, $cg)")
+      }
+      assert(layout.node(hist, 0).toSeq == hist.toSeq)
+      // And the search reads the same cells: one row per child at most, so only the root splits.
+      val record = new PairSearch(NativeConfig.PairSplit(2, 1L, 0, 2, Seq(3, 4))).best(1, 0, hist)
+      assert(record.split.totals.toSeq == Seq(q(9.25), q(2.5), 3L) && record.split.best.isDefined)
+      assert(record.leftChild.isEmpty || record.rightChild.isEmpty)
     } finally kernel.close()
   }
 

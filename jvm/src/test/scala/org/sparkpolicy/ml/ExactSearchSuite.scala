@@ -48,6 +48,57 @@ class ExactSearchSuite extends AnyFunSuite with SparkTestSession {
     info(f"greedy depth-2 objective $obj%.6f vs exact $exact%.6f (gap ${100 * (exact - obj) / exact}%.3f%%)")
   }
 
+  /** The fixture on policytree's pre-binned features X' = floor(32·X)/32 (32 distinct values each). */
+  private lazy val peer32: DataFrame =
+    peer.select((0 until 5).map(j => (floor(col(s"x$j") * 32) / 32).as(s"x$j")) ++
+      Seq("g0", "g1", "g2", "pred_d2_bin32").map(col): _*).cache()
+
+  test("searchDepth 2 equals policytree's exact depth-2 tree: objective, splits, arms and every row") {
+    val model = peerLearner(2).setMaxBins(64).setSearchDepth(2).fit(peer32)
+    val t = model.nodeTable
+    def split(id: Int) = (t.byId(id).feature, t.byId(id).threshold)
+    assert(split(1) == ((1, 0.09375)) && split(2) == ((0, 0.375)) && split(3) == ((0, 0.46875)), model.toDebugString)
+    assert((4 to 7).map(t.byId(_).arm) == Seq(0, 1, 0, 1), model.toDebugString)
+    val obj = objective(model.transform(peer32))
+    assert(math.abs(obj - 1861.3225844046272) / 1861.3225844046272 < 1e-9, s"objective $obj")
+    assert(model.transform(peer32).where(col("policy_action_index") =!= col("pred_d2_bin32")).count() == 0)
+    // Greedy on the same candidates stops short of the optimum.
+    val greedy = objective(peerLearner(2).setMaxBins(64).fit(peer32).transform(peer32))
+    assert(greedy < obj - 1e-6, s"greedy $greedy vs two-level $obj")
+    info(f"two-level depth-2 objective $obj%.10f = policytree's 1861.3225844046; greedy $greedy%.6f")
+  }
+
+  test("an interaction greedy cannot see from the root is found by searchDepth 2 and missed by searchDepth 1") {
+    val session = spark
+    import session.implicits._
+    // Arm 1 pays 1 when (x0 > 0.5) xor (x1 > 0.5), arm 0 otherwise, on a balanced grid: no single split gains.
+    val rows = for (i <- 0 until 40; j <- 0 until 40) yield {
+      val (x0, x1) = ((i + 0.5) / 40, (j + 0.5) / 40)
+      val one = if ((x0 > 0.5) != (x1 > 0.5)) 1.0 else 0.0
+      (x0, x1, ((i + j) % 2).toDouble, 1.0 - one, one) // x2: balanced within every quadrant, so it gains nothing either
+    }
+    val df = rows.toDF("x0", "x1", "x2", "g0", "g1").repartition(3).cache()
+    def fit(searchDepth: Int) = new PolicyTreeLearner().setFeatureCols(Array("x0", "x1", "x2")).setRewardCols(Array("g0", "g1"))
+      .setMaxDepth(2).setSearchDepth(searchDepth).fit(df)
+    val value = (m: PolicyTreeModel) =>
+      m.transform(df).select(avg(when(col("policy_action_index") === 1, col("g1")).otherwise(col("g0")))).head().getDouble(0)
+    val greedy = fit(1)
+    assert(greedy.nodeTable.root.isLeaf && value(greedy) == 0.5, greedy.toDebugString)
+    val twoLevel = fit(2)
+    val t = twoLevel.nodeTable
+    assert(Set(t.root.feature, t.byId(2).feature) == Set(0, 1) && t.byId(2).feature == t.byId(3).feature, twoLevel.toDebugString)
+    assert(Seq(1, 2, 3).forall(id => math.abs(t.byId(id).threshold - 0.5) < 1.0 / 40), twoLevel.toDebugString)
+    assert(value(twoLevel) == 1.0, twoLevel.toDebugString)
+    // The same tree in any layout and with two native threads per task.
+    Seq(df.coalesce(1), df.repartition(7)).foreach(other => assert(fit(2).nodeTable == new PolicyTreeLearner()
+      .setFeatureCols(Array("x0", "x1", "x2")).setRewardCols(Array("g0", "g1")).setMaxDepth(2).setSearchDepth(2).fit(other).nodeTable))
+    val threaded = new PolicyTreeLearner().setFeatureCols(Array("x0", "x1", "x2")).setRewardCols(Array("g0", "g1"))
+      .setMaxDepth(3).setSearchDepth(2).setNativeThreads(2)
+    assert(threaded.fit(df).signatures == threaded.setNativeThreads(1).fit(df.repartition(5)).signatures)
+    val bad = intercept[IllegalArgumentException](new PolicyTreeLearner().setSearchDepth(3))
+    assert(bad.getMessage.contains("searchDepth") && bad.getMessage.contains("3"), bad.getMessage)
+  }
+
   test("boundaries: every distinct value but the largest when they fit, else exact count quantiles") {
     val few = Array(1.0 -> 3L, 2.0 -> 1L, 5.0 -> 2L)
     assert(Boundaries.edgesFromCounts(few, 3).toSeq == Seq(1.0, 2.0))
