@@ -79,7 +79,7 @@ class WireFormatSuite extends AnyFunSuite {
     assert(rec.length == 14 + 5 * stride)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
     assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
-    assert(back.runnerUp.isEmpty && back.window.isEmpty)
+    assert(back.runnerUp.isEmpty)
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
     val w = back.window.get
     assert((w.lo, w.hi, w.below.toSeq, w.missing.toSeq) == ((5, 40, Seq(1L, -2L, 3L), Seq(0L, 7L, 2L))))
