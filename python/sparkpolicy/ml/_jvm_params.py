@@ -16,8 +16,8 @@ TRAITS = {
         'propensityModel': {'doc': "AIPW propensity when propensityCol is unset: 'shares' (the arm's share of all rows, for randomized designs) or 'tree' (the arm's share of the leaf of the row's cross-fitted outcome tree)", 'converter': 'toString', 'default': 'shares'},
     },
     'HasBinning': {
-        'boundarySampleSize': {'doc': 'rows sampled (by content hash) to place split boundaries; every row when the data is smaller', 'converter': 'toInt', 'default': 200000},
-        'maxBins': {'doc': 'maximum value bins per feature (2 to 65,535), plus one code reserved for missing values', 'converter': 'toInt', 'default': 64},
+        'boundarySampleSize': {'doc': 'rows sampled (by content hash) to place split boundaries; every row when the data is smaller', 'converter': 'toInt', 'default': 50000},
+        'maxBins': {'doc': "value bins per feature (2 to 65,535) of the split search's grid, plus one code for missing values: with thresholdSearch 'exact' the coarse grid searched before refinement, with 'binned' (and in DoublyRobustScores) the only thresholds", 'converter': 'toInt', 'default': 64},
         'rowIdCol': {'doc': "optional row id column; when set, the boundary sample and the AIPW folds are chosen by a hash of the id instead of the row's content", 'converter': 'toString'},
     },
     'HasCategoricalFeatures': {
@@ -47,6 +47,8 @@ TRAITS = {
         'boundaryStrategy': {'doc': "'exact' (default): exact quantiles of a content-hash sample, identical in any layout; 'approx': Spark's approxQuantile, fast but not layout-invariant", 'converter': 'toString', 'default': 'exact'},
         'maxDepth': {'doc': 'maximum depth of the tree (1 to 12)', 'converter': 'toInt', 'default': 3},
         'minNodeSize': {'doc': "minimum number of rows in each child of a split (policytree's min.node.size)", 'converter': 'toInt', 'default': 1},
+        'searchDepth': {'doc': "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree (policytree's hybrid search; with maxDepth 2 the optimal depth-2 tree over the coarse grid)", 'converter': 'toInt', 'default': 1},
+        'thresholdSearch': {'doc': "'exact' (default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'exact'},
     },
 }
 
@@ -61,12 +63,12 @@ STAGES = {
     },
     'PolicyTreeLearner': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
-        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'treatmentCol', 'treatmentVocabulary'],
+        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
         'params': {},
     },
     'PolicyTreeModel': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
-        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'treatmentCol', 'treatmentVocabulary'],
+        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
         'params': {},
     },
     'PolicyValueEvaluator': {
