@@ -12,9 +12,12 @@ known exactly:
 Run it with ``make bench-quality`` (which builds the wheel and the bench virtualenv); ``--quick`` is a small
 smoke run that writes ``benches/results/quality-quick.json`` (git-ignored). See docs/benchmarks.md.
 
-The toolkit variants ``searchDepth=2`` and ``thresholdSearch="binned"`` need Params that may not exist in
-the installed build: a variant whose Param is missing is recorded as "unavailable", or, for "binned" on a
-build without ``thresholdSearch`` (where 64 quantile bins are the only search), as the defaults' figures.
+The toolkit's defaults are exact thresholds, greedy (``thresholdSearch="exact"``, ``searchDepth=1``); the
+variants ``searchDepth=2`` (two-level search) and ``thresholdSearch="binned"`` (the 64 quantile edges only)
+are fitted with those Params set, and every run records the Params the fitted model reports
+(``runs[].model_params``). On an older build without a Param the variant is recorded as "unavailable", or,
+for "binned" on a build without ``thresholdSearch`` (where 64 quantile bins are the only search), as the
+defaults' figures.
 """
 import argparse
 import datetime
@@ -277,6 +280,11 @@ def fit_toolkit(spark, extra, depth, train_sdf, test_sdf, feature_cols, reward_c
     scored = model.transform(test_sdf).select("id", "policy_action").toPandas().sort_values("id")
     actions = scored["policy_action"].map(index_of).to_numpy(dtype=np.int64)
     info = {"score_seconds": time.perf_counter() - start}
+    # What the fit ran with, read back from the JVM model (so a variant cannot silently be the defaults).
+    java_model = model._java_obj
+    info["model_params"] = {name: java_model.getOrDefault(java_model.getParam(name))
+                            for name in ("thresholdSearch", "searchDepth", "maxBins", "minNodeSize")
+                            if java_model.hasParam(name)}
     if how:
         info["set_via"] = how
     return actions, seconds, model.toDebugString, info
@@ -468,7 +476,8 @@ def run(args):
         "settings": {"n_train": args.n_train, "n_test": args.n_test, "reps": args.reps,
                      "forest_trees": args.forest_trees,
                      "toolkit": "PolicyTreeLearner(featureCols, rewardCols=[g0..], maxDepth=d), given rewards, "
-                                "minNodeSize=1 and every other Param at its default; fit time is learner.fit on "
+                                "minNodeSize=1 and every other Param at its default (thresholdSearch='exact', searchDepth=1, "
+                                "maxBins=64) unless the variant sets it; fit time is learner.fit on "
                                 "a cached 2-partition DataFrame (Spark jobs included)",
                      "econml": {label: doc for label, doc, _ in econ},
                      "share_of_gain": "(value - best constant) / (oracle - best constant), on the test set's true mu"},
