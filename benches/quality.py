@@ -12,9 +12,12 @@ known exactly:
 Run it with ``make bench-quality`` (which builds the wheel and the bench virtualenv); ``--quick`` is a small
 smoke run that writes ``benches/results/quality-quick.json`` (git-ignored). See docs/benchmarks.md.
 
-The toolkit variants ``searchDepth=2`` and ``thresholdSearch="binned"`` need Params that may not exist in
-the installed build: a variant whose Param is missing is recorded as "unavailable", or, for "binned" on a
-build without ``thresholdSearch`` (where 64 quantile bins are the only search), as the defaults' figures.
+The toolkit's defaults are exact thresholds, greedy (``thresholdSearch="exact"``, ``searchDepth=1``); the
+variants ``searchDepth=2`` (two-level search) and ``thresholdSearch="binned"`` (the 64 quantile edges only)
+are fitted with those Params set, and every run records the Params the fitted model reports
+(``runs[].model_params``). On an older build without a Param the variant is recorded as "unavailable", or,
+for "binned" on a build without ``thresholdSearch`` (where 64 quantile bins are the only search), as the
+defaults' figures.
 """
 import argparse
 import datetime
@@ -277,9 +280,33 @@ def fit_toolkit(spark, extra, depth, train_sdf, test_sdf, feature_cols, reward_c
     scored = model.transform(test_sdf).select("id", "policy_action").toPandas().sort_values("id")
     actions = scored["policy_action"].map(index_of).to_numpy(dtype=np.int64)
     info = {"score_seconds": time.perf_counter() - start}
+    # What the fit ran with, read back from the JVM model (so a variant cannot silently be the defaults).
+    java_model = model._java_obj
+    info["model_params"] = {name: java_model.getOrDefault(java_model.getParam(name))
+                            for name in ("thresholdSearch", "searchDepth", "maxBins", "minNodeSize")
+                            if java_model.hasParam(name)}
     if how:
         info["set_via"] = how
     return actions, seconds, model.toDebugString, info
+
+
+def depth_ceiling(spark, depth, test_mu_sdf, test_mu, ref, X_test, feature_cols, reward_cols):
+    """What a depth-d tree can reach at all: trees fitted on the test rows' own noise-free μ (no Γ noise, the
+    very rows they are scored on), by the toolkit (greedy and searchDepth=2) and EconML's all-rows tree. The
+    best of their shares is a lower bound on the best depth-d tree's share (exact for depth 2 up to the
+    toolkit's coarse grid at the root), i.e. on what "share of achievable gain" can reach at that depth."""
+    from econml.policy import PolicyTree
+
+    out = {}
+    for label, extra in (("sparkpolicy defaults on mu", {}), ("sparkpolicy searchDepth=2 on mu", {"searchDepth": 2})):
+        actions, _, _, info = fit_toolkit(spark, extra, depth, test_mu_sdf, test_mu_sdf, feature_cols, reward_cols)
+        if actions is not None:
+            out[label] = share_of_gain(policy_value(test_mu, actions), ref)
+    tree = PolicyTree(max_depth=depth, min_samples_leaf=1, honest=False, min_balancedness_tol=0.5, random_state=0)
+    tree.fit(X_test, test_mu)
+    out["econml PolicyTree (all rows) on mu"] = share_of_gain(
+        policy_value(test_mu, np.asarray(tree.predict(X_test)).astype(np.int64)), ref)
+    return {"share": max(out.values()), "by": out}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -394,6 +421,7 @@ def run(args):
         categorical = [c for c in feature_cols if test_feats[c].dtype == object]
         X_test, names = one_hot(test_feats, categorical)
         test_sdf = to_spark(spark, test_feats)
+        test_mu_sdf = to_spark(spark, test_feats, test_mu, reward_cols) if args.ceiling else None
         entry = {"name": dgp["name"], "description": " ".join(dgp["make"].__doc__.split()),
                  "properties": dgp["properties"], "arms": K, "features": len(feature_cols),
                  "categorical_features": categorical, "econml_columns": len(names), "n_train": args.n_train,
@@ -409,6 +437,11 @@ def run(args):
             trains.append((seed, feats, gamma))
         for depth in dgp["depths"]:
             setting = {"depth": depth, "learners": []}
+            if args.ceiling:
+                setting["ceiling"] = depth_ceiling(spark, depth, test_mu_sdf, test_mu, ref, X_test, feature_cols,
+                                                   reward_cols)
+                print(f"  depth {depth}  ceiling (trees fitted on the test rows' mu)   share {setting['ceiling']['share']:7.3f}",
+                      flush=True)
             runs_by_learner = {}
             for rep, (seed, feats, gamma) in enumerate(trains):
                 train_sdf = to_spark(spark, feats, gamma, reward_cols)
@@ -450,6 +483,8 @@ def run(args):
                     print(f"  depth {depth}  {label:38s} {summary['status']}", flush=True)
             entry["settings"].append(setting)
         test_sdf.unpersist()
+        if test_mu_sdf is not None:
+            test_mu_sdf.unpersist()
         entry["wall_seconds"] = time.perf_counter() - dgp_start
         entry["load_average_after"] = list(os.getloadavg())
         print(f"  ({entry['wall_seconds']:.0f} s, load average {os.getloadavg()[0]:.1f})", flush=True)
@@ -468,10 +503,14 @@ def run(args):
         "settings": {"n_train": args.n_train, "n_test": args.n_test, "reps": args.reps,
                      "forest_trees": args.forest_trees,
                      "toolkit": "PolicyTreeLearner(featureCols, rewardCols=[g0..], maxDepth=d), given rewards, "
-                                "minNodeSize=1 and every other Param at its default; fit time is learner.fit on "
+                                "minNodeSize=1 and every other Param at its default (thresholdSearch='exact', searchDepth=1, "
+                                "maxBins=64) unless the variant sets it; fit time is learner.fit on "
                                 "a cached 2-partition DataFrame (Spark jobs included)",
                      "econml": {label: doc for label, doc, _ in econ},
-                     "share_of_gain": "(value - best constant) / (oracle - best constant), on the test set's true mu"},
+                     "share_of_gain": "(value - best constant) / (oracle - best constant), on the test set's true mu",
+                     "ceiling": "settings[].ceiling: the best share of depth-d trees fitted on the test rows' own "
+                                "noise-free mu (toolkit greedy and searchDepth=2, EconML all rows): a lower bound "
+                                "on what any depth-d tree reaches" if args.ceiling else None},
         "dgps": results,
     }
     spark.stop()
@@ -487,9 +526,12 @@ def markdown_tables(info):
                 if learner["learner"] not in labels:
                     labels.append(learner["learner"])
     short = {l: l.replace("sparkpolicy ", "").replace("econml ", "EconML ") for l in labels}
+    with_ceiling = any("ceiling" in s for d in info["dgps"] for s in d["settings"])
     header = ["| DGP | depth | " + " | ".join(short[l] for l in labels) + " |",
               "| --- | --- | " + " | ".join("---:" for _ in labels) + " |"]
-    shares, times = list(header), list(header)
+    times = list(header)
+    shares = list(header) if not with_ceiling else [
+        header[0][:-1] + "| depth-d ceiling |", header[1][:-1] + "| ---: |"]
     for dgp in info["dgps"]:
         for setting in dgp["settings"]:
             by = {l["learner"]: l for l in setting["learners"]}
@@ -509,6 +551,8 @@ def markdown_tables(info):
                     share_cells.append(f"{s['share_mean']:.3f} ± {s['share_sd']:.3f}")
                     time_cells.append(f"{s['fit_seconds_mean']:.2f}")
             row = f"| {dgp['name']} | {setting['depth']} | "
+            if with_ceiling:
+                share_cells.append(f"{setting['ceiling']['share']:.3f}" if "ceiling" in setting else "—")
             shares.append(row + " | ".join(share_cells) + " |")
             times.append(row + " | ".join(time_cells) + " |")
     return "\n".join(shares), "\n".join(times)
@@ -523,6 +567,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", help="DGP names to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 5,000 train / 20,000 test rows, 1 rep, 20 trees; writes quality-quick.json")
+    parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                        help="skip the depth-d ceiling (trees fitted on the test rows' noise-free mu)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.quick:
