@@ -1,5 +1,6 @@
 //! The small JSON config blobs that accompany each native call: `BlockConfig` (blockBuilderOpen),
-//! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `ScorerConfig` (modelCompile). Field names
+//! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `ScorerConfig` (modelCompile),
+//! `LeavesConfig` (blockLeaves). Field names
 //! are the wire format shared with `jvm/.../bridge/NativeConfig.scala` (Jackson, snake_case); bump `ABI_VERSION` when they
 //! change. Fields with a serde default may be left out; `to_json` writes every field (`null` for
 //! `None`), so parsing its output gives the same config.
@@ -99,6 +100,13 @@ pub struct ScorerConfig {
     pub n_arms: usize,
 }
 
+/// Reading each row's leaf from a training block (`leaves`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct LeavesConfig {
+    /// Codes per feature (value bins + missing), in contract order, as the blocks were built with.
+    pub codes_per_feature: Vec<usize>,
+}
+
 pub fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> crate::Result<T> {
     Ok(serde_json::from_slice(bytes)?)
 }
@@ -134,6 +142,7 @@ mod tests {
         let outcome = r#"{"n_arms":5,"min_node_size":3,"feature_start":2,"codes_per_feature":[3,5],"criterion":"outcome","outcome_arms":2,"categorical":[true,false]}"#;
         assert_eq!(round_trip::<SplitConfig>(outcome).criterion, Criterion::Outcome);
         round_trip::<ScorerConfig>(r#"{"n_features":3,"n_arms":2}"#);
+        assert_eq!(round_trip::<LeavesConfig>(r#"{"codes_per_feature":[3,66]}"#).codes_per_feature, vec![3, 66]);
         assert!(String::from_utf8(to_json(&s).unwrap()).unwrap().contains(r#""criterion":"policy""#));
     }
 

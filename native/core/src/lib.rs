@@ -4,7 +4,8 @@
 //! Data flow of a fit, in file order:
 //! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows)
 //! → `histogram` (per-node reward histograms) → `split` (best split of a merged histogram)
-//! → `node_table` (the tree) → `scoring` (raw rows → arm, scores, leaf).
+//! → `node_table` (the tree) → `leaves` (a block's rows → their leaf, for the training output signature)
+//! → `scoring` (raw rows → arm, scores, leaf).
 //! `outcome` holds the split criterion of the cross-fitted outcome trees behind AIPW rewards;
 //! they reuse the same blocks, histograms, candidate loop and node tables.
 
@@ -17,6 +18,7 @@ pub mod feature_batch;
 pub mod fixed_point;
 pub mod histogram;
 pub mod histogram_layout;
+pub mod leaves;
 pub mod node_table;
 pub mod outcome;
 pub mod reply;
@@ -28,4 +30,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 8;
+pub const ABI_VERSION: i32 = 9;

@@ -94,19 +94,22 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Kernel(7, Seq(3), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 1)), 1, "", Some(NativeConfig.SkipRows(6, 4L))),
       NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
       NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
-      NativeConfig.Scorer(12, 4))
+      NativeConfig.Scorer(12, 4),
+      NativeConfig.Leaves(Seq(3, 66)))
     configs.foreach { c =>
       val format = c match {
         case _: NativeConfig.Block => "block_config"
         case _: NativeConfig.Kernel => "kernel_config"
         case _: NativeConfig.Split => "split_config"
         case _: NativeConfig.Scorer => "scorer_config"
+        case _: NativeConfig.Leaves => "leaves_config"
       }
       val back: NativeConfig = c match {
         case _: NativeConfig.Block => NativeConfig.fromJson[NativeConfig.Block](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Kernel => NativeConfig.fromJson[NativeConfig.Kernel](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Split => NativeConfig.fromJson[NativeConfig.Split](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Scorer => NativeConfig.fromJson[NativeConfig.Scorer](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Leaves => NativeConfig.fromJson[NativeConfig.Leaves](roundTrip(format, NativeConfig.toJson(c)))
       }
       assert(back == c, s"$format")
     }
