@@ -8,16 +8,18 @@ import org.sparkpolicy.contract.{BoundaryRecipe, Contract, FeatureSpec, RewardSp
 import org.sparkpolicy.ml.model.{LevelStats, SplitDecision}
 
 /**
- * A fit, in data-flow order: validate and build Γ (TrainingData) → boundaries on executors
- * (Boundaries) → bin once into native blocks (BinnedBlocks) → per level, native histograms and
- * executor-side split choice (LevelSearch) → the driver's reducer (TreeGrower).
+ * A fit, in data-flow order: the validation pass, which also signs the input and draws the boundary
+ * sample (TrainingData, InputPass) → boundaries placed on executors (Boundaries) → bin once into native
+ * blocks (BinnedBlocks) → per level, native histograms and executor-side split choice (LevelSearch) →
+ * the driver's reducer (TreeGrower).
  */
 private[sparkpolicy] object TreeTrainer {
   private val log = LoggerFactory.getLogger(getClass)
 
   /**
    * Fits a tree. `df` should be the persisted projection of the source columns (the learner passes
-   * one), so every pass of the fit — validation, boundaries, binning, signature — reads the same rows.
+   * one), so every pass of the fit — validation (with the boundary sample and the input signature) and
+   * binning — reads the same rows.
    * `aipwRewards` attaches cross-fitted AIPW Γ once the bins are known (`rewards.AipwRewards.training`):
    * training grows trees from Γ, and the rewards package supplies Γ, so this package never imports it.
    */
@@ -25,10 +27,11 @@ private[sparkpolicy] object TreeTrainer {
       aipwRewards: (TrainingData, Array[Array[Double]], AipwSettings) => TrainingData): TrainedTree = {
     val sc = df.sparkSession.sparkContext
     lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
-    val prepared = TrainingData.prepare(df, spec)
-    val placed = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
-      case "exact" => Boundaries.compute(prepared, settings.maxBins, settings.sampleSize)
-      case "approx" => Boundaries.approximate(prepared, settings.maxBins)
+    val sampled = lockedBoundaries.isEmpty && settings.boundaryStrategy == "exact"
+    val prepared = TrainingData.prepare(df, spec, options = PassOptions(if (sampled) Some(settings.sampleSize) else None, signRows = true))
+    val placed = lockedBoundaries.getOrElse(prepared.boundarySample match {
+      case Some(sample) => Boundaries.fromSample(sample, settings.maxBins)
+      case None => Boundaries.approximate(prepared, settings.maxBins)
     })
     val edges = Categories.withCodeEdges(placed, prepared.categories, spec.featureCols, lockedBoundaries.isDefined)
     val categorical = prepared.categoricalFlags
@@ -82,10 +85,9 @@ private[sparkpolicy] object TreeTrainer {
         frontier = next
         depth += 1
       }
-      sc.setJobDescription("PolicyTreeLearner: input signature")
-      val inputSignature = Signatures.input(df, contract)
       TrainedTree(grower.result(), contract, data.rewardType, shift, data.nRows, levels.result(),
-        grower.decisions.toVector, criterion.bestArm(grower.rootTotals)._1, inputSignature, data.droppedRows, data.clippedPropensities)
+        grower.decisions.toVector, criterion.bestArm(grower.rootTotals)._1, prepared.inputSignature.get, data.droppedRows,
+        data.clippedPropensities)
     } finally {
       sc.setJobDescription(null)
       blocks.unpersist(blocking = false)
