@@ -68,8 +68,10 @@ class PolicyTreeLearner(override val uid: String)
     TrainingData.validateFeatures(all.schema, $(featureCols), getCategoricalCols)
     // One persisted projection of the columns the fit reads: the source is read once, by the validation pass,
     // which fills it; the binning pass reads it again (AIPW adds its passes); everything after reads blocks.
-    val df = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
-      .persist(StorageLevel.MEMORY_AND_DISK)
+    // Without it (PersistInputConf = false, e.g. for an input cached already) both passes read the source.
+    val projection = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
+    val persisted = dataset.sparkSession.conf.get(PolicyTreeLearner.PersistInputConf, "true").toBoolean
+    val df = if (persisted) projection.persist(StorageLevel.MEMORY_AND_DISK) else projection
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads)
     try {
@@ -77,7 +79,7 @@ class PolicyTreeLearner(override val uid: String)
       val (trained, output) = trainingOutput(fitted, df, spec)
       // The model records the reward type the fit resolved (e.g. the AIPW default).
       copyValues(new PolicyTreeModel(uid, trained, output).setParent(this)).set(rewardType, trained.rewardType)
-    } finally df.unpersist(blocking = false)
+    } finally if (persisted) df.unpersist(blocking = false)
   }
 
   /**
@@ -115,6 +117,13 @@ class PolicyTreeLearner(override val uid: String)
 }
 
 object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner] {
+  /**
+   * Session conf: whether a fit persists the projection of the columns it reads (default true), so the
+   * source is read once. "false" saves the copy when the input is cached already or cheap to read again;
+   * both passes then read the source, which must give the same rows twice (the fit checks their count).
+   */
+  val PersistInputConf = "spark.sparkpolicy.fit.persistInput"
+
   /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
   override def read: MLReader[PolicyTreeLearner] = new OutcomeModelPersistence.Reader[PolicyTreeLearner](super.read, _.setOutcomeModel(_))
 }
