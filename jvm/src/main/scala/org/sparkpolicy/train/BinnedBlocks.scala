@@ -3,6 +3,7 @@ package org.sparkpolicy.train
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.functions.col
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, TaskResources}
 
@@ -32,9 +33,11 @@ private[sparkpolicy] object BinnedBlocks {
    * order), so the output signature can be signed from the blocks once the tree is grown.
    */
   def buildKeyed(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[KeyedBlock] = {
-    val keyIdx = data.frame.schema.fieldIndex(TrainingData.RowKeyName)
     val (nFeatures, nArms) = (data.nFeatures, data.nArms)
-    data.frame.queryExecution.toRdd
+    // Only what the blocks hold: the sample hash behind Γ is not computed again.
+    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName) :+ TrainingData.RowKeyName
+    val keyIdx = nFeatures + nArms
+    data.frame.select(names.map(col): _*).queryExecution.toRdd
       .mapPartitions { rows =>
         FaultInjection.maybeFail("binning")
         encodeKeyed(rows, nFeatures, nArms, edges, shift, None, keyIdx)
