@@ -1,6 +1,6 @@
 //! The small JSON config blobs that accompany each native call: `BlockConfig` (blockBuilderOpen),
 //! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `PairConfig` (pairKernelOpen), `PairSplitConfig`
-//! (bestSubtree), `ScorerConfig` (modelCompile). Field names
+//! (bestSubtree), `ScorerConfig` (modelCompile), `LeavesConfig` (blockLeaves). Field names
 //! are the wire format shared with `jvm/.../bridge/NativeConfig.scala` (Jackson, snake_case); bump `ABI_VERSION` when they
 //! change. Fields with a serde default may be left out; `to_json` writes every field (`null` for
 //! `None`), so parsing its output gives the same config.
@@ -187,6 +187,13 @@ pub struct ScorerConfig {
     pub n_arms: usize,
 }
 
+/// Reading each row's leaf from a training block (`leaves`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct LeavesConfig {
+    /// Codes per feature (value bins + missing), in contract order, as the blocks were built with.
+    pub codes_per_feature: Vec<usize>,
+}
+
 pub fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> crate::Result<T> {
     Ok(serde_json::from_slice(bytes)?)
 }
@@ -233,6 +240,7 @@ mod tests {
         round_trip::<PairSplitConfig>(
             r#"{"n_arms":2,"min_node_size":5,"feature_start":1,"feature_end":2,"codes_per_feature":[4,4],"categorical":[false,true],"fine_codes":[9,4],"coarse_cuts":[[1,4],null]}"#,
         );
+        assert_eq!(round_trip::<LeavesConfig>(r#"{"codes_per_feature":[3,66]}"#).codes_per_feature, vec![3, 66]);
         assert!(String::from_utf8(to_json(&s).unwrap()).unwrap().contains(r#""criterion":"policy""#));
     }
 

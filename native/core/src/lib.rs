@@ -6,7 +6,8 @@
 //! → `histogram` (per-node reward histograms, on the `coarse` search grid)
 //! → `split` and `refine` (best split of a merged histogram, then its fine threshold)
 //! (or, for a two-level search: `pair` → `pair_search`, the best depth-2 subtree's root, as a `pair_record`)
-//! → `node_table` (the tree) → `scoring` (raw rows → arm, scores, leaf).
+//! → `node_table` (the tree) → `leaves` (a block's rows → their leaf, for the training output signature)
+//! → `scoring` (raw rows → arm, scores, leaf).
 //! `outcome` holds the split criterion of the cross-fitted outcome trees behind AIPW rewards;
 //! they reuse the same blocks, histograms, candidate loop and node tables.
 
@@ -20,6 +21,7 @@ pub mod feature_batch;
 pub mod fixed_point;
 pub mod histogram;
 pub mod histogram_layout;
+pub mod leaves;
 pub mod node_table;
 pub mod outcome;
 pub mod pair;

@@ -5,9 +5,12 @@
 use crate::handles::{self, Handle, TaskScorer};
 use crate::{ipc, wire};
 use sparkpolicy_core::block::{BlockBuilder, TrainingBlock};
-use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::config::{
+    self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
+};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::histogram_layout::HistogramLayout;
+use sparkpolicy_core::leaves;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::pair::PairKernel;
 use sparkpolicy_core::pair_layout::PairLayout;
@@ -156,6 +159,13 @@ pub fn outcome_score(totals: &[i64], arms: i32) -> Result<f64> {
         return invalid!("{} totals cannot hold {arms} arms' sums and counts", totals.len());
     }
     Ok(sparkpolicy_core::outcome::outcome_score(totals, arms as usize))
+}
+
+/// Each row's leaf (`leaves`) of one training block in a finished tree.
+pub fn block_leaves(tree_ipc: &[u8], config: &[u8], block: &[u8]) -> Result<Vec<i32>> {
+    let tree = node_table(tree_ipc)?;
+    let config: LeavesConfig = config::parse(config)?;
+    leaves::block_leaves(&tree, &config.codes_per_feature, &TrainingBlock::decode(block)?)
 }
 
 pub fn model_compile(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {

@@ -13,7 +13,7 @@ use crate::calls;
 use crate::guard::export;
 use crate::handles;
 use crate::marshal::{bytes, bytes_prefix, doubles, longs, string};
-use jni::objects::{JByteArray, JClass, JDoubleArray, JLongArray, JString};
+use jni::objects::{JByteArray, JClass, JDoubleArray, JIntArray, JLongArray, JString};
 use jni::sys::{jdouble, jint, jlong};
 use jni::EnvUnowned;
 use sparkpolicy_core::ABI_VERSION;
@@ -209,6 +209,17 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_outcomeScore<'l>(
     arms: jint,
 ) -> jdouble {
     export(&mut env, |env| Ok(calls::outcome_score(&longs(env, &totals)?, arms)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockLeaves<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    tree_ipc: JByteArray<'l>,
+    config: JByteArray<'l>,
+    block: JByteArray<'l>,
+) -> JIntArray<'l> {
+    export(&mut env, |env| Ok(calls::block_leaves(&bytes(env, &tree_ipc)?, &bytes(env, &config)?, &bytes(env, &block)?)?))
 }
 
 #[no_mangle]

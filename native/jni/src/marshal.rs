@@ -2,7 +2,7 @@
 //! Nothing here knows a format; `calls` gets plain slices and numbers.
 
 use crate::guard::ExportResult;
-use jni::objects::{JByteArray, JDoubleArray, JLongArray, JString};
+use jni::objects::{JByteArray, JDoubleArray, JIntArray, JLongArray, JString};
 use jni::sys::{jdouble, jint, jlong};
 use jni::Env;
 use sparkpolicy_core::error::try_zeroed;
@@ -98,6 +98,15 @@ impl<'local> ToJava<'local> for Vec<i64> {
     type Raw = JLongArray<'local>;
     fn to_java(self, env: &mut Env<'local>) -> ExportResult<JLongArray<'local>> {
         let array = env.new_long_array(java_len(self.len(), "result")? as usize)?;
+        array.set_region(env, 0, &self)?;
+        Ok(array)
+    }
+}
+
+impl<'local> ToJava<'local> for Vec<i32> {
+    type Raw = JIntArray<'local>;
+    fn to_java(self, env: &mut Env<'local>) -> ExportResult<JIntArray<'local>> {
+        let array = env.new_int_array(java_len(self.len(), "result")? as usize)?;
         array.set_region(env, 0, &self)?;
         Ok(array)
     }

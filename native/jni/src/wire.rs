@@ -6,7 +6,9 @@ use crate::ipc;
 use arrow_array::RecordBatch;
 use serde::{Deserialize, Serialize};
 use sparkpolicy_core::block::TrainingBlock;
-use sparkpolicy_core::config::{self, BlockConfig, KernelConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig};
+use sparkpolicy_core::config::{
+    self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
+};
 use sparkpolicy_core::feature_batch::FeatureBatch;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::pair_record::PairRecord;
@@ -16,7 +18,7 @@ use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{invalid, Result};
 
 /// Every format `round_trip` knows, in the order its error lists them.
-pub const FORMATS: [&str; 14] = [
+pub const FORMATS: [&str; 15] = [
     "node_table",
     "feature_batch",
     "score_reply",
@@ -30,6 +32,7 @@ pub const FORMATS: [&str; 14] = [
     "pair_config",
     "pair_split_config",
     "scorer_config",
+    "leaves_config",
     "training_block",
 ];
 
@@ -48,6 +51,7 @@ pub fn round_trip(format: &str, payload: &[u8]) -> Result<Vec<u8>> {
         "pair_config" => json::<PairConfig>(payload),
         "pair_split_config" => json::<PairSplitConfig>(payload),
         "scorer_config" => json::<ScorerConfig>(payload),
+        "leaves_config" => json::<LeavesConfig>(payload),
         "training_block" => Ok(TrainingBlock::decode(payload)?.encode()),
         _ => invalid!("unknown wire format '{format}'; known formats: {}", FORMATS.join(", ")),
     }
@@ -125,6 +129,7 @@ mod tests {
             TrainingBlock { n_rows: 2, n_features: 1, n_arms: 2, shift: 3, codes: Codes::U8(vec![0, 1]), gamma: vec![5, -5, 6, -6] };
         same("training_block", &block.encode());
         same("scorer_config", br#"{"n_features":3,"n_arms":2}"#);
+        same("leaves_config", br#"{"codes_per_feature":[3,4]}"#);
         same("block_config", br#"{"n_arms":2,"edge_counts":[1],"shift":4,"unscaled_from":null}"#);
         let split = br#"{"n_arms":2,"min_node_size":1,"feature_start":0,"codes_per_feature":[3]}"#;
         let out = round_trip("split_config", split).unwrap();

@@ -201,6 +201,12 @@ final class NativeLib {
   /** An outcome-tree node's own score from its totals {@code [S_0..S_{A-1}, n_0..n_{A-1}, ..]} (outcome.rs). */
   static native double outcomeScore(long[] totals, int arms);
 
+  /**
+   * Each row's leaf (heap id) in a finished tree (Arrow IPC node table), one per row of a training block,
+   * from its bin codes: the training output signature is taken from the blocks instead of re-scoring.
+   */
+  static native int[] blockLeaves(byte[] treeIpc, byte[] configJson, byte[] block);
+
   /** Compiles a node table into an immutable, thread-safe model. */
   static native long modelCompile(byte[] treeIpc, byte[] configJson);
 

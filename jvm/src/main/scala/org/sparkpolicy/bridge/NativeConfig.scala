@@ -69,6 +69,9 @@ private[sparkpolicy] object NativeConfig {
   /** Compiling a node table for scoring. */
   final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig
 
+  /** Reading each row's leaf from a training block: the contract's codes per feature. */
+  final case class Leaves(codesPerFeature: Seq[Int]) extends NativeConfig
+
   val Policy = "policy"
   val Outcome = "outcome"
 

@@ -3,26 +3,65 @@ package org.sparkpolicy.contract
 import java.nio.ByteBuffer
 import java.security.MessageDigest
 import org.apache.spark.sql.{Column, DataFrame}
+import org.apache.spark.sql.catalyst.expressions.XxHash64Function
+import org.apache.spark.sql.catalyst.util.ArrayData
 import org.apache.spark.sql.functions._
-import org.apache.spark.sql.types.{DecimalType, DoubleType, StringType}
+import org.apache.spark.sql.types.{ArrayType, DecimalType, DoubleType, IntegerType, LongType, StringType}
+import org.apache.spark.unsafe.types.UTF8String
 
 /**
  * SHA-256 signatures over canonical bytes. Row-level signatures (input, output) are
  * order-independent: the row count plus the wrapping sum and the xor of two 64-bit content hashes
- * per row, aggregated exactly (decimal sums, bit_xor), so any partitioning, order or retry gives
- * the same bytes, while adding, dropping or changing a row changes them.
+ * per row, aggregated exactly ([[RowHashes]]), so any partitioning, order or retry gives the same
+ * bytes, while adding, dropping or changing a row changes them. The per-row hashes are Spark's
+ * `xxhash64`; a fit computes them inside its own passes ([[inputHashes]], [[rowKey]], [[OutputRowHasher]])
+ * and gets the bytes `input` and `output` give over DataFrames.
  */
 object Signatures {
   val Keys: Seq[String] = Seq("manifest", "boundaries", "model", "decisions", "input", "output")
 
+  private val InputDomain = "sparkpolicy-input-v1"
+  private val OutputDomain = "sparkpolicy-output-v1"
+
   def sha256Hex(bytes: Array[Byte]): String =
     MessageDigest.getInstance("SHA-256").digest(bytes).map(b => f"$b%02x").mkString
+
+  /**
+   * Count, wrapping sums (mod 2^64) and xors of the two hashes of a set of rows: merged in any order to
+   * the same value. Mutable, for one task's rows or a merge; `merge` returns this.
+   */
+  final class RowHashes extends Serializable {
+    var count = 0L
+    var sum1 = 0L
+    var xor1 = 0L
+    var sum2 = 0L
+    var xor2 = 0L
+
+    def add(h1: Long, h2: Long): Unit = { count += 1; sum1 += h1; xor1 ^= h1; sum2 += h2; xor2 ^= h2 }
+
+    def merge(o: RowHashes): RowHashes = {
+      count += o.count; sum1 += o.sum1; xor1 ^= o.xor1; sum2 += o.sum2; xor2 ^= o.xor2
+      this
+    }
+
+    private[Signatures] def signature(domain: String): String = {
+      val domainBytes = domain.getBytes("UTF-8")
+      val buf = ByteBuffer.allocate(domainBytes.length + 5 * 8).put(domainBytes)
+      buf.putLong(count).putLong(sum1).putLong(xor1).putLong(sum2).putLong(xor2)
+      sha256Hex(buf.array())
+    }
+  }
+
+  def inputSignature(rows: RowHashes): String = rows.signature(InputDomain)
+  def outputSignature(rows: RowHashes): String = rows.signature(OutputDomain)
 
   /** A double in canonical form for hashing: NaN and null as null, -0.0 as 0.0. */
   private def canonicalDouble(c: Column): Column = {
     val d = c.cast(DoubleType)
     when(isnan(d), lit(null).cast(DoubleType)).when(d === 0.0, lit(0.0)).otherwise(d)
   }
+
+  private def quoted(name: String): Column = col("`" + name.replace("`", "``") + "`")
 
   /** Hash inputs that keep each value's position: a null flag before every value (xxhash64 skips nulls). */
   private def positional(cols: Seq[Column]): Seq[Column] = cols.flatMap(c => Seq(c.isNull, c))
@@ -33,36 +72,43 @@ object Signatures {
   }
 
   /**
-   * The contract's feature columns, canonicalized: the key that identifies a row for scoring. A
-   * categorical feature enters as its label (the value as a string), so unseen labels stay distinct.
+   * The feature columns, canonicalized: the key that identifies a row for scoring. A categorical
+   * feature enters as its label (the value as a string), so unseen labels stay distinct.
    */
-  private def featureColumns(c: Contract): Seq[Column] = c.features.map { f =>
-    val x = col("`" + f.name.replace("`", "``") + "`")
-    if (f.isCategorical) x.cast(StringType) else canonicalDouble(x)
-  }
+  private def featureColumns(names: Seq[String], categorical: Seq[Boolean]): Seq[Column] =
+    names.zip(categorical).map { case (name, cat) => if (cat) quoted(name).cast(StringType) else canonicalDouble(quoted(name)) }
 
-  /** The columns Γ is built from, per the contract's reward definition. */
-  private def rewardColumns(c: Contract): Seq[Column] = {
-    val r = c.reward
-    r.treatmentCol.map(t => col(s"`$t`").cast(StringType)).toSeq ++
-      r.rewardCols.map(n => canonicalDouble(col(s"`$n`"))) ++
-      (r.outcomeCol.toSeq ++ r.propensityCol.toSeq).map(n => canonicalDouble(col(s"`$n`")))
-  }
+  /** The columns Γ is built from, per the reward definition. */
+  private def rewardColumns(r: RewardSpec): Seq[Column] =
+    r.treatmentCol.map(t => quoted(t).cast(StringType)).toSeq ++
+      r.rewardCols.map(n => canonicalDouble(quoted(n))) ++
+      (r.outcomeCol.toSeq ++ r.propensityCol.toSeq).map(n => canonicalDouble(quoted(n)))
 
   /** Names of every column the input signature reads, in order. */
   def inputColumnNames(c: Contract): Seq[String] =
     c.featureNames ++ c.reward.treatmentCol.toSeq ++ c.reward.rewardCols ++ c.reward.outcomeCol.toSeq ++ c.reward.propensityCol.toSeq
 
-  private def aggregate(domain: String, hashed: DataFrame): String = {
+  /**
+   * The two per-row hashes of the input signature, from the features (name, categorical) and the reward's
+   * source columns: what `input` aggregates, for a pass that runs before the contract is complete.
+   */
+  def inputHashes(featureNames: Seq[String], categorical: Seq[Boolean], reward: RewardSpec): (Column, Column) =
+    hashes("sparkpolicy-input", featureColumns(featureNames, categorical) ++ rewardColumns(reward))
+
+  /** A row's key hash, the first value `output` hashes per row, from the features (name, categorical). */
+  def rowKey(featureNames: Seq[String], categorical: Seq[Boolean]): Column =
+    hashes("sparkpolicy-rowkey", featureColumns(featureNames, categorical))._1
+
+  private def aggregate(hashed: DataFrame): RowHashes = {
     val (h1, h2) = (col("h1"), col("h2"))
     val dec = DecimalType(20, 0)
     val r = hashed.agg(count(lit(1)), sum(h1.cast(dec)), bit_xor(h1), sum(h2.cast(dec)), bit_xor(h2)).head()
     def wrapped(i: Int): Long = if (r.isNullAt(i)) 0L else r.getDecimal(i).toBigInteger.longValue() // mod 2^64
     def long(i: Int): Long = if (r.isNullAt(i)) 0L else r.getLong(i)
-    val domainBytes = domain.getBytes("UTF-8")
-    val buf = ByteBuffer.allocate(domainBytes.length + 5 * 8).put(domainBytes)
-    buf.putLong(r.getLong(0)).putLong(wrapped(1)).putLong(long(2)).putLong(wrapped(3)).putLong(long(4))
-    sha256Hex(buf.array())
+    val rows = new RowHashes
+    rows.count = r.getLong(0)
+    rows.sum1 = wrapped(1); rows.xor1 = long(2); rows.sum2 = wrapped(3); rows.xor2 = long(4)
+    rows
   }
 
   /** Order-independent signature of the rows' contract columns (features and Γ sources). */
@@ -70,15 +116,48 @@ object Signatures {
     val missing = inputColumnNames(c).filterNot(n => df.columns.contains(n))
     if (missing.nonEmpty)
       throw new IllegalArgumentException(s"inputSignature needs the contract's columns; missing: ${missing.mkString(", ")}")
-    val (h1, h2) = hashes("sparkpolicy-input", featureColumns(c) ++ rewardColumns(c))
-    aggregate("sparkpolicy-input-v1", df.select(h1.as("h1"), h2.as("h2")))
+    val (h1, h2) = inputHashes(c.featureNames, c.features.map(_.isCategorical), c.reward)
+    inputSignature(aggregate(df.select(h1.as("h1"), h2.as("h2"))))
+  }
+
+  /** The per-row hashes of `output`, over a scored DataFrame. */
+  def outputHashes(scored: DataFrame, c: Contract, actionCol: String, scoresCol: String): RowHashes = {
+    val outs = Seq(rowKey(c.featureNames, c.features.map(_.isCategorical)), col(actionCol), col(scoresCol))
+    val (h1, h2) = (xxhash64(lit(OutputRowHasher.Salt1) +: outs: _*), xxhash64(lit(OutputRowHasher.Salt2) +: outs: _*))
+    aggregate(scored.select(h1.as("h1"), h2.as("h2")))
   }
 
   /** Order-independent signature of (row key, action, score bits) over a scored DataFrame. */
-  def output(scored: DataFrame, c: Contract, actionCol: String, scoresCol: String): String = {
-    val (k1, _) = hashes("sparkpolicy-rowkey", featureColumns(c))
-    val outs = Seq(k1, col(actionCol), col(scoresCol))
-    val (h1, h2) = (xxhash64(lit("sparkpolicy-output-1") +: outs: _*), xxhash64(lit("sparkpolicy-output-2") +: outs: _*))
-    aggregate("sparkpolicy-output-v1", scored.select(h1.as("h1"), h2.as("h2")))
+  def output(scored: DataFrame, c: Contract, actionCol: String, scoresCol: String): String =
+    outputSignature(outputHashes(scored, c, actionCol, scoresCol))
+
+  /**
+   * The hashes `output` computes per scored row, computed outside SQL with Spark's own xxhash64 function
+   * (the one the SQL expression evaluates): for a row with key hash `rowKey` ([[rowKey]]) scored `action`
+   * with `scores`. Lets a fit sign its training output from the rows' leaves, without scoring them again.
+   */
+  final class OutputRowHasher extends Serializable {
+    import OutputRowHasher._
+    private val seed1 = XxHash64Function.hash(UTF8String.fromString(Salt1), StringType, DefaultSeed)
+    private val seed2 = XxHash64Function.hash(UTF8String.fromString(Salt2), StringType, DefaultSeed)
+
+    private def chain(seed: Long, rowKey: Long, action: Int, scores: ArrayData): Long = {
+      val k = XxHash64Function.hash(rowKey, LongType, seed)
+      XxHash64Function.hash(scores, ScoresType, XxHash64Function.hash(action, IntegerType, k))
+    }
+
+    def add(into: RowHashes, rowKey: Long, action: Int, scores: ArrayData): Unit =
+      into.add(chain(seed1, rowKey, action, scores), chain(seed2, rowKey, action, scores))
+  }
+
+  object OutputRowHasher {
+    private[Signatures] val Salt1 = "sparkpolicy-output-1"
+    private[Signatures] val Salt2 = "sparkpolicy-output-2"
+    /** `xxhash64`'s seed before its first argument. */
+    private val DefaultSeed = 42L
+    private val ScoresType = ArrayType(DoubleType, containsNull = false)
+
+    /** A leaf's scores in the form the hasher reads. */
+    def scores(values: Seq[Double]): ArrayData = ArrayData.toArrayData(values.toArray)
   }
 }

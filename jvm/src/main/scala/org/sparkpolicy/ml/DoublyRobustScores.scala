@@ -9,7 +9,7 @@ import org.apache.spark.sql.types._
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
   HasRewardInputs}
 import org.sparkpolicy.rewards.AipwRewards
-import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, SearchGrid, TrainingData}
+import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, PassOptions, SearchGrid, TrainingData}
 
 /**
  * Appends each row's AIPW scores Γ(a), one `array<double>` in vocabulary order (`rewardsCol`), with the
@@ -54,8 +54,9 @@ class DoublyRobustScores(override val uid: String)
     val settings = aipwSettings(outcomeModel, nativeResources(df.sparkSession.sparkContext))
     val spec = InputSpec($(featureCols), get(treatmentCol), None, get(outcomeCol), get(propensityCol), Some("aipw"),
       get(treatmentVocabulary), get(rowIdCol), $(handleInvalid), settings, getCategoricalCols, getCategoryOrdersMap)
-    val data = TrainingData.prepare(df, spec, keepUserColumns = true)
-    val edges = Categories.withCodeEdges(Boundaries.compute(data, $(maxBins), $(boundarySampleSize)), data.categories, $(featureCols),
+    // The validation pass draws the boundary sample too, so the boundaries cost no pass over the rows of their own.
+    val data = TrainingData.prepare(df, spec, keepUserColumns = true, PassOptions(sampleSize = Some($(boundarySampleSize))))
+    val edges = Categories.withCodeEdges(Boundaries.fromSample(data.boundarySample.get, $(maxBins)), data.categories, $(featureCols),
       locked = false)
     val (scored, _) = AipwRewards.crossFit(data, SearchGrid.binned(edges), settings)
     val gammas = (0 until data.nArms).map(a => col(TrainingData.rewardName(a)))

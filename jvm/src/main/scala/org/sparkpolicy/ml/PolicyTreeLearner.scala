@@ -3,14 +3,15 @@ package org.sparkpolicy.ml
 import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable, MLReader, MLWriter}
-import org.apache.spark.sql.Dataset
+import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
 import org.apache.spark.storage.StorageLevel
-import org.sparkpolicy.contract.Contract
+import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.rewards.AipwRewards
-import org.sparkpolicy.train.{InputSpec, TrainingData, TreeSettings, TreeTrainer}
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.train.{InputSpec, TrainedTree, TrainingData, TreeSettings, TreeTrainer}
 
 /**
  * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
@@ -67,19 +68,39 @@ class PolicyTreeLearner(override val uid: String)
       getCategoricalCols, getCategoryOrdersMap)
     val all = dataset.toDF()
     TrainingData.validateFeatures(all.schema, $(featureCols), getCategoricalCols)
-    // One persisted projection of the columns the fit reads: every pass sees the same rows, computed once.
-    val df = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
-      .persist(StorageLevel.MEMORY_AND_DISK)
+    // One persisted projection of the columns the fit reads: the source is read once, by the validation pass,
+    // which fills it; the binning pass reads it again (AIPW adds its passes); everything after reads blocks.
+    // Without it (PersistInputConf = false, e.g. for an input cached already) both passes read the source.
+    val projection = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
+    val persisted = dataset.sparkSession.conf.get(PolicyTreeLearner.PersistInputConf, "true").toBoolean
+    val df = if (persisted) projection.persist(StorageLevel.MEMORY_AND_DISK) else projection
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth))
     try {
-      val trained = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
-      // The training output signature scores the training rows with the finished model.
-      val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
-      val output = draft.outputSignature(df)
+      val fitted = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
+      val (trained, output) = trainingOutput(fitted, df, spec)
       // The model records the reward type the fit resolved (e.g. the AIPW default).
       copyValues(new PolicyTreeModel(uid, trained, output).setParent(this)).set(rewardType, trained.rewardType)
-    } finally df.unpersist(blocking = false)
+    } finally if (persisted) df.unpersist(blocking = false)
+  }
+
+  /**
+   * The training output signature: the fit signed the rows in its blocks from them; rows that
+   * `handleInvalid = "skip"` left out of the blocks are scored here (one more pass over them), so the
+   * signature covers every input row, as `model.outputSignature(df)` does.
+   */
+  private def trainingOutput(trained: TrainedTree, df: DataFrame, spec: InputSpec): (TrainedTree, String) = {
+    val rows = new Signatures.RowHashes().merge(trained.outputRows.get)
+    if (trained.droppedRows == 0) (trained, Signatures.outputSignature(rows))
+    else {
+      val started = System.nanoTime()
+      val draft = copyValues(new PolicyTreeModel(uid, trained, trainingOutputSignature = ""))
+      val left = draft.transform(df.where(TrainingData.invalidRows(spec).get))
+      rows.merge(Signatures.outputHashes(left, trained.contract, PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores))
+      val ms = (System.nanoTime() - started) / 1000000
+      val phases = trained.phaseMillis.map { case (p, t) => p -> (if (p == "signatures") t + ms else t) }
+      (trained.copy(phaseMillis = phases), Signatures.outputSignature(rows))
+    }
   }
 
   override def transformSchema(schema: StructType): StructType = {
@@ -98,6 +119,13 @@ class PolicyTreeLearner(override val uid: String)
 }
 
 object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner] {
+  /**
+   * Session conf: whether a fit persists the projection of the columns it reads (default true), so the
+   * source is read once. "false" saves the copy when the input is cached already or cheap to read again;
+   * both passes then read the source, which must give the same rows twice (the fit checks their count).
+   */
+  val PersistInputConf = "spark.sparkpolicy.fit.persistInput"
+
   /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
   override def read: MLReader[PolicyTreeLearner] = new OutcomeModelPersistence.Reader[PolicyTreeLearner](super.read, _.setOutcomeModel(_))
 }

@@ -68,7 +68,7 @@ class PolicyTreeModel private[sparkpolicy] (
 
   lazy val trainingSummary: PolicyTreeTrainingSummary =
     new PolicyTreeTrainingSummary(trained.levels, trained.decisions, trained.nRows, trained.rewardType, trained.rewardShift,
-      trained.droppedRows, trained.clippedPropensities)
+      trained.droppedRows, trained.clippedPropensities, scala.collection.immutable.ListMap(trained.phaseMillis: _*))
 
   /** Every level's split decision per node, with gain and runner-up. */
   def trainingLog: Seq[SplitDecision] = trained.decisions

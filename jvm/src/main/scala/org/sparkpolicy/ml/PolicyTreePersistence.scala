@@ -74,7 +74,8 @@ private[ml] object PolicyTreePersistence {
         "rewardType" -> JString(trained.rewardType), "rewardShift" -> JInt(trained.rewardShift), "numRows" -> JInt(trained.nRows),
         "bestArmOnTraining" -> JInt(trained.bestArmOnTraining), "inputSignature" -> JString(trained.inputSignature),
         "outputSignature" -> JString(outputSignature), "levels" -> levels, "decisions" -> decisions,
-        "droppedRows" -> JInt(trained.droppedRows), "clippedPropensities" -> JInt(trained.clippedPropensities)))
+        "droppedRows" -> JInt(trained.droppedRows), "clippedPropensities" -> JInt(trained.clippedPropensities),
+        "phaseMillis" -> JArray(trained.phaseMillis.toList.map { case (p, ms) => JObject("phase" -> JString(p), "millis" -> JInt(ms)) })))
     spark.sparkContext.parallelize(Seq(JsonMethods.compact(JsonMethods.render(metadata))), 1)
       .saveAsTextFile(new Path(path, "metadata").toString)
     val categorical = trained.contract.features.exists(_.isCategorical)
@@ -114,7 +115,8 @@ private[ml] object PolicyTreePersistence {
     val trained = TrainedTree(NodeTable(contract.vocabulary.size, nodes), contract, (t \ "rewardType").extract[String],
       (t \ "rewardShift").extract[Int], (t \ "numRows").extract[Long], levels, decisions, (t \ "bestArmOnTraining").extract[Int],
       (t \ "inputSignature").extract[String], (t \ "droppedRows").extractOpt[Long].getOrElse(0L),
-      (t \ "clippedPropensities").extractOpt[Long].getOrElse(0L))
+      (t \ "clippedPropensities").extractOpt[Long].getOrElse(0L),
+      phaseMillis = (t \ "phaseMillis").children.map(p => (p \ "phase").extract[String] -> (p \ "millis").extract[Long]).toVector)
     val model = new PolicyTreeModel((meta \ "uid").extract[String], trained, (t \ "outputSignature").extract[String])
     def setAll(json: JValue, default: Boolean): Unit = json match {
       case JObject(fields) => fields.foreach { case (name, v) =>

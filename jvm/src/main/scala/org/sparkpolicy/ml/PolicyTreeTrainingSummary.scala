@@ -2,7 +2,10 @@ package org.sparkpolicy.ml
 
 import org.sparkpolicy.ml.model.{LevelStats, SplitDecision}
 
-/** What a fit recorded: per-level costs (including how many records reached the driver) and the split decisions. */
+/**
+ * What a fit recorded: per-level costs (including how many records reached the driver), the split
+ * decisions, and the wall-clock milliseconds of its phases.
+ */
 final class PolicyTreeTrainingSummary private[sparkpolicy] (
     val levels: Seq[LevelStats],
     val decisions: Seq[SplitDecision],
@@ -12,7 +15,13 @@ final class PolicyTreeTrainingSummary private[sparkpolicy] (
     /** Rows dropped for a missing treatment or outcome under `handleInvalid = "skip"`. */
     val numDroppedRows: Long = 0L,
     /** AIPW rows whose propensity was clipped up to `propensityFloor`. */
-    val numClippedPropensities: Long = 0L) extends Serializable {
+    val numClippedPropensities: Long = 0L,
+    /**
+     * Milliseconds per phase of the fit, in order: `validate` (the validation pass, which also signs the
+     * input rows and draws the boundary sample), `boundaries`, `aipw` (AIPW only: cross-fitting and Γ),
+     * `binning`, `levels`, `signatures` (the training output signature). Empty for models saved before.
+     */
+    val phaseMillis: Map[String, Long] = scala.collection.immutable.ListMap.empty) extends Serializable {
   /** Resolution of the fixed-point rewards: each row's Γ is rounded to a multiple of this. */
   def rewardResolution: Double = math.pow(2.0, -rewardShift)
 

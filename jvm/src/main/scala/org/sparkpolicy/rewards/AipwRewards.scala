@@ -78,7 +78,10 @@ private[sparkpolicy] object AipwRewards {
     (attach(withMu.getOrElse(base.frame), nFeatures, scorer, externalMu), scorer)
   }
 
-  /** AIPW training data: Γ attached, checked and measured in one pass, the frame cut to features, Γ and sample hash. */
+  /**
+   * AIPW training data: Γ attached, checked and measured in one pass, the frame cut to features, Γ, sample
+   * hash and (when the data carries it) the row key.
+   */
   def training(data: TrainingData, grid: SearchGrid, settings: AipwSettings): TrainingData = {
     val (scored, _) = crossFit(data, grid, settings)
     val k = data.nArms
@@ -90,7 +93,9 @@ private[sparkpolicy] object AipwRewards {
     if (long(0) > 0) throw new IllegalArgumentException(s"${long(0)} rows have a NaN or infinite AIPW reward; check the outcome's scale")
     val clipped = long(3)
     if (clipped > 0) log.info(s"AIPW: $clipped of ${data.nRows} propensities clipped up to propensityFloor ${settings.propensityFloor}")
-    val frame = scored.select((0 until data.nFeatures).map(f => col(TrainingData.featureName(f))) ++ g :+ col(TrainingData.SampleHashName): _*)
+    val rowKey = if (data.rowKeyed) Seq(col(TrainingData.RowKeyName)) else Nil
+    val frame = scored.select(((0 until data.nFeatures).map(f => col(TrainingData.featureName(f))) ++ g :+ col(TrainingData.SampleHashName)) ++
+      rowKey: _*)
     data.copy(frame = frame, maxAbsReward = if (r.isNullAt(1)) 0.0 else r.getDouble(1), meanAbsReward = if (r.isNullAt(2)) 0.0 else r.getDouble(2),
       clippedPropensities = clipped)
   }

@@ -3,8 +3,12 @@ package org.sparkpolicy.train
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.functions.col
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, TaskResources}
+
+/** A training block's bytes and its rows' key hashes (`TrainingData.RowKeyName`) in block row order; no keys for other blocks. */
+private[sparkpolicy] final case class KeyedBlock(bytes: Array[Byte], rowKeys: Array[Long])
 
 /**
  * Bins the training data once: each partition becomes compact native training blocks (feature
@@ -24,6 +28,24 @@ private[sparkpolicy] object BinnedBlocks {
   def build(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[Array[Byte]] =
     buildFrom(data.frame, data.nFeatures, data.nArms, edges, shift, None, "sparkpolicy training blocks")
 
+  /**
+   * The training blocks with each row's key hash beside them (`TrainingData.RowKeyName`, in block row
+   * order), so the output signature can be signed from the blocks once the tree is grown.
+   */
+  def buildKeyed(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[KeyedBlock] = {
+    val (nFeatures, nArms) = (data.nFeatures, data.nArms)
+    // Only what the blocks hold: the sample hash behind Γ is not computed again.
+    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName) :+ TrainingData.RowKeyName
+    val keyIdx = nFeatures + nArms
+    data.frame.select(names.map(col): _*).queryExecution.toRdd
+      .mapPartitions { rows =>
+        FaultInjection.maybeFail("binning")
+        encodeKeyed(rows, nFeatures, nArms, edges, shift, None, keyIdx)
+      }
+      .setName("sparkpolicy training blocks")
+      .persist(StorageLevel.MEMORY_AND_DISK)
+  }
+
   /** Blocks of the first `nFeatures` + `nChannels` columns of `frame` (features, then channels, all double). */
   def buildFrom(frame: DataFrame, nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
       unscaledFrom: Option[Int], name: String): RDD[Array[Byte]] = {
@@ -41,6 +63,11 @@ private[sparkpolicy] object BinnedBlocks {
   /** One partition's rows as native blocks; also called without Spark (a single in-process "partition"). */
   def encode(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
       unscaledFrom: Option[Int]): Iterator[Array[Byte]] =
+    encodeKeyed(rows, nFeatures, nChannels, edges, shift, unscaledFrom, -1).map(_.bytes)
+
+  /** [[encode]], with each row's long at `keyIdx` gathered beside its block (none when `keyIdx` < 0). */
+  private def encodeKeyed(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
+      unscaledFrom: Option[Int], keyIdx: Int): Iterator[KeyedBlock] =
     if (!rows.hasNext) Iterator.empty
     else {
       val config = NativeConfig.Block(nChannels, edges.map(_.length).toSeq, shift, unscaledFrom)
@@ -49,14 +76,16 @@ private[sparkpolicy] object BinnedBlocks {
       val blockRows = maxBlockRows(nFeatures, nChannels)
       val writer = new DoubleBatchWriter(names, BatchRows)
       TaskResources.closeAtTaskEnd(writer)
-      new Iterator[Array[Byte]] {
+      new Iterator[KeyedBlock] {
         def hasNext: Boolean = rows.hasNext
-        def next(): Array[Byte] = {
+        def next(): KeyedBlock = {
           val builder = BlockBuilder.open(config, flatEdges)
+          val keys = new scala.collection.mutable.ArrayBuilder.ofLong
           try {
             var n = 0
             while (rows.hasNext && n < blockRows) {
               val row = rows.next()
+              if (keyIdx >= 0) keys += row.getLong(keyIdx)
               var c = 0
               while (c < nFeatures + nChannels) {
                 if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
@@ -67,7 +96,7 @@ private[sparkpolicy] object BinnedBlocks {
               if (writer.rowCount == BatchRows) builder.push(writer.drainToIpc())
             }
             if (writer.rowCount > 0) builder.push(writer.drainToIpc())
-            builder.finish()
+            KeyedBlock(builder.finish(), keys.result())
           } finally {
             builder.close()
             // Outside a task nothing else closes the writer.

@@ -1,5 +1,6 @@
 package org.sparkpolicy.train
 
+import org.apache.spark.rdd.RDD
 import org.sparkpolicy.contract.RowHash
 
 /**
@@ -10,15 +11,26 @@ import org.sparkpolicy.contract.RowHash
  */
 private[sparkpolicy] object Boundaries {
 
+  /**
+   * The boundaries of the validation pass's sample (`InputPass`, `BoundarySample`): each partition's sorted
+   * runs of the sampled rows, merged and placed by [[placed]] exactly as [[compute]] does; the candidates are
+   * released afterwards.
+   */
+  def fromSample(sample: BoundarySample, maxBins: Int): Array[Array[Double]] =
+    try placed(sample.runs, sample.nFeatures, maxBins) finally sample.release()
+
+  /**
+   * The boundaries from a pass of their own over `data.frame` (the fit draws them in its validation pass
+   * instead, `fromSample`): the same rows, runs and edges.
+   */
   def compute(data: TrainingData, maxBins: Int, sampleSize: Int): Array[Array[Double]] = {
     val nFeatures = data.nFeatures
     val rate = math.min(1.0, sampleSize.toDouble / data.nRows)
     val hashIdx = data.frame.schema.fieldIndex(TrainingData.SampleHashName)
-    val nParts = math.max(1, math.min(nFeatures, data.frame.sparkSession.sparkContext.defaultParallelism))
     // Sampled and counted on InternalRows, outside Catalyst: a SQL filter over the wide projection made
     // the optimizer's constraint propagation blow up (minutes, then out of memory, past ~16 features).
     // Each partition sends one sorted (value, count) run per feature, not one record per distinct value.
-    val counts = data.frame.queryExecution.toRdd
+    val runs = data.frame.queryExecution.toRdd
       .mapPartitions { rows =>
         val sampled = Array.fill(nFeatures)(new scala.collection.mutable.ArrayBuilder.ofDouble)
         rows.foreach { row =>
@@ -37,10 +49,18 @@ private[sparkpolicy] object Boundaries {
         }
         Iterator.tabulate(nFeatures)(f => f -> ValueCounts.of(sampled(f).result())).filter(_._2.size > 0)
       }
-      .reduceByKey(ValueCounts.merge _, nParts)
-    val edges = counts.mapValues(vc => edgesFromCounts(vc.pairs, maxBins)).collectAsMap()
+    placed(runs, nFeatures, maxBins)
+  }
+
+  /** Merges the partitions' runs per feature exactly with `reduceByKey` and places each feature's edges on executors. */
+  private def placed(runs: RDD[(Int, ValueCounts)], nFeatures: Int, maxBins: Int): Array[Array[Double]] = {
+    val nParts = math.max(1, math.min(nFeatures, runs.sparkContext.defaultParallelism))
+    val edges = runs.reduceByKey(ValueCounts.merge _, nParts).mapValues(vc => fromCounts(vc, maxBins)).collectAsMap()
     Array.tabulate(nFeatures)(f => edges.getOrElse(f, Array.empty[Double]))
   }
+
+  /** A feature's boundaries from its merged sample counts: the one place the edges are placed (`edgesFromCounts`). */
+  def fromCounts(counts: ValueCounts, maxBins: Int): Array[Double] = edgesFromCounts(counts.pairs, maxBins)
 
   /**
    * Spark's `approxQuantile` (Greenwald–Khanna sketches merged across partitions): fast, but the

@@ -1,6 +1,6 @@
 package org.sparkpolicy.train
 
-import org.apache.spark.sql.{Column, DataFrame}
+import org.apache.spark.sql.Column
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
 import org.sparkpolicy.train.BadInput.{fail, utf8Less}
@@ -9,7 +9,7 @@ import org.sparkpolicy.train.BadInput.{fail, utf8Less}
  * Categorical features: string columns, and any feature listed in `categoricalCols` (a numeric one by
  * its value's string form, as Spark casts it). Each distinct label gets a code, its index in the
  * feature's category list: given by `categoryOrders`, else the observed labels sorted by UTF-8 bytes
- * (resolved by a distributed `distinct`, so the same in any layout). The codes are the feature's
+ * (gathered by the validation pass, so the same in any layout). The codes are the feature's
  * edges, so every category is its own bin, and splits are one category vs the rest.
  */
 private[sparkpolicy] object Categories {
@@ -34,32 +34,30 @@ private[sparkpolicy] object Categories {
     lookup(label)
   }
 
-  /** Category lists per feature (None for numeric ones), checked against the data. */
-  def resolve(df: DataFrame, featureCols: Array[String], categoricalCols: Array[String],
-      orders: Map[String, Array[String]]): Array[Option[Array[String]]] = {
-    val schema = df.schema
+  /**
+   * Category lists per feature (None for numeric ones), checked against the labels the validation pass saw
+   * (`summary`): each feature's observed labels, or, with a given order, the smallest label outside it.
+   */
+  def resolve(schema: StructType, featureCols: Array[String], categoricalCols: Array[String], orders: Map[String, Array[String]],
+      summary: InputSummary): Array[Option[Array[String]]] = {
     orders.keys.toSeq.sorted.foreach { c =>
       if (!featureCols.contains(c) || !isCategorical(schema(c), categoricalCols))
         fail(s"categoryOrders names column '$c', which is not a categorical feature (a string feature or one in categoricalCols)")
     }
-    featureCols.map { c =>
-      val field = schema(c)
-      if (!isCategorical(field, categoricalCols)) None
+    featureCols.zipWithIndex.map { case (c, f) =>
+      if (!isCategorical(schema(c), categoricalCols)) None
       else {
-        val l = label(TrainingData.userCol(c), field.dataType)
         val categories = orders.get(c) match {
           case Some(given) =>
             val dup = given.diff(given.distinct)
             if (dup.nonEmpty) fail(s"categoryOrders for column '$c' lists '${dup.head}' more than once")
             // A label outside the given order would silently become missing: refuse it, naming it.
-            val unknown = df.where(l.isNotNull && !array_contains(typedLit(given.toSeq), l)).select(l).limit(1).collect()
-            unknown.headOption.foreach(r => fail(s"categorical column '$c' has value '${r.getString(0)}', which is not in its " +
+            Option(summary.unknownCategory(f)).foreach(v => fail(s"categorical column '$c' has value '$v', which is not in its " +
               s"categoryOrders [${given.take(10).mkString(", ")}${if (given.length > 10) ", …" else ""}]"))
             given
-          case None =>
-            df.select(l).where(l.isNotNull).distinct().limit(MaxCategories + 1).collect().map(_.getString(0)).sortWith(utf8Less)
+          case None => summary.categoryLabels(f).sortWith(utf8Less)
         }
-        if (categories.length > MaxCategories)
+        if (categories.length > MaxCategories || (orders.get(c).isEmpty && summary.tooManyCategories(f)))
           fail(s"categorical column '$c' has more than $MaxCategories categories (the limit of one feature's codes); " +
             "bucket rare values first or treat the column as numeric")
         Some(categories)

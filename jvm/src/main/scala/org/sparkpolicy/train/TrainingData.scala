@@ -3,13 +3,15 @@ package org.sparkpolicy.train
 import org.apache.spark.sql.{Column, DataFrame}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
-import org.sparkpolicy.contract.RowHash
-import org.sparkpolicy.train.BadInput.{fail, utf8Less}
+import org.sparkpolicy.contract.{RowHash, Signatures}
+import org.sparkpolicy.train.BadInput.fail
 
 /**
  * Validated training data: feature columns cast to double (`f0..`, null = missing; a categorical
  * feature's category code) and one Γ column per arm (`g0..`), plus the order-independent aggregates
- * the kernels need. `categories(f)`: the labels of categorical feature f in code order.
+ * the kernels need. `categories(f)`: the labels of categorical feature f in code order. From the
+ * validation pass, when asked (`PassOptions`): the input signature, the boundary sample (until placed),
+ * and the row key column (`RowKeyName`) in `frame`, for the output signature.
  */
 private[sparkpolicy] final case class TrainingData(
     frame: DataFrame,
@@ -23,7 +25,10 @@ private[sparkpolicy] final case class TrainingData(
     droppedRows: Long = 0L,
     aipwBase: Option[AipwBase] = None,
     clippedPropensities: Long = 0L,
-    categories: Array[Option[Array[String]]] = Array.empty) {
+    categories: Array[Option[Array[String]]] = Array.empty,
+    inputSignature: Option[String] = None,
+    boundarySample: Option[BoundarySample] = None,
+    rowKeyed: Boolean = false) {
   def nArms: Int = vocabulary.length
   def categoricalFlags: Array[Boolean] = categories.map(_.isDefined)
 }
@@ -38,6 +43,8 @@ private[sparkpolicy] object TrainingData {
   val OutcomeName = "__sp_y"
   val PropensityName = "__sp_e"
   val FoldName = "__sp_fold"
+  /** The row key hash of the output signature (`Signatures.rowKey`), carried into the training blocks. */
+  val RowKeyName = "__sp_row_key"
 
   def featureName(i: Int): String = s"__sp_f$i"
   def rewardName(a: Int): String = s"__sp_g$a"
@@ -84,8 +91,12 @@ private[sparkpolicy] object TrainingData {
     (spec.featureCols.toSeq ++ spec.treatmentCol ++ spec.rewardCols.toSeq.flatten ++ spec.outcomeCol ++ spec.propensityCol ++
       spec.rowIdCol).distinct
 
-  /** `keepUserColumns`: the frame also carries the input's columns, behind the internal ones (DoublyRobustScores). */
-  def prepare(input: DataFrame, spec: InputSpec, keepUserColumns: Boolean = false): TrainingData = {
+  /**
+   * Validates `input` against `spec` in one pass over its rows (`InputPass`) and returns the training
+   * frame, which the binning pass reads. `keepUserColumns`: the frame also carries the input's columns,
+   * behind the internal ones (DoublyRobustScores). `options`: what else the pass computes.
+   */
+  def prepare(input: DataFrame, spec: InputSpec, keepUserColumns: Boolean = false, options: PassOptions = PassOptions()): TrainingData = {
     val schema = input.schema
     validateFeatures(schema, spec.featureCols, spec.categoricalCols)
     spec.rewardCols.foreach { cols =>
@@ -117,8 +128,28 @@ private[sparkpolicy] object TrainingData {
       if (!isNumeric(f.dataType)) fail(s"propensity column '$c' has type ${f.dataType.simpleString}; it must be numeric")
     }
 
-    val (df, droppedRows) = dropInvalid(input, spec)
-    val (vocabulary, armCounts, labelOf) = resolveVocabulary(df, spec)
+    spec.rowIdCol.foreach(c => column(schema, "rowIdCol", c))
+    spec.treatmentCol.foreach { t =>
+      val field = column(schema, "treatmentCol", t)
+      if (!isIntegral(field.dataType) && field.dataType != StringType)
+        fail(s"treatment column '$t' has type ${field.dataType.simpleString}; labels must be string or integer")
+    }
+
+    // The one pass over the rows before anything data-dependent is decided; every check below reads its summary.
+    val dropped = invalidRows(spec)
+    val categorical = spec.featureCols.map(c => Categories.isCategorical(schema(c), spec.categoricalCols))
+    val (summary, sample) = InputPass.run(input, spec, rewardType == "given", dropped, categorical, options)
+    try decide(input, spec, rewardType, keepUserColumns, options, dropped, categorical, summary, sample)
+    catch { case e: Throwable => sample.foreach(_.release()); throw e }
+  }
+
+  /** The checks of `prepare` in their order, from the validation pass's summary, and the frame the binning pass reads. */
+  private def decide(input: DataFrame, spec: InputSpec, rewardType: String, keepUserColumns: Boolean, options: PassOptions,
+      dropped: Option[Column], categorical: Array[Boolean], summary: InputSummary, sample: Option[BoundarySample]): TrainingData = {
+    val schema = input.schema
+    val droppedRows = if (dropped.isEmpty) 0L else summary.dropped
+    val df = if (droppedRows == 0) input else input.where(!dropped.get)
+    val (vocabulary, armCounts, labelOf) = InputChecks.vocabulary(summary, spec, schema)
     if (vocabulary.length < 2)
       fail(s"a policy needs at least 2 arms, but the treatment vocabulary is [${vocabulary.mkString(", ")}]")
     spec.rewardCols.foreach { cols =>
@@ -131,11 +162,11 @@ private[sparkpolicy] object TrainingData {
       fail(s"with rewardCols and treatmentCol, set treatmentVocabulary to say which arm each reward column " +
         s"[${spec.rewardCols.get.mkString(", ")}] belongs to (the observed labels are [${vocabulary.mkString(", ")}])")
 
+    val total = armCounts.values.sum.toDouble
     val rewards: Seq[(String, Column)] = rewardType match {
       case "given" => spec.rewardCols.get.toSeq.map(c => c -> userCol(c).cast(DoubleType))
       case "ipw" =>
         val y = userCol(spec.outcomeCol.get).cast(DoubleType)
-        val total = armCounts.values.sum.toDouble
         vocabulary.toSeq.map { arm =>
           val e = spec.propensityCol match {
             case Some(p) => userCol(p).cast(DoubleType)
@@ -151,7 +182,7 @@ private[sparkpolicy] object TrainingData {
       case "aipw" => Nil // built after the boundaries and the cross-fitted outcome models (AipwRewards)
     }
 
-    val categories = Categories.resolve(df, spec.featureCols, spec.categoricalCols, spec.categoryOrders)
+    val categories = Categories.resolve(schema, spec.featureCols, spec.categoricalCols, spec.categoryOrders, summary)
     val features = spec.featureCols.toSeq.zipWithIndex.map { case (c, i) =>
       val x = categories(i) match {
         case Some(labels) => Categories.code(Categories.label(userCol(c), schema(c).dataType), labels.toSeq)
@@ -160,132 +191,68 @@ private[sparkpolicy] object TrainingData {
       x.as(featureName(i))
     }
     val gammas = rewards.zipWithIndex.map { case ((_, g), a) => g.as(rewardName(a)) }
-    spec.rowIdCol.foreach(c => column(schema, "rowIdCol", c))
     // The boundary sample's hash rides behind the features and rewards (blocks read only the first F + K
     // columns): of the row id when given, else of the row's source columns, never of derived Γ, so that
     // adding a row (which shifts IPW shares) does not redraw the whole sample.
-    val sampleKey = spec.rowIdCol.map(c => Seq(userCol(c))).getOrElse(sourceColumns(spec).map(userCol))
-    val sampleHash = RowHash.hash(RowHash.SampleSeed, sampleKey)
+    val sampleHash = RowHash.hash(RowHash.SampleSeed, sampleKey(spec))
     val aipwColumns = if (rewardType != "aipw") Nil else {
       val arm = vocabulary.zipWithIndex.foldLeft(lit(null).cast(IntegerType)) { case (acc, (label, i)) =>
         when(labelOf.get === lit(label), lit(i)).otherwise(acc)
       }
       Seq(arm.as(ArmName), userCol(spec.outcomeCol.get).cast(DoubleType).as(OutcomeName),
         spec.propensityCol.map(c => userCol(c).cast(DoubleType)).getOrElse(lit(null).cast(DoubleType)).as(PropensityName),
-        RowHash.fold(RowHash.FoldSeed, sampleKey, spec.aipw.folds).as(FoldName))
+        RowHash.fold(RowHash.FoldSeed, sampleKey(spec), spec.aipw.folds).as(FoldName))
     }
+    // The row key of the output signature, signed from the blocks once the tree is grown (`OutputSignature`).
+    val rowKey = if (options.signRows) Seq(Signatures.rowKey(spec.featureCols.toSeq, categorical.toSeq).as(RowKeyName)) else Nil
     val userColumns = if (keepUserColumns) df.columns.toSeq.map(userCol) else Nil
-    val frame = df.select(((features ++ gammas ++ aipwColumns) :+ sampleHash.as(SampleHashName)) ++ userColumns: _*)
+    val frame = df.select(((features ++ gammas ++ aipwColumns) :+ sampleHash.as(SampleHashName)) ++ rowKey ++ userColumns: _*)
 
-    // One pass of order-independent aggregates decides every data-dependent error on the driver.
-    val badReward = rewards.indices.map { a =>
-      val g = col(rewardName(a))
-      sum(when(g.isNull || isnan(g) || abs(g) === lit(Double.PositiveInfinity), 1L).otherwise(0L))
-    }
-    val maxAbs = rewards.indices.map(a => max(abs(col(rewardName(a)))))
-    val meanAbs =
-      if (rewards.isEmpty) lit(0.0) else avg(rewards.indices.map(a => abs(col(rewardName(a)))).reduce(_ + _) / lit(rewards.size.toDouble))
-    val (outcomeAlias, propensityAlias) = ("__sp_outcome", "__sp_propensity")
-    val extra = Seq(
-      spec.outcomeCol.map { _ =>
-        val y = col(outcomeAlias).cast(DoubleType)
-        sum(when(y.isNull || isnan(y) || abs(y) === lit(Double.PositiveInfinity), 1L).otherwise(0L))
-      },
-      spec.propensityCol.map { _ =>
-        val p = col(propensityAlias).cast(DoubleType)
-        sum(when(p.isNull || isnan(p) || p <= 0.0 || p > 1.0, 1L).otherwise(0L))
-      },
-      if (rewardType == "aipw") Some(max(abs(col(outcomeAlias).cast(DoubleType)))) else None).flatten
-    val row = df.select(features ++ gammas ++ spec.outcomeCol.map(c => userCol(c).as(outcomeAlias)).toSeq ++
-        spec.propensityCol.map(c => userCol(c).as(propensityAlias)).toSeq: _*)
-      .agg(count(lit(1)), (badReward ++ maxAbs ++ extra :+ meanAbs): _*)
-      .head()
-    val nRows = row.getLong(0)
+    val nRows = summary.rows
     if (nRows == 0) fail("the training data has no rows")
-    val k = rewards.size
-    def longAt(i: Int) = if (row.isNullAt(i)) 0L else row.getLong(i)
-    var next = 1 + 2 * k
     spec.outcomeCol.foreach { c =>
-      val bad = longAt(next); next += 1
+      val bad = summary.badOutcomes
       if (bad > 0) fail(s"outcome column '$c' has $bad null, NaN or infinite values out of $nRows rows " +
         "(set handleInvalid to 'skip' to drop those rows)")
     }
     spec.propensityCol.foreach { c =>
-      val bad = longAt(next); next += 1
+      val bad = summary.badPropensities
       if (bad > 0) fail(s"propensity column '$c' has $bad values that are null, NaN or outside (0, 1], out of $nRows rows")
     }
+    val stats = InputChecks.rewards(summary, rewardType, vocabulary, armCounts, spec.propensityCol.isDefined)
     rewards.indices.foreach { a =>
-      val bad = longAt(1 + a)
+      // IPW Γ is bad only where y / e overflows (y and e are checked above): counted when the bound says so.
+      val bad = if (rewardType == "given") summary.badGiven(a) else if (stats.maxAbs(a).isInfinite) InputChecks.countBad(df, rewards(a)._2) else 0L
       if (bad > 0) {
         val what = if (rewardType == "given") s"reward column '${rewards(a)._1}'" else rewards(a)._1
         fail(s"$what has $bad null, NaN or infinite values out of $nRows rows")
       }
     }
-    val maxAbsOutcome = if (rewardType != "aipw") 0.0 else { next += 1; if (row.isNullAt(next - 1)) 0.0 else row.getDouble(next - 1) }
-    val maxAbsReward = (rewards.indices.map(a => if (row.isNullAt(1 + k + a)) 0.0 else row.getDouble(1 + k + a)) :+ 0.0).max
-    val meanAbsReward = if (row.isNullAt(next)) 0.0 else row.getDouble(next)
+    val maxAbsReward = (stats.maxAbs :+ 0.0).max
     val aipwBase = if (rewardType != "aipw") None else {
       val propensity = if (spec.propensityCol.isDefined) "column" else spec.aipw.propensityModel
-      val total = armCounts.values.sum.toDouble
-      Some(AipwBase(frame, maxAbsOutcome, propensity, vocabulary.map(a => armCounts.getOrElse(a, 0L) / total)))
+      Some(AipwBase(frame, summary.maxAbsOutcome, propensity, vocabulary.map(a => armCounts.getOrElse(a, 0L) / total)))
     }
-    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, meanAbsReward, armCounts,
-      droppedRows, aipwBase, categories = categories)
+    TrainingData(frame, spec.featureCols.length, vocabulary, rewardType, nRows, maxAbsReward, stats.meanAbs, armCounts,
+      droppedRows, aipwBase, categories = categories,
+      inputSignature = if (options.signRows) Some(Signatures.inputSignature(summary.signature)) else None,
+      boundarySample = sample, rowKeyed = options.signRows)
   }
 
+  /** The key columns of a row's sample hash and fold: the row id when given, else the row's source columns. */
+  def sampleKey(spec: InputSpec): Seq[Column] = spec.rowIdCol.map(c => Seq(userCol(c))).getOrElse(sourceColumns(spec).map(userCol))
+
   /**
-   * Rows with a null treatment or a null, NaN or infinite outcome: an error naming the column and the
-   * count (raised by the checks in `prepare`), or, with `handleInvalid = "skip"`, dropped and counted.
+   * Rows with a null treatment or a null, NaN or infinite outcome, when `handleInvalid = "skip"` drops them
+   * (None otherwise: such rows are an error naming the column and the count, raised from the pass's counts).
    */
-  private def dropInvalid(df: DataFrame, spec: InputSpec): (DataFrame, Long) = {
-    if (spec.handleInvalid != "skip" || (spec.treatmentCol.isEmpty && spec.outcomeCol.isEmpty)) (df, 0L)
+  def invalidRows(spec: InputSpec): Option[Column] =
+    if (spec.handleInvalid != "skip" || (spec.treatmentCol.isEmpty && spec.outcomeCol.isEmpty)) None
     else {
       val invalid = (spec.treatmentCol.map(t => userCol(t).isNull).toSeq ++ spec.outcomeCol.map { c =>
         val y = userCol(c).cast(DoubleType)
         y.isNull || isnan(y) || abs(y) === lit(Double.PositiveInfinity)
       }).reduce(_ || _)
-      val flagged = coalesce(invalid, lit(true))
-      val dropped = df.agg(sum(when(flagged, 1L).otherwise(0L))).head()
-      val n = if (dropped.isNullAt(0)) 0L else dropped.getLong(0)
-      (if (n == 0) df else df.where(!flagged), n)
-    }
-  }
-
-  /**
-   * The treatment vocabulary: given, or the observed labels (integers sorted numerically,
-   * strings by UTF-8 bytes), or the reward column names. Labels are strings from here on.
-   */
-  private def resolveVocabulary(df: DataFrame, spec: InputSpec): (Array[String], Map[String, Long], Option[Column]) =
-    spec.treatmentCol match {
-      case None =>
-        val v = spec.vocabulary.getOrElse(spec.rewardCols.get)
-        val dup = v.diff(v.distinct)
-        if (dup.nonEmpty) fail(s"treatmentVocabulary lists '${dup.head}' more than once")
-        (v, Map.empty, None)
-      case Some(t) =>
-        val field = column(df.schema, "treatmentCol", t)
-        val integral = isIntegral(field.dataType)
-        if (!integral && field.dataType != StringType)
-          fail(s"treatment column '$t' has type ${field.dataType.simpleString}; labels must be string or integer")
-        val label = userCol(t).cast(StringType)
-        val counts = df.groupBy(userCol(t)).count().limit(MaxArms + 1).collect()
-        if (counts.length > MaxArms)
-          fail(s"treatment column '$t' has more than $MaxArms distinct labels; is it really the treatment?")
-        val nulls = counts.find(_.isNullAt(0)).map(_.getLong(1)).getOrElse(0L)
-        if (nulls > 0) fail(s"treatment column '$t' has $nulls null values (set handleInvalid to 'skip' to drop those rows)")
-        val observed: Map[String, Long] = counts.map(r => r.get(0).toString -> r.getLong(1)).toMap
-        val vocabulary = spec.vocabulary match {
-          case Some(v) =>
-            val dup = v.diff(v.distinct)
-            if (dup.nonEmpty) fail(s"treatmentVocabulary lists '${dup.head}' more than once")
-            val unknown = observed.keys.filterNot(v.contains).toSeq.sorted
-            if (unknown.nonEmpty)
-              fail(s"treatment column '$t' has label '${unknown.head}' (${observed(unknown.head)} rows) that is not in " +
-                s"treatmentVocabulary [${v.mkString(", ")}]" + (if (unknown.size > 1) s"; also ${unknown.tail.mkString(", ")}" else ""))
-            v
-          case None if integral => observed.keys.toArray.sortBy(_.toLong)
-          case None => observed.keys.toArray.sortWith(utf8Less)
-        }
-        (vocabulary, observed, Some(label))
+      Some(coalesce(invalid, lit(true)))
     }
 }

@@ -1,6 +1,7 @@
 package org.sparkpolicy.train
 
 import java.nio.ByteBuffer
+import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.bridge.FixedPoint
@@ -8,106 +9,141 @@ import org.sparkpolicy.contract.{BoundaryRecipe, Contract, FeatureSpec, RewardSp
 import org.sparkpolicy.ml.model.{LevelStats, SplitDecision}
 
 /**
- * A fit, in data-flow order: validate and build Γ (TrainingData) → boundaries on executors
- * (Boundaries) → bin once into native blocks (BinnedBlocks) → per level, native histograms and
- * executor-side split choice (LevelSearch) → the driver's reducer (TreeGrower).
+ * A fit, in data-flow order: the validation pass, which also signs the input and draws the boundary
+ * sample (TrainingData, InputPass) → boundaries placed on executors (Boundaries) → bin once into native
+ * blocks (BinnedBlocks) → per level, native histograms and executor-side split choice (LevelSearch) →
+ * the driver's reducer (TreeGrower) → the training output signature from the blocks (OutputSignature).
+ * The input rows are read twice (validation, binning; AIPW adds its own passes), the blocks by the rest.
  */
 private[sparkpolicy] object TreeTrainer {
   private val log = LoggerFactory.getLogger(getClass)
 
+  /** The phases a fit reports, in order (`aipw` only for AIPW rewards). */
+  val Phases: Seq[String] = Seq("validate", "boundaries", "aipw", "binning", "levels", "signatures")
+
   /**
    * Fits a tree. `df` should be the persisted projection of the source columns (the learner passes
-   * one), so every pass of the fit — validation, boundaries, binning, signature — reads the same rows.
+   * one), so both passes over the rows — validation and binning — read the same rows.
    * `aipwRewards` attaches cross-fitted AIPW Γ once the bins are known (`rewards.AipwRewards.training`):
    * training grows trees from Γ, and the rewards package supplies Γ, so this package never imports it.
+   * The result's output signature covers the rows in the blocks; rows `handleInvalid = "skip"` dropped
+   * (`droppedRows`) are left to the caller, which can score them (`outputRows`).
    */
   def fit(df: DataFrame, spec: InputSpec, settings: TreeSettings, lockedBoundaries: Option[Array[Array[Double]]],
       aipwRewards: (TrainingData, SearchGrid, AipwSettings) => TrainingData): TrainedTree = {
     val sc = df.sparkSession.sparkContext
-    lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
-    val prepared = TrainingData.prepare(df, spec)
-    // Exact thresholds: the fine edges are the sample's distinct values (up to SearchGrid.fineBins), searched
-    // first on a coarse grid of maxBins; binned: the maxBins quantile edges are every candidate threshold.
-    val valueBins = if (settings.refines) SearchGrid.fineBins(settings.maxBins, spec.featureCols.length) else settings.maxBins
-    val placed = lockedBoundaries.getOrElse(settings.boundaryStrategy match {
-      case "exact" => Boundaries.compute(prepared, valueBins, settings.sampleSize)
-      case "approx" => Boundaries.approximate(prepared, settings.maxBins)
-    })
-    val edges = Categories.withCodeEdges(placed, prepared.categories, spec.featureCols, lockedBoundaries.isDefined)
-    val categorical = prepared.categoricalFlags
-    val grid = if (settings.refines) SearchGrid(edges, settings.maxBins, categorical) else SearchGrid.binned(edges)
-    // AIPW: the outcome models are cross-fitted on the same bins before Γ exists.
-    val aipw = spec.aipw
-    val data = if (prepared.rewardType == "aipw") aipwRewards(prepared, grid, aipw) else prepared
-    val contract = Contract(
-      spec.featureCols.toSeq.zipWithIndex.map { case (c, f) =>
-        val categories = prepared.categories(f).map(_.toSeq)
-        FeatureSpec(c, df.schema(c).dataType.simpleString, if (categories.isDefined) Contract.Categorical else Contract.Numeric,
-          Contract.MissingLearnedSide, categories)
-      },
-      data.vocabulary.toSeq,
-      RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol,
-        data.aipwBase.map(b => aipw.spec(b.propensity))),
-      // Locked boundaries do not depend on maxBins or the sample, so those stay out of the manifest.
-      (if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
-      else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, RowHash.SampleSeed, spec.rowIdCol))
-        .copy(searchBins = if (settings.refines) settings.maxBins else 0),
-      edges.map(_.toSeq).toSeq)
-    val shift = FixedPoint.rewardShift(data.nRows, data.maxAbsReward)
-    val resolution = math.pow(2.0, -shift)
-    if (resolution > 1e-6 * data.meanAbsReward)
-      log.warn(s"reward resolution 2^-$shift = $resolution is coarse next to the mean |reward| ${data.meanAbsReward}: " +
-        s"max |reward| is ${data.maxAbsReward} over ${data.nRows} rows. An extreme reward (e.g. from a tiny propensity) " +
-        "limits the precision of every sum; consider clipping propensities or rewards.")
-    val blocks = BinnedBlocks.build(data, grid.edges, shift)
-    val minKeys = sc.defaultParallelism
-    try {
-      val criterion = SplitCriterion.Policy(data.nArms, shift)
-      val grower = new TreeGrower(criterion, settings.maxDepth, settings.minNodeSize, grid.edges, categorical)
-      var frontier = Array(1)
-      var depth = 0
-      val levels = Vector.newBuilder[LevelStats]
-      while (frontier.nonEmpty && depth < settings.maxDepth) {
-        val started = System.nanoTime()
-        val splitsBefore = grower.splitCount
-        val peak = new MaxAccumulator
-        sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
-        val table = grower.trainingTable()
-        // searchDepth 2: while two levels remain, each node's split is the root of its best depth-2 subtree.
-        val (records, featureBlocks, nodeGroups) =
-          if (settings.searchDepth >= 2 && settings.maxDepth - depth >= 2) {
-            val job = PairLevelJob.plan(table, frontier, grid.fineCodes, grid.cuts, data.nArms, settings.minNodeSize,
-              settings.nativeThreads, depth, categorical, settings.maxMemoryMB, minKeys)
-            sc.setJobDescription(s"PolicyTreeLearner: level $depth two-level search (${frontier.length} nodes, " +
-              s"${job.plan.rootBlocks.size} root blocks)")
-            (PairLevelSearch.run(blocks, job, peak), job.plan.rootBlocks.size, job.plan.nodeGroups.size)
-          } else {
-            val plan = LevelPlan(frontier.length, grid.histCodes, data.nArms, settings.maxMemoryMB, minKeys)
-            sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
-            (LevelSearch.run(blocks, table, frontier, plan, grid.codes, data.nArms, settings.minNodeSize, settings.nativeThreads, depth, peak,
-              categorical), plan.featureBlocks.size, plan.nodeGroups.size)
-          }
-        val choices = grower.choose(frontier, records)
-        val next = grower.applyChoices(
-          if (!grid.isCoarse) choices
-          else ThresholdRefinement.run(blocks, table, frontier, choices, grid, data.nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
-        val stats = LevelStats(depth, frontier.length, featureBlocks, nodeGroups, records.length,
-          grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)
-        log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes, ${stats.nodesSplit} split, " +
-          s"${stats.recordsToDriver} split records to the driver, peak native ${stats.peakNativeBytesPerTask} bytes per task, " +
-          s"${stats.millis} ms")
-        levels += stats
-        frontier = next
-        depth += 1
-      }
-      sc.setJobDescription("PolicyTreeLearner: input signature")
-      val inputSignature = Signatures.input(df, contract)
-      TrainedTree(grower.result(), contract, data.rewardType, shift, data.nRows, levels.result(),
-        grower.decisions.toVector, criterion.bestArm(grower.rootTotals)._1, inputSignature, data.droppedRows, data.clippedPropensities)
-    } finally {
-      sc.setJobDescription(null)
-      blocks.unpersist(blocking = false)
+    val phases = scala.collection.mutable.LinkedHashMap.empty[String, Long]
+    def timed[T](phase: String)(body: => T): T = {
+      val started = System.nanoTime()
+      sc.setJobDescription(s"PolicyTreeLearner: $phase")
+      try body finally phases(phase) = phases.getOrElse(phase, 0L) + (System.nanoTime() - started) / 1000000
     }
+    lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
+    val sampled = lockedBoundaries.isEmpty && settings.boundaryStrategy == "exact"
+    try {
+      val prepared = timed("validate") {
+        TrainingData.prepare(df, spec, options = PassOptions(if (sampled) Some(settings.sampleSize) else None, signRows = true))
+      }
+      // Exact thresholds: the fine edges are the sample's distinct values (up to SearchGrid.fineBins), searched
+      // first on a coarse grid of maxBins; binned: the maxBins quantile edges are every candidate threshold.
+      val valueBins = if (settings.refines) SearchGrid.fineBins(settings.maxBins, spec.featureCols.length) else settings.maxBins
+      val placed = timed("boundaries")(lockedBoundaries.getOrElse(prepared.boundarySample match {
+        case Some(sample) => Boundaries.fromSample(sample, valueBins)
+        case None => Boundaries.approximate(prepared, settings.maxBins)
+      }))
+      val edges = Categories.withCodeEdges(placed, prepared.categories, spec.featureCols, lockedBoundaries.isDefined)
+      val categorical = prepared.categoricalFlags
+      val grid = if (settings.refines) SearchGrid(edges, settings.maxBins, categorical) else SearchGrid.binned(edges)
+      // AIPW: the outcome models are cross-fitted on the same bins before Γ exists.
+      val aipw = spec.aipw
+      val data = if (prepared.rewardType == "aipw") timed("aipw")(aipwRewards(prepared, grid, aipw)) else prepared
+      val contract = Contract(
+        spec.featureCols.toSeq.zipWithIndex.map { case (c, f) =>
+          val categories = prepared.categories(f).map(_.toSeq)
+          FeatureSpec(c, df.schema(c).dataType.simpleString, if (categories.isDefined) Contract.Categorical else Contract.Numeric,
+            Contract.MissingLearnedSide, categories)
+        },
+        data.vocabulary.toSeq,
+        RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol,
+          data.aipwBase.map(b => aipw.spec(b.propensity))),
+        // Locked boundaries do not depend on maxBins or the sample, so those stay out of the manifest.
+        (if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
+        else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, RowHash.SampleSeed, spec.rowIdCol))
+          .copy(searchBins = if (settings.refines) settings.maxBins else 0),
+        edges.map(_.toSeq).toSeq)
+      val shift = FixedPoint.rewardShift(data.nRows, data.maxAbsReward)
+      val resolution = math.pow(2.0, -shift)
+      if (resolution > 1e-6 * data.meanAbsReward)
+        log.warn(s"reward resolution 2^-$shift = $resolution is coarse next to the mean |reward| ${data.meanAbsReward}: " +
+          s"max |reward| is ${data.maxAbsReward} over ${data.nRows} rows. An extreme reward (e.g. from a tiny propensity) " +
+          "limits the precision of every sum; consider clipping propensities or rewards.")
+      val keyed = BinnedBlocks.buildKeyed(data, grid.edges, shift)
+      try {
+        // Materialized here, in the binning pass, so the levels only read the blocks.
+        val binned = timed("binning")(keyed.map(_.rowKeys.length.toLong).fold(0L)(_ + _))
+        if (binned != data.nRows)
+          throw new IllegalStateException(s"the binning pass saw $binned rows but the validation pass ${data.nRows}: the input " +
+            "changed between the fit's passes; persist it or make it deterministic")
+        val blocks = keyed.map(_.bytes)
+        val criterion = SplitCriterion.Policy(data.nArms, shift)
+        val grower = new TreeGrower(criterion, settings.maxDepth, settings.minNodeSize, grid.edges, categorical)
+        val levels = timed("levels")(growLevels(blocks, grower, data.nArms, grid, settings, categorical))
+        val tree = grower.result()
+        val outputRows = timed("signatures")(OutputSignature.hashes(keyed, tree, grid.fineCodes))
+        log.info("fit phases: " + Phases.flatMap(p => phases.get(p).map(ms => s"$p $ms ms")).mkString(", ") +
+          s" (${data.nRows} rows; the input signature is taken in the validation pass)")
+        TrainedTree(tree, contract, data.rewardType, shift, data.nRows, levels, grower.decisions.toVector,
+          criterion.bestArm(grower.rootTotals)._1, prepared.inputSignature.get, data.droppedRows, data.clippedPropensities,
+          Some(outputRows), phases.toSeq)
+      } finally keyed.unpersist(blocking = false)
+    } finally sc.setJobDescription(null)
+  }
+
+  /**
+   * The level loop: per level one collect-less `LevelSearch` (or, with `searchDepth = 2` while two levels
+   * remain, a `PairLevelSearch`), reduced by `grower`; on a coarse grid the winners' thresholds are then
+   * refined at full resolution (`ThresholdRefinement`) before they are applied.
+   */
+  private def growLevels(blocks: RDD[Array[Byte]], grower: TreeGrower, nArms: Int, grid: SearchGrid, settings: TreeSettings,
+      categorical: Array[Boolean]): Vector[LevelStats] = {
+    val sc = blocks.sparkContext
+    val minKeys = sc.defaultParallelism
+    var frontier = Array(1)
+    var depth = 0
+    val levels = Vector.newBuilder[LevelStats]
+    while (frontier.nonEmpty && depth < settings.maxDepth) {
+      val started = System.nanoTime()
+      val splitsBefore = grower.splitCount
+      val peak = new MaxAccumulator
+      sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
+      val table = grower.trainingTable()
+      val (records, featureBlocks, nodeGroups) =
+        if (settings.searchDepth >= 2 && settings.maxDepth - depth >= 2) {
+          val job = PairLevelJob.plan(table, frontier, grid.fineCodes, grid.cuts, nArms, settings.minNodeSize,
+            settings.nativeThreads, depth, categorical, settings.maxMemoryMB, minKeys)
+          sc.setJobDescription(s"PolicyTreeLearner: level $depth two-level search (${frontier.length} nodes, " +
+            s"${job.plan.rootBlocks.size} root blocks)")
+          (PairLevelSearch.run(blocks, job, peak), job.plan.rootBlocks.size, job.plan.nodeGroups.size)
+        } else {
+          val plan = LevelPlan(frontier.length, grid.histCodes, nArms, settings.maxMemoryMB, minKeys)
+          sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
+          (LevelSearch.run(blocks, table, frontier, plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads, depth, peak,
+            categorical), plan.featureBlocks.size, plan.nodeGroups.size)
+        }
+      val choices = grower.choose(frontier, records)
+      val next = grower.applyChoices(
+        if (!grid.isCoarse) choices
+        else ThresholdRefinement.run(blocks, table, frontier, choices, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
+      val stats = LevelStats(depth, frontier.length, featureBlocks, nodeGroups, records.length,
+        grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)
+      log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes, ${stats.nodesSplit} split, " +
+        s"${stats.recordsToDriver} split records to the driver, peak native ${stats.peakNativeBytesPerTask} bytes per task, " +
+        s"${stats.millis} ms")
+      levels += stats
+      frontier = next
+      depth += 1
+    }
+    levels.result()
   }
 
   /** SHA-256 over the decision log's canonical bytes (ints and IEEE bits, in log order). */

@@ -102,17 +102,34 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
     assert(n.getMessage.contains("lists 1 boundary values but 2 were passed"), n.getMessage)
   }
 
+  test("block leaves: the stump's leaf of every row of a block, from its bin codes; bad inputs are refused") {
+    // x0 with edges [0.5] (codes 0, 1, missing 2): the stump's split is code <= 0, missing left.
+    val w = new DoubleBatchWriter(Seq("__sp_f0", "__sp_g0", "__sp_g1"), 8)
+    Seq(0.2, 0.5, 0.9, Double.NaN).foreach { x => if (x.isNaN) w.setNull(0) else w.set(0, x); w.set(1, 0.0); w.set(2, 1.0); w.endRow() }
+    val builder = BlockBuilder.open(NativeConfig.Block(2, Seq(1), 0), Array(0.5))
+    builder.push(w.drainToIpc())
+    w.close()
+    val block = builder.finish()
+    val leaves = new BlockLeaves(NodeTableIpc.encode(stump), Seq(3))
+    assert(leaves.of(block).toSeq == Seq(2, 2, 3, 2))
+    withScorer(stump, 1)(s => assert(score(s, 0.2, 0.5, 0.9, Double.NaN).leaf.toSeq == leaves.of(block).toSeq))
+    val wrong = intercept[IllegalArgumentException](new BlockLeaves(NodeTableIpc.encode(stump), Seq(3, 3)).of(block))
+    assert(wrong.getMessage.contains("1 features but 2"), wrong.getMessage)
+    intercept[IllegalArgumentException](leaves.of(Array[Byte](1, 2, 3)))
+  }
+
   test("transform builds the compiled model at most once per JVM and closes every task handle") {
     val data = PlantedPolicyData.generate(spark, 20000, numFeatures = 4, numPartitions = 4)
     val before = ScorerCache.buildCount
-    // fit scores the training rows (for the output signature), so the model is compiled once already here.
+    // The fit signs its training output from its blocks, so it compiles no scorer: the first transform does.
     val model = new PolicyTreeLearner().setFeatureCols(PlantedPolicyData.featureNames(4))
       .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(2).setMaxBins(50).fit(data)
+    assert(ScorerCache.buildCount == before, "the fit scored rows")
     val handlesBefore = NativeLib.liveHandles()
     val counts = (1 to 3).map(_ => model.transform(data.repartition(6)).where(col("policy_leaf") > 0).count())
     assert(counts.forall(_ == 20000))
-    assert(ScorerCache.buildCount - before == 1, "compiled once for a fit and three transforms over 22 tasks")
-    assert(NativeLib.liveHandles() == handlesBefore, "every task scorer was closed; only the cached model stays open")
+    assert(ScorerCache.buildCount - before == 1, "compiled once for three transforms over 18 tasks")
+    assert(NativeLib.liveHandles() == handlesBefore + 1, "every task scorer was closed; only the cached model stays open")
   }
 
   test("the scorer cache keeps the same tree compiled for different feature counts apart") {

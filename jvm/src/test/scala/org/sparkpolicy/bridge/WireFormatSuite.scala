@@ -129,7 +129,8 @@ class WireFormatSuite extends AnyFunSuite {
         Seq(Some(Seq(1, 4)), None, Some(Seq.empty))),
       NativeConfig.PairSplit(3, 20L, 0, 2, Seq(66, 66, 5)),
       NativeConfig.PairSplit(2, 1L, 1, 3, Seq(4, 3, 5), Seq(false, false, true), Seq(9, 3, 5), Seq(Some(Seq(1, 4)), None, None)),
-      NativeConfig.Scorer(12, 4))
+      NativeConfig.Scorer(12, 4),
+      NativeConfig.Leaves(Seq(3, 66)))
     configs.foreach { c =>
       val format = c match {
         case _: NativeConfig.Block => "block_config"
@@ -139,6 +140,7 @@ class WireFormatSuite extends AnyFunSuite {
         case _: NativeConfig.Pair => "pair_config"
         case _: NativeConfig.PairSplit => "pair_split_config"
         case _: NativeConfig.Scorer => "scorer_config"
+        case _: NativeConfig.Leaves => "leaves_config"
       }
       val back: NativeConfig = c match {
         case _: NativeConfig.Block => NativeConfig.fromJson[NativeConfig.Block](roundTrip(format, NativeConfig.toJson(c)))
@@ -148,6 +150,7 @@ class WireFormatSuite extends AnyFunSuite {
         case _: NativeConfig.Pair => NativeConfig.fromJson[NativeConfig.Pair](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.PairSplit => NativeConfig.fromJson[NativeConfig.PairSplit](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Scorer => NativeConfig.fromJson[NativeConfig.Scorer](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.Leaves => NativeConfig.fromJson[NativeConfig.Leaves](roundTrip(format, NativeConfig.toJson(c)))
       }
       assert(back == c, s"$format")
     }

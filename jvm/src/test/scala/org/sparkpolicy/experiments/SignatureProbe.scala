@@ -5,8 +5,9 @@ import org.sparkpolicy.{SparkTestSession, TestData}
 import org.sparkpolicy.ml.{DoublyRobustScores, PolicyTreeLearner}
 
 /**
- * Prints the six signatures of four fits (given Γ with missing values, Hillstrom IPW with categorical
- * features, Hillstrom AIPW, AIPW with locked boundaries) and a hash of `DoublyRobustScores`' Γ, using
+ * Prints the six signatures of six fits (given Γ with missing values, the same with a boundary sample
+ * smaller than the data, IPW dropping rows, Hillstrom IPW with categorical features, Hillstrom AIPW, AIPW
+ * with locked boundaries) and a hash of `DoublyRobustScores`' Γ, using
  * only the public API, so two builds of the toolkit can be compared on the same data (a refactor must
  * leave every line unchanged). Run: `java -cp <test classpath> org.sparkpolicy.experiments.SignatureProbe`.
  */
@@ -24,6 +25,12 @@ object SignatureProbe {
       }
       show("given", new PolicyTreeLearner().setFeatureCols((0 until 6).map(i => s"x$i").toArray)
         .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(3), synthetic)
+      // A boundary sample smaller than the data (rate < 1), and IPW dropping rows with a missing outcome (handleInvalid = skip).
+      show("given-sampled", new PolicyTreeLearner().setFeatureCols((0 until 6).map(i => s"x$i").toArray)
+        .setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(3).setBoundarySampleSize(5000), synthetic)
+      show("ipw-skip", new PolicyTreeLearner().setFeatureCols((0 until 6).map(i => s"x$i").toArray).setTreatmentCol("treatment")
+        .setOutcomeCol("outcome").setRewardType("ipw").setHandleInvalid("skip").setMaxDepth(2),
+        synthetic.withColumn("outcome", org.apache.spark.sql.functions.when(col("x3") < 0.05, null).otherwise(col("outcome"))))
       show("ipw", new PolicyTreeLearner().setFeatureCols(features).setTreatmentCol("segment").setOutcomeCol("spend")
         .setRewardType("ipw").setMaxDepth(2), hill)
       show("aipw", new PolicyTreeLearner().setFeatureCols(TestData.HillstromFeatures).setTreatmentCol("segment")
