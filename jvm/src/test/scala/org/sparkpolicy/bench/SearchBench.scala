@@ -26,13 +26,14 @@ import org.sparkpolicy.ml.model.PolicyOutputColumns
  *  (c) `--rows-c` (10M) × `--features-c` (30) × `--arms-c` (4): greedy and two-level; `--skip-c true` skips it.
  * Per case: median, min and max seconds of `learner.fit`, the level searches' share of it
  * (trainingSummary.levels), each level's feature/root blocks and peak native bytes per task, the shuffle
- * bytes a fit wrote (mean over its runs), and the fitted tree's true policy value on the data (from μ, not Γ).
+ * and spilled bytes of a fit (mean over its runs), the largest task peak execution memory, and the fitted
+ * tree's true policy value on the data (from μ, not Γ).
  *
  * The rewards Γ_a = μ_a + U(−√3, √3) noise (sd 1), features x_j ~ U(0, 1), all hashes of the row id:
  * μ0 = 0; μ1 = +0.5 where (x0 > 0.5) xor (x1 > 0.5), else −0.5 (an interaction no single split sees);
  * μ2 = +0.3 where x2 ≤ 0.3, else −0.3; μ3 = +0.3 where x3 > 0.7, else −0.3 (4 arms only).
  *
- * Flags: the sizes above, --reps R (2), --files-per-million N (8: Parquet files written per 10^6 rows),
+ * Flags: the sizes above, --scenarios a,b,c (all), --reps R (2), --files-per-million N (8: Parquet files written per 10^6 rows),
  * --out DIR (benches/results), --name NAME (results file DIR/NAME.json; default "search" when every
  * size is the default and (c) runs, else "search-quick").
  */
@@ -72,16 +73,25 @@ object SearchBench {
   /** The local property naming the case whose jobs run; ShuffleBytes sums their tasks' shuffle writes under it. */
   val CaseProperty = "sparkpolicy.bench.case"
 
-  /** Shuffle bytes written per case, from the tasks of stages submitted while `CaseProperty` named that case. */
-  final class ShuffleBytes extends SparkListener {
+  /**
+   * Task metrics per case, from the tasks of stages submitted while `CaseProperty` named that case: shuffle
+   * bytes written and bytes spilled (sums), and the largest per-task peak execution memory (JVM memory
+   * Spark's memory manager granted a task, e.g. to the map-side combine of `reduceByKey`).
+   */
+  final class CaseMetrics extends SparkListener {
     private val stageCase = new ConcurrentHashMap[Int, String]()
-    private val bytes = new ConcurrentHashMap[String, AtomicLong]()
+    private val sums = new ConcurrentHashMap[(String, String), AtomicLong]()
+    private def add(c: String, metric: String, v: Long): Unit = sums.computeIfAbsent((c, metric), _ => new AtomicLong()).addAndGet(v)
     override def onStageSubmitted(e: SparkListenerStageSubmitted): Unit =
       Option(e.properties).flatMap(p => Option(p.getProperty(CaseProperty))).foreach(stageCase.put(e.stageInfo.stageId, _))
     override def onTaskEnd(e: SparkListenerTaskEnd): Unit =
-      for (c <- Option(stageCase.get(e.stageId)); m <- Option(e.taskMetrics))
-        bytes.computeIfAbsent(c, _ => new AtomicLong()).addAndGet(m.shuffleWriteMetrics.bytesWritten)
-    def of(c: String): Long = Option(bytes.get(c)).map(_.get).getOrElse(0L)
+      for (c <- Option(stageCase.get(e.stageId)); m <- Option(e.taskMetrics)) {
+        add(c, "shuffle", m.shuffleWriteMetrics.bytesWritten)
+        add(c, "memorySpilled", m.memoryBytesSpilled)
+        add(c, "diskSpilled", m.diskBytesSpilled)
+        sums.computeIfAbsent((c, "peakExecution"), _ => new AtomicLong()).accumulateAndGet(m.peakExecutionMemory, math.max(_, _))
+      }
+    def of(c: String, metric: String): Long = Option(sums.get((c, metric))).map(_.get).getOrElse(0L)
   }
 
   final case class Case(name: String, learner: PolicyTreeLearner)
@@ -96,11 +106,12 @@ object SearchBench {
     val rowsC = opts.getOrElse("rows-c", "10000000").toLong
     val featuresC = opts.getOrElse("features-c", "30").toInt
     val armsC = opts.getOrElse("arms-c", "4").toInt
-    val skipC = opts.get("skip-c").contains("true")
+    val only = opts.get("scenarios").map(_.split(",").map(_.trim).toSet).getOrElse(Set("a", "b", "c"))
+    val skipC = opts.get("skip-c").contains("true") || !only("c")
     val reps = opts.getOrElse("reps", "2").toInt
     val filesPerMillion = opts.getOrElse("files-per-million", "8").toInt
     require(reps >= 1, "--reps must be at least 1")
-    val full = rowsA == 1000000L && featuresA == 20 && rowsB == 200000L && featuresB == 100 && !skipC &&
+    val full = only == Set("a", "b", "c") && rowsA == 1000000L && featuresA == 20 && rowsB == 200000L && featuresB == 100 && !skipC &&
       rowsC == 10000000L && featuresC == 30 && armsC == 4 && reps >= 2
     val name = opts.getOrElse("name", if (full) "search" else "search-quick")
     val out = Path.of(opts.getOrElse("out", "benches/results")).resolve(s"$name.json")
@@ -111,24 +122,24 @@ object SearchBench {
       .config("spark.cleaner.periodicGC.interval", "1min")
       .getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
-    val shuffle = new ShuffleBytes
-    spark.sparkContext.addSparkListener(shuffle)
+    val metrics = new CaseMetrics
+    spark.sparkContext.addSparkListener(metrics)
     val tmp = Files.createTempDirectory("sparkpolicy-bench-search")
     val started = System.nanoTime()
     try {
       val loadBefore = loadAverage
       def learner(features: Int, arms: Int): PolicyTreeLearner =
         new PolicyTreeLearner().setFeatureCols(featureNames(features)).setRewardCols(rewardNames(arms)).setMaxDepth(2)
-      val a = scenario(spark, tmp, shuffle, "a", rowsA, featuresA, 3, reps, filesPerMillion, Seq(
+      val a = if (!only("a")) null else scenario(spark, tmp, metrics, "a", rowsA, featuresA, 3, reps, filesPerMillion, Seq(
         Case("greedy", learner(featuresA, 3)),
         Case("greedy_binned", learner(featuresA, 3).setThresholdSearch("binned")),
         Case("two_level", learner(featuresA, 3).setSearchDepth(2))))
-      val b = scenario(spark, tmp, shuffle, "b", rowsB, featuresB, 3, reps, filesPerMillion, Seq(
+      val b = if (!only("b")) null else scenario(spark, tmp, metrics, "b", rowsB, featuresB, 3, reps, filesPerMillion, Seq(
         Case("greedy", learner(featuresB, 3)),
         Case("two_level", learner(featuresB, 3).setSearchDepth(2))) ++
         (if (smallMemoryB > 0) Seq(Case(s"two_level_maxMemoryMB_$smallMemoryB", learner(featuresB, 3).setSearchDepth(2).setMaxMemoryMB(smallMemoryB)))
         else Nil))
-      val c = if (skipC) null else scenario(spark, tmp, shuffle, "c", rowsC, featuresC, armsC, reps, filesPerMillion, Seq(
+      val c = if (skipC) null else scenario(spark, tmp, metrics, "c", rowsC, featuresC, armsC, reps, filesPerMillion, Seq(
         Case("greedy", learner(featuresC, armsC)),
         Case("two_level", learner(featuresC, armsC).setSearchDepth(2))))
       val result = obj(
@@ -173,7 +184,7 @@ object SearchBench {
     if (n.isLeaf) "leaf" else s"x${n.feature} <= ${n.threshold}"
   }
 
-  private def scenario(spark: SparkSession, tmp: Path, shuffle: ShuffleBytes, label: String, rows: Long, features: Int, arms: Int,
+  private def scenario(spark: SparkSession, tmp: Path, metrics: CaseMetrics, label: String, rows: Long, features: Int, arms: Int,
       reps: Int, filesPerMillion: Int, cases: Seq[Case]): java.util.Map[String, Any] = {
     val dir = tmp.resolve(s"scenario-$label")
     val files = math.max(2, math.ceil(rows / 1e6 * filesPerMillion).toInt)
@@ -195,7 +206,8 @@ object SearchBench {
     val timings = measureRoundRobin(timed, reps).toMap
     val loadAfter = loadAverage
     Thread.sleep(3000) // the listener bus is asynchronous: let the last task-end events arrive
-    val shuffleBytes = cases.map(c => c.name -> shuffle.of(s"$label/${c.name}") / (reps + 1)).toMap
+    def perFit(c: Case, metric: String): Long = metrics.of(s"$label/${c.name}", metric) / (reps + 1)
+    val shuffleBytes = cases.map(c => c.name -> perFit(c, "shuffle")).toMap
     val greedy = timings(cases.head.name)
     val greedyLevels = models(cases.head.name).trainingSummary.levels.map(_.millis).sum / 1e3
     val results = cases.map { c =>
@@ -206,7 +218,8 @@ object SearchBench {
       val value = trueValue(m, data, arms)
       println(f"  ${c.name}%-28s median ${t.median}%7.2f s [${t.min}%.2f–${t.max}%.2f], ×${t.median / greedy.median}%.2f greedy; " +
         f"levels $levelSeconds%.2f s; peak native ${m.trainingSummary.peakNativeBytesPerTask / 1e6}%.1f MB/task; " +
-        f"shuffle ${shuffleBytes(c.name) / 1e6}%.0f MB; true value $value%.4f; root ${rootSplit(m)}")
+        f"shuffle ${shuffleBytes(c.name) / 1e6}%.0f MB, spilled ${perFit(c, "diskSpilled") / 1e6}%.0f MB to disk, " +
+        f"task peak execution memory ${metrics.of(s"$label/${c.name}", "peakExecution") / 1e6}%.0f MB; true value $value%.4f; root ${rootSplit(m)}")
       obj(
         "case" -> c.name,
         "params" -> obj(Seq("thresholdSearch", "searchDepth", "maxBins", "maxMemoryMB", "minNodeSize").map(p =>
@@ -224,6 +237,8 @@ object SearchBench {
           "millis" -> l.millis, "peak_native_bytes_per_task" -> l.peakNativeBytesPerTask)),
         "peak_native_bytes_per_task" -> m.trainingSummary.peakNativeBytesPerTask,
         "shuffle_bytes_written_per_fit" -> shuffleBytes(c.name),
+        "spilled_bytes_per_fit" -> obj("memory" -> perFit(c, "memorySpilled"), "disk" -> perFit(c, "diskSpilled")),
+        "max_task_peak_execution_memory_bytes" -> metrics.of(s"$label/${c.name}", "peakExecution"),
         "model_depth" -> m.depth,
         "model_nodes" -> m.numNodes,
         "true_policy_value" -> value,
