@@ -18,7 +18,7 @@ JAVA_OPTS := -Xmx4g --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java
   -Dio.netty.tryReflectionSetAccessible=true
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel python-params demo hillstrom bench bench-quality clean
+.PHONY: native jar classpath test test-rust test-jvm test-python python-deps python-wheel python-params demo hillstrom bench bench-quality bench-search clean
 
 native:
 	$(CARGO) build --release -p sparkpolicy-jni
@@ -45,6 +45,15 @@ bench: classpath
 	$(CARGO) bench -p sparkpolicy-core --bench histogram
 	java $(JAVA_OPTS) -Dlog4j2.configurationFile=examples/log4j2.properties \
 	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.SparkBench $(BENCH_ARGS)
+
+# Fit cost of exact thresholds and the two-level search (searchDepth 2) at scale: SearchBench.scala → benches/results/search.json
+# (docs/benchmarks.md); not part of `make test`. ~40 min on 2 cores in full (its 10M-row scenario is most of it); a bigger
+# heap than the other benches for that scenario. SEARCH_ARGS="--skip-c true" or smaller sizes write results/search-quick.json.
+SEARCH_ARGS ?=
+SEARCH_HEAP ?= 6g
+bench-search: classpath
+	java $(JAVA_OPTS) -Xmx$(SEARCH_HEAP) -Dlog4j2.configurationFile=examples/log4j2.properties \
+	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.SearchBench $(SEARCH_ARGS)
 
 # Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~15 min on 2 cores).
 # Its own virtualenv: EconML 0.17.0 and the dependencies it resolved to on Python 3.11, pinned, plus the test
