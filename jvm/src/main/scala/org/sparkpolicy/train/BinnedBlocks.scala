@@ -37,10 +37,13 @@ private[sparkpolicy] object BinnedBlocks {
     // Only what the blocks hold: the sample hash behind Γ is not computed again.
     val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName) :+ TrainingData.RowKeyName
     val keyIdx = nFeatures + nArms
+    // Broadcast, not captured: a captured array rides in the task binary of every stage that reads the
+    // blocks (each level, refinement, the output signature), 8 MB per task at 20 features × 50,000 edges.
+    val shared = data.frame.sparkSession.sparkContext.broadcast(edges)
     data.frame.select(names.map(col): _*).queryExecution.toRdd
       .mapPartitions { rows =>
         FaultInjection.maybeFail("binning")
-        encodeKeyed(rows, nFeatures, nArms, edges, shift, None, keyIdx)
+        encodeKeyed(rows, nFeatures, nArms, shared.value, shift, None, keyIdx)
       }
       .setName("sparkpolicy training blocks")
       .persist(StorageLevel.MEMORY_AND_DISK)

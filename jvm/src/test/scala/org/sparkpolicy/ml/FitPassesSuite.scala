@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicLong
 
 import scala.jdk.CollectionConverters._
 
+import org.apache.spark.SparkEnv
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.sparkpolicy.InternalFrames
@@ -13,7 +14,7 @@ import org.sparkpolicy.{SparkTestSession, TestData}
 import org.sparkpolicy.bench.BenchSupport.deleteRecursively
 import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.synthetic.PlantedPolicyData
-import org.sparkpolicy.train.{AipwSettings, Boundaries, Categories, InputSpec, SearchGrid, TrainingData}
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, Categories, InputSpec, PassOptions, SearchGrid, TrainingData}
 
 /**
  * Issue #12: a fit reads its input rows at most twice — the validation pass (which also signs the input
@@ -70,15 +71,17 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
     (model, scans(), source)
   }
 
+  private def specOf(learner: PolicyTreeLearner): InputSpec =
+    InputSpec(learner.getFeatureCols, learner.get(learner.treatmentCol), learner.get(learner.rewardCols),
+      learner.get(learner.outcomeCol), None, learner.get(learner.rewardType), None, None, learner.getHandleInvalid,
+      AipwSettings.defaults(256, 1), learner.getCategoricalCols)
+
   /** The signatures and boundaries as computed before issue #12, each by a pass of its own. */
   private def assertSameAsOldWay(model: PolicyTreeModel, learner: PolicyTreeLearner, data: DataFrame): Unit = {
     assert(model.signatures.get("input") == Signatures.input(data, model.contract), "input signature")
     assert(model.signatures.get("output") == model.outputSignature(data), "output signature (native scoring)")
     assert(model.signatures.get("output") == model.outputSignatureOfScored(model.transformWithSql(data)), "output signature (SQL)")
-    val spec = InputSpec(learner.getFeatureCols, learner.get(learner.treatmentCol), learner.get(learner.rewardCols),
-      learner.get(learner.outcomeCol), None, learner.get(learner.rewardType), None, None, learner.getHandleInvalid,
-      AipwSettings.defaults(256, 1), learner.getCategoricalCols)
-    val prepared = TrainingData.prepare(data, spec)
+    val prepared = TrainingData.prepare(data, specOf(learner))
     // Exact thresholds (the default) place SearchGrid.fineBins value bins; binned, maxBins.
     val valueBins = if (learner.getThresholdSearch == "exact") SearchGrid.fineBins(learner.getMaxBins, learner.getFeatureCols.length)
       else learner.getMaxBins
@@ -130,6 +133,16 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
     val (_, direct, _) = withConf(PolicyTreeLearner.PersistInputConf, "false")(fitCounted(learner))
     info(s"AIPW: $once source scan with the persisted projection, $direct without it")
     assertSameAsOldWay(model, learner, source)
+  }
+
+  test("the blocks' task binary does not carry the fine edges: they are broadcast") {
+    // Every stage that reads the blocks (levels, refinement, output signature) ships the blocks' lineage;
+    // exact thresholds give up to 2^20 fine edges (8 MB), which must not ride in each task.
+    val data = TrainingData.prepare(spark.read.parquet(parquet), specOf(given), options = PassOptions(signRows = true))
+    val edges = Array.fill(features.length)(Array.tabulate(150000)(_.toDouble)) // 8.4 MB of edges
+    val keyed = BinnedBlocks.buildKeyed(data, edges, 20)
+    val taskBinary = SparkEnv.get.closureSerializer.newInstance().serialize(keyed).limit()
+    assert(taskBinary < (256 << 10), s"the blocks' lineage serializes to $taskBinary bytes")
   }
 
   test("the training summary reports the phases in order, and they survive save and load") {
