@@ -6,6 +6,7 @@ import org.apache.spark.sql.{Column, DataFrame}
 import org.apache.spark.sql.catalyst.expressions.XxHash64Function
 import org.apache.spark.sql.catalyst.util.ArrayData
 import org.apache.spark.sql.functions._
+import org.apache.spark.sql.sparkpolicy.InternalFrames
 import org.apache.spark.sql.types.{ArrayType, DecimalType, DoubleType, IntegerType, LongType, StringType}
 import org.apache.spark.unsafe.types.UTF8String
 
@@ -55,20 +56,19 @@ object Signatures {
   def inputSignature(rows: RowHashes): String = rows.signature(InputDomain)
   def outputSignature(rows: RowHashes): String = rows.signature(OutputDomain)
 
-  /** A double in canonical form for hashing: NaN and null as null, -0.0 as 0.0. */
-  private def canonicalDouble(c: Column): Column = {
-    val d = c.cast(DoubleType)
-    when(isnan(d), lit(null).cast(DoubleType)).when(d === 0.0, lit(0.0)).otherwise(d)
-  }
+  /** A double for hashing; `PositionalHash` takes it in canonical form: NaN and null as null, -0.0 as 0.0. */
+  private def canonicalDouble(c: Column): Column = c.cast(DoubleType)
 
   private def quoted(name: String): Column = col("`" + name.replace("`", "``") + "`")
 
-  /** Hash inputs that keep each value's position: a null flag before every value (xxhash64 skips nulls). */
-  private def positional(cols: Seq[Column]): Seq[Column] = cols.flatMap(c => Seq(c.isNull, c))
-
+  /**
+   * The two hashes of `cols` under `salt`: `xxhash64(salt-i, isnull(c1), c1', …)` with each double c' in
+   * canonical form, as one `PositionalHash` node each (the null flag keeps a value's position: xxhash64
+   * skips nulls).
+   */
   private def hashes(salt: String, cols: Seq[Column]): (Column, Column) = {
-    val args = positional(cols)
-    (xxhash64(lit(s"$salt-1") +: args: _*), xxhash64(lit(s"$salt-2") +: args: _*))
+    def hash(prefix: String) = InternalFrames.column(PositionalHash((lit(prefix) +: cols).map(InternalFrames.expression), canonicalDoubles = true))
+    (hash(s"$salt-1"), hash(s"$salt-2"))
   }
 
   /**

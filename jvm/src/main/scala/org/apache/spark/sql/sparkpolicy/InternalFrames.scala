@@ -1,6 +1,7 @@
 package org.apache.spark.sql.sparkpolicy
 
-import org.apache.spark.sql.{DataFrame, SparkSession, classic}
+import org.apache.spark.sql.{Column, DataFrame, SparkSession, classic}
+import org.apache.spark.sql.catalyst.expressions.Expression
 import org.apache.spark.sql.execution.SparkStrategy
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan
 import org.apache.spark.sql.catalyst.rules.Rule
@@ -8,7 +9,8 @@ import org.apache.spark.sql.catalyst.rules.Rule
 /**
  * The one place this library reaches into Spark's `private[sql]` API, which is why it lives in
  * Spark's package: a DataFrame over a logical plan node of our own (scoring), and one over Catalyst rows
- * computed on executors (AIPW Γ, `fromInternalRows`). Scoring as a plan node lets
+ * computed on executors (AIPW Γ, `fromInternalRows`), and a Column over a Catalyst expression of our own
+ * (`contract.PositionalHash`, through `column` and `expression`). Scoring as a plan node lets
  * Spark keep columnar scans columnar and make rows in its generated code; the public
  * `mapPartitions` path would deserialize every input column into a `Row` and serialize every
  * output `Row` back, which costs more than the native scoring itself.
@@ -39,4 +41,10 @@ object InternalFrames {
 
   def hasStrategy(session: SparkSession, strategy: SparkStrategy): Boolean =
     session.asInstanceOf[classic.SparkSession].experimental.extraStrategies.contains(strategy)
+
+  /** A Column over a Catalyst expression (`contract.PositionalHash`). */
+  def column(e: Expression): Column = classic.ExpressionUtils.column(e)
+
+  /** The Catalyst expression behind a Column, unresolved until its DataFrame is analyzed. */
+  def expression(c: Column): Expression = classic.ExpressionUtils.expression(c)
 }
