@@ -55,6 +55,22 @@ bench-search: classpath
 	java $(JAVA_OPTS) -Xmx$(SEARCH_HEAP) -Dlog4j2.configurationFile=examples/log4j2.properties \
 	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.SearchBench $(SEARCH_ARGS)
 
+# Fit speed against Spark MLlib (GitHub issue #12): FitBench.scala → benches/results/fit.json (docs/benchmarks.md); not part
+# of `make test`. Toolkit PolicyTreeLearner (exact and binned thresholds) vs VectorAssembler + DecisionTreeRegressor, depth 4,
+# maxBins 64, on the same Parquet file at 1M rows × F = 10, 50, 200; an AIPW fit at 1M × 50; one 10M × 100 fit and one
+# 50,000 × 10,000 fit with their peak memory. Phase times, Parquet scans and records read per fit. Several hours in full on
+# 2 cores (3-5 h extrapolated from smoke runs; F = 200, the 10M-row and the 10,000-column fits are most of it, the last
+# took 14 min at 500 rows); FIT_HEAP is the driver (= local executor) heap, sized for the 10M-row and 10,000-column fits.
+# Results are rewritten after every scenario ("complete": false until the end). Smaller sizes or a subset write
+# results/fit-quick.json, e.g.
+# FIT_ARGS="--rows 100000 --features 10,20 --reps 1 --scenarios mllib,aipw" or "--scenarios big,wide" to run only those.
+FIT_ARGS ?=
+FIT_HEAP ?= 12g
+.PHONY: bench-fit
+bench-fit: classpath
+	java $(JAVA_OPTS) -Xmx$(FIT_HEAP) -Dlog4j2.configurationFile=examples/log4j2.properties \
+	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.FitBench $(FIT_ARGS)
+
 # Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~15 min on 2 cores).
 # Its own virtualenv: EconML 0.17.0 and the dependencies it resolved to on Python 3.11, pinned, plus the test
 # venv's pyspark/numpy/pandas/pyarrow; then the wheel (bundling the jar). QUALITY_ARGS="--quick" for a smoke run.
