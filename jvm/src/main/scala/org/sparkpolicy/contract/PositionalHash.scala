@@ -26,15 +26,17 @@ private[sparkpolicy] final case class PositionalHash(children: Seq[Expression], 
   override def nullable: Boolean = false
   override def dataType: DataType = LongType
 
+  // Arrays: `children` may be a List, and eval indexes it once per column and row.
+  @transient private lazy val kids: Array[Expression] = children.toArray
   @transient private lazy val types: Array[DataType] = children.map(_.dataType).toArray
   @transient private lazy val canonical: Array[Boolean] = types.map(t => canonicalDoubles && t == DoubleType)
 
   override def eval(input: InternalRow): Any = {
-    var hash = XxHash64Function.hash(children.head.eval(input), types(0), PositionalHash.Seed)
+    var hash = XxHash64Function.hash(kids(0).eval(input), types(0), PositionalHash.Seed)
     var i = 1
     val n = types.length
     while (i < n) {
-      var v = children(i).eval(input)
+      var v = kids(i).eval(input)
       if (canonical(i) && v != null) {
         val d = v.asInstanceOf[Double]
         if (d.isNaN) v = null else if (d == 0.0) v = 0.0
