@@ -48,7 +48,8 @@ private[sparkpolicy] object CrossFitting {
 
   /** The same trees in this JVM, over blocks built in-process (no Spark); used for small data and by tests. */
   def fitTreesLocal(blocks: Array[Array[Byte]], arms: Int, shift: Int, grid: SearchGrid, settings: AipwSettings): Array[NodeTable] =
-    grow(arms, shift, grid, settings, 1, Array.empty, siblingSubtraction = false, jobs => jobs.map(job => LevelSearch.runLocal(blocks, job)))
+    grow(arms, shift, grid, settings, 1, Array.empty, siblingSubtraction = false,
+      jobs => jobs.map(job => LevelSearch.runLocal(blocks, job)))
 
   /**
    * Every fold's tree, level by level in lockstep: `runLevel` gets the level jobs of the folds still growing
@@ -56,7 +57,8 @@ private[sparkpolicy] object CrossFitting {
    * that fold's previous feature blocks (`runLevel` must then hand the previous level's histograms to it).
    */
   private def grow(arms: Int, shift: Int, grid: SearchGrid, settings: AipwSettings, minKeys: Int,
-      categorical: Array[Boolean], siblingSubtraction: Boolean, runLevel: Vector[LevelJob] => Vector[Array[SplitRecord]]): Array[NodeTable] = {
+      categorical: Array[Boolean], siblingSubtraction: Boolean,
+      runLevel: Vector[LevelJob] => Vector[Array[SplitRecord]]): Array[NodeTable] = {
     val criterion = SplitCriterion.Outcome(arms, shift, settings.outcomeMinNodeSize)
     val growers = Vector.fill(settings.folds)(new TreeGrower(criterion, settings.outcomeMaxDepth, settings.outcomeMinNodeSize, grid.edges, categorical))
     val frontiers = Array.fill(settings.folds)(Array(1))

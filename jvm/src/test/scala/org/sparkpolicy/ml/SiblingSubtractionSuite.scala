@@ -38,7 +38,8 @@ class SiblingSubtractionSuite extends AnyFunSuite with SparkTestSession {
   }
 
   /** Fits with subtraction off on `df`, then on over `df` and its layouts, and asserts the same tree, log and signatures. */
-  private def assertSameFits(learner: => PolicyTreeLearner, df: DataFrame, layouts: Seq[DataFrame] = Nil): (PolicyTreeModel, PolicyTreeModel) = {
+  private def assertSameFits(learner: => PolicyTreeLearner, df: DataFrame,
+      layouts: Seq[DataFrame] = Nil): (PolicyTreeModel, PolicyTreeModel) = {
     val off = withSubtraction(on = false)(learner.fit(df))
     val on = withSubtraction(on = true)(learner.fit(df))
     (on +: layouts.map(d => withSubtraction(on = true)(learner.fit(d)))).foreach { m =>
