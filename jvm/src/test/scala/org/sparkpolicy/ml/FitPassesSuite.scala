@@ -13,7 +13,7 @@ import org.sparkpolicy.{SparkTestSession, TestData}
 import org.sparkpolicy.bench.BenchSupport.deleteRecursively
 import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.synthetic.PlantedPolicyData
-import org.sparkpolicy.train.{AipwSettings, Boundaries, Categories, InputSpec, TrainingData}
+import org.sparkpolicy.train.{AipwSettings, Boundaries, Categories, InputSpec, SearchGrid, TrainingData}
 
 /**
  * Issue #12: a fit reads its input rows at most twice — the validation pass (which also signs the input
@@ -79,7 +79,10 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
       learner.get(learner.outcomeCol), None, learner.get(learner.rewardType), None, None, learner.getHandleInvalid,
       AipwSettings.defaults(256, 1), learner.getCategoricalCols)
     val prepared = TrainingData.prepare(data, spec)
-    val old = Categories.withCodeEdges(Boundaries.compute(prepared, learner.getMaxBins, learner.getBoundarySampleSize),
+    // Exact thresholds (the default) place the fine boundaries: up to SearchGrid.fineBins per feature, not maxBins.
+    val refines = learner.getThresholdSearch == "exact" && learner.getBoundaryStrategy == "exact"
+    val valueBins = if (refines) SearchGrid.fineBins(learner.getMaxBins, learner.getFeatureCols.length) else learner.getMaxBins
+    val old = Categories.withCodeEdges(Boundaries.compute(prepared, valueBins, learner.getBoundarySampleSize),
       prepared.categories, learner.getFeatureCols, locked = false)
     assert(model.splitBoundaries.map(_.toSeq).toSeq == old.map(_.toSeq).toSeq, "boundaries")
   }
