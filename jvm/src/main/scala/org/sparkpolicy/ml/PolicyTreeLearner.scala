@@ -75,7 +75,7 @@ class PolicyTreeLearner(override val uid: String)
     val persisted = dataset.sparkSession.conf.get(PolicyTreeLearner.PersistInputConf, "true").toBoolean
     val df = if (persisted) projection.persist(StorageLevel.MEMORY_AND_DISK) else projection
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
-      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth))
+      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
     try {
       val fitted = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
       val (trained, output) = trainingOutput(fitted, df, spec)

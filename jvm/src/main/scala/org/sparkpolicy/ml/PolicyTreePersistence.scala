@@ -58,7 +58,8 @@ private[ml] object PolicyTreePersistence {
     val levels = JArray(trained.levels.toList.map(l => JObject(
       "depth" -> JInt(l.depth), "frontierNodes" -> JInt(l.frontierNodes), "featureBlocks" -> JInt(l.featureBlocks),
       "nodeGroups" -> JInt(l.nodeGroups), "recordsToDriver" -> JInt(l.recordsToDriver), "nodesSplit" -> JInt(l.nodesSplit),
-      "millis" -> JInt(l.millis), "peakNativeBytesPerTask" -> JInt(l.peakNativeBytesPerTask))))
+      "millis" -> JInt(l.millis), "peakNativeBytesPerTask" -> JInt(l.peakNativeBytesPerTask), "nodesBuilt" -> JInt(l.nodesBuilt),
+      "nodesDerived" -> JInt(l.nodesDerived), "rowsHistogrammed" -> JInt(l.rowsHistogrammed))))
     val metadata = JObject(
       "class" -> JString(ModelClass),
       "timestamp" -> JInt(System.currentTimeMillis()),
@@ -107,7 +108,8 @@ private[ml] object PolicyTreePersistence {
     val levels = (t \ "levels").children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
       (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],
       (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long],
-      (l \ "peakNativeBytesPerTask").extractOpt[Long].getOrElse(0L))).toVector
+      (l \ "peakNativeBytesPerTask").extractOpt[Long].getOrElse(0L), (l \ "nodesBuilt").extractOpt[Int].getOrElse(0),
+      (l \ "nodesDerived").extractOpt[Int].getOrElse(0), (l \ "rowsHistogrammed").extractOpt[Long].getOrElse(-1L))).toVector
     val decisions = (t \ "decisions").children.map(d => SplitDecision((d \ "depth").extract[Int], (d \ "node").extract[Int],
       (d \ "split").extract[Boolean], (d \ "rows").extract[Long], (d \ "feature").extract[Int], fromBits(d \ "threshold"),
       (d \ "missingLeft").extract[Boolean], fromBits(d \ "gain"), (d \ "runnerUpFeature").extract[Int],

@@ -9,7 +9,7 @@ import org.apache.spark.sql.types._
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.bridge.FixedPoint
 import org.sparkpolicy.ml.model.NodeTable
-import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, SearchGrid, TrainingData}
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, SearchGrid, TrainingData, TreeSettings}
 
 private[sparkpolicy] object AipwRewards {
   private val log = LoggerFactory.getLogger(getClass)
@@ -70,7 +70,8 @@ private[sparkpolicy] object AipwRewards {
         val frame = base.frame.select((0 until nFeatures).map(f => col(TrainingData.featureName(f))) ++ channels: _*)
         sc.setJobDescription("AIPW: binning the outcome-tree blocks")
         val blocks = BinnedBlocks.buildFrom(frame, nFeatures, 2 * arms + 1, grid.edges, shift, Some(arms), "sparkpolicy outcome-tree blocks")
-        try CrossFitting.fitTrees(blocks, arms, shift, grid, settings, data.categoricalFlags)
+        try CrossFitting.fitTrees(blocks, arms, shift, grid, settings, data.categoricalFlags,
+          TreeSettings.siblingSubtraction(base.frame.sparkSession))
         finally { blocks.unpersist(blocking = false); sc.setJobDescription(null) }
       }
     val scorer = AipwScorer(arms, settings.propensityFloor, base.propensity, base.shares, trees)

@@ -6,7 +6,8 @@ import org.sparkpolicy.ml.model.NodeTable
 /**
  * What one level's kernels and split searches need besides the blocks. The kernel routes rows on the
  * grid's fine codes and builds histograms on its histogram codes; split records come back with fine
- * thresholds (and, for coarse features, the window to refine).
+ * thresholds (and, for coarse features, the window to refine). `treeId` names the tree in a pass over several
+ * (the AIPW fold), stable from level to level; `siblings`, when set, makes the level a sibling-subtraction one.
  */
 private[sparkpolicy] final case class LevelJob(
     tree: NodeTable,
@@ -19,7 +20,18 @@ private[sparkpolicy] final case class LevelJob(
     depth: Int,
     skipRows: Option[(Int, Long)] = None,
     outcomeArms: Int = 0,
-    categorical: Array[Boolean] = Array.empty) {
+    categorical: Array[Boolean] = Array.empty,
+    siblings: Option[SiblingPlan] = None,
+    treeId: Int = 0) {
+  /**
+   * The nodes the kernel histograms: the frontier, or with sibling subtraction each pair's smaller child
+   * (the plan's node groups are over these). Rows of every other leaf are skipped by the kernel's routing.
+   */
+  val kernelFrontier: Array[Int] = siblings.map(_.built).getOrElse(frontier)
+  /** A built node's shuffle key: itself, or with sibling subtraction its parent (joined with the parent's histogram). */
+  def keyOf(node: Int): Int = if (siblings.isDefined) node / 2 else node
+  /** Shuffle keys of the level. */
+  def keys: Int = siblings.map(_.pairs.size).getOrElse(frontier.length) * plan.featureBlocks.size
   val chunks: Vector[NativeConfig.Chunk] = plan.chunks
   private val blockOf: Map[(Int, Int), Int] = plan.featureBlocks.zipWithIndex.toMap
   /** Per chunk: its feature block's index and the layout of its histograms. */
@@ -34,6 +46,6 @@ private[sparkpolicy] final case class LevelJob(
       if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds, fine, grid.cutsOf(f0, f1)))
   }
   def kernelConfig(tag: String): NativeConfig.Kernel =
-    NativeConfig.Kernel(nChannels, grid.fineCodes.toSeq, frontier.toSeq, chunks, nativeThreads, tag,
+    NativeConfig.Kernel(nChannels, grid.fineCodes.toSeq, kernelFrontier.toSeq, chunks, nativeThreads, tag,
       skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) }, grid.cutsOf(0, grid.fineCodes.length))
 }

@@ -44,4 +44,18 @@ private[sparkpolicy] object LevelPlan {
     blocks += ((start, codesPerFeature.length))
     LevelPlan(groups, blocks.result())
   }
+
+  /**
+   * A sibling-subtraction level's plan: the parent level's feature blocks, so that each derived histogram is
+   * the parent's minus its sibling's key for key (whatever frontier size or `minKeys` would cut now), and
+   * node groups as large as `maxMemoryMB` allows with those blocks. The parent's blocks held at least one
+   * node each within the budget, so every chunk still does.
+   */
+  def withFeatureBlocks(frontierSize: Int, featureBlocks: Vector[(Int, Int)], codesPerFeature: Array[Int], nArms: Int,
+      maxMemoryMB: Int): LevelPlan = {
+    val budgetCells = math.max(1L, maxMemoryMB.toLong * 1024 * 1024 / 8)
+    val widest = featureBlocks.map { case (f0, f1) => (f0 until f1).map(codesPerFeature(_).toLong).sum * (nArms + 1) }.max
+    val nodesPerGroup = math.max(1L, math.min(frontierSize.toLong, budgetCells / widest)).toInt
+    LevelPlan((0 until frontierSize by nodesPerGroup).map(s => (s, math.min(frontierSize, s + nodesPerGroup))).toVector, featureBlocks)
+  }
 }

@@ -86,6 +86,9 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
 
   def splitCount: Int = splits.size
 
+  /** A grown node's row count (its parent's split record's left or right side), 0 for a node not grown. */
+  def rowsOf(node: Int): Long = totals.get(node).map(count).getOrElse(0L)
+
   /** The root's totals (the whole training data's per-channel sums and row count). */
   def rootTotals: Array[Long] = totals.getOrElse(1, empty)
 

@@ -102,7 +102,10 @@ private[sparkpolicy] object TreeTrainer {
   /**
    * The level loop: per level one collect-less `LevelSearch` (or, with `searchDepth = 2` while two levels
    * remain, a `PairLevelSearch`), reduced by `grower`; on a coarse grid the winners' thresholds are then
-   * refined at full resolution (`ThresholdRefinement`) before they are applied.
+   * refined at full resolution (`ThresholdRefinement`) before they are applied. With sibling subtraction
+   * (`settings.siblingSubtraction`) a greedy level keeps its merged histograms on the executors when another
+   * level follows, and that level builds only each split's smaller child (`SiblingPlan`); the root, and a
+   * level after a two-level search level, build every node.
    */
   private def growLevels(blocks: RDD[Array[Byte]], grower: TreeGrower, nArms: Int, grid: SearchGrid, settings: TreeSettings,
       categorical: Array[Boolean]): Vector[LevelStats] = {
@@ -111,38 +114,56 @@ private[sparkpolicy] object TreeTrainer {
     var frontier = Array(1)
     var depth = 0
     val levels = Vector.newBuilder[LevelStats]
-    while (frontier.nonEmpty && depth < settings.maxDepth) {
-      val started = System.nanoTime()
-      val splitsBefore = grower.splitCount
-      val peak = new MaxAccumulator
-      sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
-      val table = grower.trainingTable()
-      val (records, featureBlocks, nodeGroups) =
-        if (settings.searchDepth >= 2 && settings.maxDepth - depth >= 2) {
-          val job = PairLevelJob.plan(table, frontier, grid.fineCodes, grid.cuts, nArms, settings.minNodeSize,
-            settings.nativeThreads, depth, categorical, settings.maxMemoryMB, minKeys)
-          sc.setJobDescription(s"PolicyTreeLearner: level $depth two-level search (${frontier.length} nodes, " +
-            s"${job.plan.rootBlocks.size} root blocks)")
-          (PairLevelSearch.run(blocks, job, peak), job.plan.rootBlocks.size, job.plan.nodeGroups.size)
-        } else {
-          val plan = LevelPlan(frontier.length, grid.histCodes, nArms, settings.maxMemoryMB, minKeys)
-          sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, ${plan.featureBlocks.size} feature blocks)")
-          (LevelSearch.run(blocks, table, frontier, plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads, depth, peak,
-            categorical), plan.featureBlocks.size, plan.nodeGroups.size)
-        }
-      val choices = grower.choose(frontier, records)
-      val next = grower.applyChoices(
-        if (!grid.isCoarse) choices
-        else ThresholdRefinement.run(blocks, table, frontier, choices, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
-      val stats = LevelStats(depth, frontier.length, featureBlocks, nodeGroups, records.length,
-        grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value)
-      log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes, ${stats.nodesSplit} split, " +
-        s"${stats.recordsToDriver} split records to the driver, peak native ${stats.peakNativeBytesPerTask} bytes per task, " +
-        s"${stats.millis} ms")
-      levels += stats
-      frontier = next
-      depth += 1
-    }
+    // The previous greedy level's merged histograms and plan, when the level at hand can subtract from them.
+    var parents: Option[(LevelHistograms, LevelPlan)] = None
+    try {
+      while (frontier.nonEmpty && depth < settings.maxDepth) {
+        val started = System.nanoTime()
+        val splitsBefore = grower.splitCount
+        val peak = new MaxAccumulator
+        sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
+        val table = grower.trainingTable()
+        val (records, featureBlocks, nodeGroups, work) =
+          if (settings.searchDepth >= 2 && settings.maxDepth - depth >= 2) {
+            val job = PairLevelJob.plan(table, frontier, grid.fineCodes, grid.cuts, nArms, settings.minNodeSize,
+              settings.nativeThreads, depth, categorical, settings.maxMemoryMB, minKeys)
+            sc.setJobDescription(s"PolicyTreeLearner: level $depth two-level search (${frontier.length} nodes, " +
+              s"${job.plan.rootBlocks.size} root blocks)")
+            (PairLevelSearch.run(blocks, job, peak), job.plan.rootBlocks.size, job.plan.nodeGroups.size, (frontier.length, 0, -1L))
+          } else {
+            // Below a greedy level whose histograms were kept: the smaller children only, in the parent's feature blocks.
+            val siblings = parents.map(_ => SiblingPlan(frontier, grower.rowsOf))
+            val plan = (parents, siblings) match {
+              case (Some((_, parentPlan)), Some(s)) =>
+                LevelPlan.withFeatureBlocks(s.built.length, parentPlan.featureBlocks, grid.histCodes, nArms, settings.maxMemoryMB)
+              case _ => LevelPlan(frontier.length, grid.histCodes, nArms, settings.maxMemoryMB, minKeys)
+            }
+            val job = LevelJob(table, frontier, plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads, depth,
+              categorical = categorical, siblings = siblings)
+            sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, " +
+              s"${job.kernelFrontier.length} built, ${plan.featureBlocks.size} feature blocks)")
+            // Greedy levels follow greedy levels, so the next one can subtract whenever it exists.
+            val keep = settings.siblingSubtraction && depth + 1 < settings.maxDepth
+            val result = LevelSearch.search(blocks, Vector(job), peak, parents.map(_._1), keep)
+            parents.foreach(_._1.release())
+            parents = result.kept.map(_ -> plan)
+            (result.records.head, plan.featureBlocks.size, plan.nodeGroups.size,
+              (result.nodesBuilt, result.nodesDerived, result.rowsHistogrammed))
+          }
+        val choices = grower.choose(frontier, records)
+        val next = grower.applyChoices(
+          if (!grid.isCoarse) choices
+          else ThresholdRefinement.run(blocks, table, frontier, choices, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
+        val stats = LevelStats(depth, frontier.length, featureBlocks, nodeGroups, records.length,
+          grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value, work._1, work._2, work._3)
+        log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes (${stats.nodesBuilt} histograms built, " +
+          s"${stats.nodesDerived} derived), ${stats.nodesSplit} split, ${stats.recordsToDriver} split records to the driver, " +
+          s"peak native ${stats.peakNativeBytesPerTask} bytes per task, ${stats.millis} ms")
+        levels += stats
+        frontier = next
+        depth += 1
+      }
+    } finally parents.foreach(_._1.release())
     levels.result()
   }
 

@@ -10,7 +10,7 @@ import org.sparkpolicy.{SparkTestSession, TestData}
 import org.sparkpolicy.synthetic.PlantedPolicyData
 import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
 import org.sparkpolicy.ml.model.NodeTable
-import org.sparkpolicy.train.FaultInjection
+import org.sparkpolicy.train.{FaultInjection, TreeSettings}
 
 /**
  * The semantic contract under perturbation: the same rows, feature order, vocabulary, manifest and
@@ -59,6 +59,7 @@ class PerturbationSuite extends AnyFunSuite with SparkTestSession {
       withConf("adaptive execution off", "spark.sql.adaptive.enabled", "false"),
       withConf("one shuffle partition", "spark.sql.shuffle.partitions", "1"),
       withConf("200 shuffle partitions", "spark.sql.shuffle.partitions", "200"),
+      withConf("sibling subtraction off (every node's histogram built)", TreeSettings.SiblingSubtractionConf, "false"),
       withFault("binning"),
       withFault("histograms"))
   }

@@ -82,9 +82,9 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
     assert(model.signatures.get("output") == model.outputSignature(data), "output signature (native scoring)")
     assert(model.signatures.get("output") == model.outputSignatureOfScored(model.transformWithSql(data)), "output signature (SQL)")
     val prepared = TrainingData.prepare(data, specOf(learner))
-    // Exact thresholds (the default) place SearchGrid.fineBins value bins; binned, maxBins.
-    val valueBins = if (learner.getThresholdSearch == "exact") SearchGrid.fineBins(learner.getMaxBins, learner.getFeatureCols.length)
-      else learner.getMaxBins
+    // Exact thresholds (the default) place the fine boundaries: up to SearchGrid.fineBins per feature, not maxBins.
+    val refines = learner.getThresholdSearch == "exact" && learner.getBoundaryStrategy == "exact"
+    val valueBins = if (refines) SearchGrid.fineBins(learner.getMaxBins, learner.getFeatureCols.length) else learner.getMaxBins
     val old = Categories.withCodeEdges(Boundaries.compute(prepared, valueBins, learner.getBoundarySampleSize),
       prepared.categories, learner.getFeatureCols, locked = false)
     assert(model.splitBoundaries.map(_.toSeq).toSeq == old.map(_.toSeq).toSeq, "boundaries")

@@ -6,6 +6,7 @@ import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
 import org.sparkpolicy.synthetic.PlantedPolicyData
 import org.sparkpolicy.ml.model.{PolicyOutputColumns, TreeNode}
+import org.sparkpolicy.train.TreeSettings
 
 /** End to end on the planted depth-2 policy: recovery, layout independence, scoring parity, driver traffic. */
 class PlantedPolicySuite extends AnyFunSuite with SparkTestSession {
@@ -70,7 +71,13 @@ class PlantedPolicySuite extends AnyFunSuite with SparkTestSession {
   }
 
   test("the driver receives at most frontier nodes × feature blocks split records per level") {
-    // A tiny histogram budget with many bins forces several feature blocks per level.
+    // A tiny histogram budget with many bins forces several feature blocks per level. Each level plans its own
+    // blocks only without sibling subtraction (with it, levels below the root keep the root's: SiblingSubtractionSuite).
+    spark.conf.set(TreeSettings.SiblingSubtractionConf, "false")
+    try blockedVsUnblocked() finally spark.conf.unset(TreeSettings.SiblingSubtractionConf)
+  }
+
+  private def blockedVsUnblocked(): Unit = {
     val blocked = learner.setMaxBins(4096).setMaxMemoryMB(1).setMaxDepth(3).fit(train)
     val levels = blocked.trainingSummary.levels
     assert(levels.size == 3)
