@@ -2,14 +2,13 @@ package org.sparkpolicy.contract
 
 import org.apache.spark.sql.Column
 import org.apache.spark.sql.functions.{floor, least, lit, pmod}
-import org.apache.spark.sql.sparkpolicy.InternalFrames
 import org.apache.spark.sql.types.{DoubleType, IntegerType}
 
 /**
  * The one seeded row hash behind every layout-independent random choice: the boundary sample, the
  * AIPW folds and `HashSplit`'s train/test splits and CV folds. A row's hash is Spark's `xxhash64` of the
  * seed, then (isNull, value) for each key column (the null flag keeps a null from shifting the other
- * keys; one `PositionalHash` node, bit-identical to that SQL), so it depends only on the row's content (or its id column), never on position or partition.
+ * keys; `PositionalHash.column`: that SQL, or for many keys one node with the same value), so it depends only on the row's content (or its id column), never on position or partition.
  * `python/sparkpolicy/ml/splits.py` mirrors [[unit]] for Spark Connect clients; a test checks they agree.
  */
 object RowHash {
@@ -22,8 +21,7 @@ object RowHash {
   private val Unit53 = 1L << 53
 
   /** The 64-bit hash of a row's key columns under `seed`. */
-  def hash(seed: Long, keys: Seq[Column]): Column =
-    InternalFrames.column(PositionalHash((lit(seed) +: keys).map(InternalFrames.expression), canonicalDoubles = false))
+  def hash(seed: Long, keys: Seq[Column]): Column = PositionalHash.column(lit(seed), keys.map(_ -> false))
 
   /** The hash mapped to [0, 1) with 53 bits: `pmod(hash, 2^53) / 2^53`. */
   def unit(seed: Long, keys: Seq[Column]): Column = unitOf(hash(seed, keys))

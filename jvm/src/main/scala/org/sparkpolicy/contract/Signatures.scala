@@ -56,33 +56,27 @@ object Signatures {
   def inputSignature(rows: RowHashes): String = rows.signature(InputDomain)
   def outputSignature(rows: RowHashes): String = rows.signature(OutputDomain)
 
-  /** A double for hashing; `PositionalHash` takes it in canonical form: NaN and null as null, -0.0 as 0.0. */
-  private def canonicalDouble(c: Column): Column = c.cast(DoubleType)
-
   private def quoted(name: String): Column = col("`" + name.replace("`", "``") + "`")
 
   /**
-   * The two hashes of `cols` under `salt`: `xxhash64(salt-i, isnull(c1), c1', …)` with each double c' in
-   * canonical form, as one `PositionalHash` node each (the null flag keeps a value's position: xxhash64
-   * skips nulls).
+   * The two hashes of `cols` under `salt`: `xxhash64(salt-i, isnull(c1), c1', …)`, each double c' in
+   * canonical form (NaN as null, -0.0 as 0.0); the null flag keeps a value's position (xxhash64 skips
+   * nulls). `PositionalHash.column` writes it as SQL or, for wide rows, as one node: the same value.
    */
-  private def hashes(salt: String, cols: Seq[Column]): (Column, Column) = {
-    def hash(prefix: String) = InternalFrames.column(PositionalHash((lit(prefix) +: cols).map(InternalFrames.expression), canonicalDoubles = true))
-    (hash(s"$salt-1"), hash(s"$salt-2"))
-  }
+  private def hashes(salt: String, cols: Seq[(Column, Boolean)]): (Column, Column) =
+    (PositionalHash.column(lit(s"$salt-1"), cols), PositionalHash.column(lit(s"$salt-2"), cols))
 
   /**
-   * The feature columns, canonicalized: the key that identifies a row for scoring. A categorical
-   * feature enters as its label (the value as a string), so unseen labels stay distinct.
+   * The feature columns, each flagged when it is a double to canonicalize: the key that identifies a row
+   * for scoring. A categorical feature enters as its label (the value as a string), so unseen labels stay distinct.
    */
-  private def featureColumns(names: Seq[String], categorical: Seq[Boolean]): Seq[Column] =
-    names.zip(categorical).map { case (name, cat) => if (cat) quoted(name).cast(StringType) else canonicalDouble(quoted(name)) }
+  private def featureColumns(names: Seq[String], categorical: Seq[Boolean]): Seq[(Column, Boolean)] =
+    names.zip(categorical).map { case (name, cat) => if (cat) quoted(name).cast(StringType) -> false else quoted(name).cast(DoubleType) -> true }
 
   /** The columns Γ is built from, per the reward definition. */
-  private def rewardColumns(r: RewardSpec): Seq[Column] =
-    r.treatmentCol.map(t => quoted(t).cast(StringType)).toSeq ++
-      r.rewardCols.map(n => canonicalDouble(quoted(n))) ++
-      (r.outcomeCol.toSeq ++ r.propensityCol.toSeq).map(n => canonicalDouble(quoted(n)))
+  private def rewardColumns(r: RewardSpec): Seq[(Column, Boolean)] =
+    r.treatmentCol.map(t => quoted(t).cast(StringType) -> false).toSeq ++
+      (r.rewardCols ++ r.outcomeCol.toSeq ++ r.propensityCol.toSeq).map(n => quoted(n).cast(DoubleType) -> true)
 
   /** Names of every column the input signature reads, in order. */
   def inputColumnNames(c: Contract): Seq[String] =

@@ -2,6 +2,7 @@ package org.sparkpolicy.contract
 
 import org.apache.spark.sql.Column
 import org.apache.spark.sql.functions._
+import org.apache.spark.sql.sparkpolicy.InternalFrames
 import org.apache.spark.sql.types.DoubleType
 import org.scalatest.funsuite.AnyFunSuite
 import org.sparkpolicy.SparkTestSession
@@ -38,6 +39,23 @@ class PositionalHashSuite extends AnyFunSuite with SparkTestSession {
     assert(folds.forall { case (a, b) => a == b })
   }
 
+  test("the node form equals the SQL form: plain keys, and canonical doubles beside string labels") {
+    val keys = Seq(col("d1"), col("d2"), col("s"), col("l"), col("i"))
+    val plain = keys.map(_ -> false)
+    val node = PositionalHash.column(lit(RowHash.SampleSeed), plain, sqlUpTo = 0)
+    val sql = PositionalHash.column(lit(RowHash.SampleSeed), plain, sqlUpTo = Int.MaxValue)
+    assert(InternalFrames.expression(node).isInstanceOf[PositionalHash] && !InternalFrames.expression(sql).isInstanceOf[PositionalHash])
+    val got = data.select(node, sql, sqlPositional(lit(RowHash.SampleSeed), keys)).as[(Long, Long, Long)].collect()
+    assert(got.forall { case (a, b, c) => a == b && b == c }, got.mkString(", "))
+    val canon = Seq(col("d1").cast("double") -> true, col("d2").cast("double") -> true, col("s").cast("string") -> false,
+      col("i").cast("double") -> true)
+    val expected = sqlPositional(lit("salt"), Seq(sqlCanonical(col("d1")), sqlCanonical(col("d2")), col("s").cast("string"), sqlCanonical(col("i"))))
+    val both = data.select(PositionalHash.column(lit("salt"), canon, sqlUpTo = 0), PositionalHash.column(lit("salt"), canon), expected)
+      .as[(Long, Long, Long)].collect()
+    assert(both.forall { case (a, b, c) => a == b && b == c }, both.mkString(", "))
+    assert(both(0)._1 != both(5)._1 && both(1)._1 != both(6)._1)
+  }
+
   test("the signatures' canonical form: NaN as null, -0.0 as 0.0, as the SQL CASE did") {
     val feats = Seq("d1", "d2", "i")
     val names = feats :+ "s"
@@ -58,7 +76,7 @@ class PositionalHashSuite extends AnyFunSuite with SparkTestSession {
     assert(z(0) == z(1), "-0.0 and 0.0 are the same key")
   }
 
-  test("one node per hash: a 1,000-feature signature plans as a small expression tree") {
+  test("wide rows get one node per hash: a 1,000-feature signature plans as a small expression tree") {
     val names = (0 until 1000).map(j => s"x$j")
     val wide = spark.range(4).select(names.map(n => col("id").cast("double").as(n)): _*)
     val (h1, _) = Signatures.inputHashes(names, names.map(_ => false), RewardSpec("given", None, Nil, None, None))
