@@ -87,6 +87,21 @@ object BenchSupport {
   def now: String = Instant.now().toString
 
   /** An insertion-ordered JSON object from key-value pairs (Scala collections become Java ones). */
+  /** The date, machine, Spark and JVM facts every results file records, in one order. */
+  def machineFacts(spark: org.apache.spark.sql.SparkSession): Seq[(String, Any)] = Seq(
+    "date" -> now,
+    "cpu_model" -> cpuModel,
+    "cpu_family_model_mhz" -> cpuFamilyModelMhz,
+    "logical_cpus" -> Runtime.getRuntime.availableProcessors(),
+    "spark_master" -> spark.sparkContext.master,
+    "spark_version" -> spark.version,
+    "java_version" -> System.getProperty("java.version"),
+    "driver_max_heap_mib" -> Runtime.getRuntime.maxMemory() / (1024 * 1024))
+
+  /** A results object: its first field (the benchmark's name), then [[machineFacts]], then the rest. */
+  def results(spark: org.apache.spark.sql.SparkSession)(fields: (String, Any)*): JMap[String, Any] =
+    obj(fields.take(1) ++ machineFacts(spark) ++ fields.drop(1): _*)
+
   def obj(fields: (String, Any)*): JMap[String, Any] = {
     val m = new JMap[String, Any]()
     fields.foreach { case (k, v) => m.put(k, toJava(v)) }

@@ -515,17 +515,9 @@ object FitBench {
       val scenarios = scala.collection.mutable.ArrayBuffer.empty[java.util.Map[String, Any]]
       // Written after every scenario (with "complete" false until the last), so a failure or an interrupted run keeps
       // what finished; a scenario that throws is recorded with its error and the next one runs.
-      def result(complete: Boolean) = obj(
+      def result(complete: Boolean) = results(spark)(
         "benchmark" -> ("fit speed against Spark MLlib's DecisionTreeRegressor, GitHub issue #12 " +
           "(jvm/src/test/scala/org/sparkpolicy/bench/FitBench.scala)"),
-        "date" -> now,
-        "cpu_model" -> cpuModel,
-        "cpu_family_model_mhz" -> cpuFamilyModelMhz,
-        "logical_cpus" -> Runtime.getRuntime.availableProcessors(),
-        "spark_master" -> spark.sparkContext.master,
-        "spark_version" -> spark.version,
-        "java_version" -> System.getProperty("java.version"),
-        "driver_max_heap_mib" -> Runtime.getRuntime.maxMemory() / (1024 * 1024),
         "spark_sql_files_max_partition_bytes" -> spark.conf.get("spark.sql.files.maxPartitionBytes"),
         "git_commit" -> git("rev-parse", "HEAD"),
         "git_status" -> git("status", "--porcelain", "--untracked-files=no"),

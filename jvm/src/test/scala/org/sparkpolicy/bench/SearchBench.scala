@@ -142,16 +142,8 @@ object SearchBench {
       val c = if (skipC) null else scenario(spark, tmp, metrics, "c", rowsC, featuresC, armsC, reps, filesPerMillion, Seq(
         Case("greedy", learner(featuresC, armsC)),
         Case("two_level", learner(featuresC, armsC).setSearchDepth(2))))
-      val result = obj(
+      val result = results(spark)(
         "benchmark" -> "fit cost of exact thresholds and the two-level search (jvm/src/test/scala/org/sparkpolicy/bench/SearchBench.scala)",
-        "date" -> now,
-        "cpu_model" -> cpuModel,
-        "cpu_family_model_mhz" -> cpuFamilyModelMhz,
-        "logical_cpus" -> Runtime.getRuntime.availableProcessors(),
-        "spark_master" -> spark.sparkContext.master,
-        "spark_version" -> spark.version,
-        "java_version" -> System.getProperty("java.version"),
-        "driver_max_heap_mib" -> Runtime.getRuntime.maxMemory() / (1024 * 1024),
         "git_commit" -> git("rev-parse", "HEAD"),
         "git_status" -> git("status", "--porcelain", "--untracked-files=no"),
         "load_average_before" -> loadBefore,

@@ -68,16 +68,8 @@ object SparkBench {
       val fits = if (skipFit) Seq.empty else
         fitBench(spark, tmp, fitRows, 10, reps, partitions, Seq(Map.empty, NoConstraintPropagation)) ++
           fitBench(spark, tmp, fitRows, 100, reps, partitions, Seq(NoConstraintPropagation))
-      val result = obj(
+      val result = results(spark)(
         "benchmark" -> "Spark scoring vs. Spark's floor, and fit time (jvm/src/test/scala/org/sparkpolicy/bench/SparkBench.scala)",
-        "date" -> now,
-        "cpu_model" -> cpuModel,
-        "cpu_family_model_mhz" -> cpuFamilyModelMhz,
-        "logical_cpus" -> Runtime.getRuntime.availableProcessors(),
-        "spark_master" -> spark.sparkContext.master,
-        "spark_version" -> spark.version,
-        "java_version" -> System.getProperty("java.version"),
-        "driver_max_heap_mib" -> Runtime.getRuntime.maxMemory() / (1024 * 1024),
         "load_average_before" -> loadBefore,
         "load_average_after" -> loadAverage,
         "repetitions" -> reps,
