@@ -8,7 +8,7 @@ import org.apache.spark.sql.types.{DoubleType, IntegerType}
  * The one seeded row hash behind every layout-independent random choice: the boundary sample, the
  * AIPW folds and `HashSplit`'s train/test splits and CV folds. A row's hash is Spark's `xxhash64` of the
  * seed, then (isNull, value) for each key column (the null flag keeps a null from shifting the other
- * keys; `PositionalHash.column`: that SQL, or for many keys one node with the same value), so it depends only on the row's content (or its id column), never on position or partition.
+ * keys; `PositionalHash.column`: one node with that SQL's value), so it depends only on the row's content (or its id column), never on position or partition.
  * `python/sparkpolicy/ml/splits.py` mirrors [[unit]] for Spark Connect clients; a test checks they agree.
  */
 object RowHash {

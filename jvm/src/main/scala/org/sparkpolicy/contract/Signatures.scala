@@ -61,7 +61,7 @@ object Signatures {
   /**
    * The two hashes of `cols` under `salt`: `xxhash64(salt-i, isnull(c1), c1', …)`, each double c' in
    * canonical form (NaN as null, -0.0 as 0.0); the null flag keeps a value's position (xxhash64 skips
-   * nulls). `PositionalHash.column` writes it as SQL or, for wide rows, as one node: the same value.
+   * nulls). `PositionalHash.column` computes it as one node with the SQL's value.
    */
   private def hashes(salt: String, cols: Seq[(Column, Boolean)]): (Column, Column) =
     (PositionalHash.column(lit(s"$salt-1"), cols), PositionalHash.column(lit(s"$salt-2"), cols))
