@@ -11,7 +11,7 @@ import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFea
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.rewards.AipwRewards
 import org.sparkpolicy.ml.model.PolicyOutputColumns
-import org.sparkpolicy.train.{InputSpec, TrainedTree, TrainingData, TreeSettings, TreeTrainer}
+import org.sparkpolicy.train.{InputPersistence, InputSpec, TrainedTree, TrainingData, TreeSettings, TreeTrainer}
 
 /**
  * Learns a shallow policy tree that picks one of K arms per row to maximize the summed reward Γ.
@@ -70,9 +70,9 @@ class PolicyTreeLearner(override val uid: String)
     TrainingData.validateFeatures(all.schema, $(featureCols), getCategoricalCols)
     // One persisted projection of the columns the fit reads: the source is read once, by the validation pass,
     // which fills it; the binning pass reads it again (AIPW adds its passes); everything after reads blocks.
-    // Without it (PersistInputConf = false, e.g. for an input cached already) both passes read the source.
+    // Without it (InputPersistence: files, cached or local data by default) both passes read the source.
     val projection = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
-    val persisted = dataset.sparkSession.conf.get(PolicyTreeLearner.PersistInputConf, "true").toBoolean
+    val persisted = InputPersistence.persists(projection)
     val df = if (persisted) projection.persist(StorageLevel.MEMORY_AND_DISK) else projection
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
@@ -120,11 +120,12 @@ class PolicyTreeLearner(override val uid: String)
 
 object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner] {
   /**
-   * Session conf: whether a fit persists the projection of the columns it reads (default true), so the
-   * source is read once. "false" saves the copy when the input is cached already or cheap to read again;
-   * both passes then read the source, which must give the same rows twice (the fit checks their count).
+   * Session conf: whether a fit persists the projection of the columns it reads, so the source is read
+   * once: "true", "false", or "auto" (the default: not for files, cached or local data, which are cheaper
+   * to read twice than to copy; `train.InputPersistence`). Read twice, the source must give the same rows
+   * both times (the fit checks their count).
    */
-  val PersistInputConf = "spark.sparkpolicy.fit.persistInput"
+  val PersistInputConf: String = InputPersistence.Conf
 
   /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
   override def read: MLReader[PolicyTreeLearner] = new OutcomeModelPersistence.Reader[PolicyTreeLearner](super.read, _.setOutcomeModel(_))

@@ -14,7 +14,7 @@ import org.sparkpolicy.{SparkTestSession, TestData}
 import org.sparkpolicy.bench.BenchSupport.deleteRecursively
 import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.synthetic.PlantedPolicyData
-import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, Categories, InputSpec, PassOptions, SearchGrid, TrainingData}
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, Categories, InputPersistence, InputSpec, PassOptions, SearchGrid, TrainingData}
 
 /**
  * Issue #12: a fit reads its input rows at most twice — the validation pass (which also signs the input
@@ -133,6 +133,26 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
     val (_, direct, _) = withConf(PolicyTreeLearner.PersistInputConf, "false")(fitCounted(learner))
     info(s"AIPW: $once source scan with the persisted projection, $direct without it")
     assertSameAsOldWay(model, learner, source)
+  }
+
+  test("persistInput auto: files, cached and local rows are read twice, anything else is persisted; same model either way") {
+    val files = spark.read.parquet(parquet)
+    assert(!InputPersistence.persists(files.select(col("x0"), (col("x1") * 2).as("y")).where(col("x2") > 0)))
+    val cached = files.where(col("x0") > 0.1).cache()
+    try assert(!InputPersistence.persists(cached.select("x0"))) finally cached.unpersist(blocking = true)
+    assert(!InputPersistence.persists(spark.range(10).toDF()))
+    assert(!InputPersistence.persists(spark.createDataFrame(Seq(Tuple1(1.0), Tuple1(2.0))).toDF("x")))
+    val (counted, _) = countingSource()
+    assert(InputPersistence.persists(counted), "an RDD of rows may be costly or change between reads")
+    assert(InputPersistence.persists(files.select(rand(3).as("r"))), "a nondeterministic column")
+    assert(InputPersistence.persists(files.join(files.select("x0"), "x0")), "a join")
+    withConf(PolicyTreeLearner.PersistInputConf, "true")(assert(InputPersistence.persists(files)))
+    withConf(PolicyTreeLearner.PersistInputConf, "false")(assert(!InputPersistence.persists(counted)))
+    val bad = intercept[IllegalArgumentException](withConf(PolicyTreeLearner.PersistInputConf, "sometimes")(given.fit(files)))
+    assert(bad.getMessage.contains("spark.sparkpolicy.fit.persistInput") && bad.getMessage.contains("'sometimes'"), bad.getMessage)
+    val auto = given.fit(files)
+    val copied = withConf(PolicyTreeLearner.PersistInputConf, "true")(given.fit(files))
+    assert(auto.signatures.asScala == copied.signatures.asScala && auto.nodeTable == copied.nodeTable)
   }
 
   test("the blocks' task binary does not carry the fine edges: they are broadcast") {
