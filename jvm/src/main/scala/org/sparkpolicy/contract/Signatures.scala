@@ -59,24 +59,43 @@ object Signatures {
   private def quoted(name: String): Column = col("`" + name.replace("`", "``") + "`")
 
   /**
-   * The two hashes of `cols` under `salt`: `xxhash64(salt-i, isnull(c1), c1', …)`, each double c' in
-   * canonical form (NaN as null, -0.0 as 0.0); the null flag keeps a value's position (xxhash64 skips
-   * nulls). `PositionalHash.column` computes it as one node with the SQL's value.
+   * A column a row hash reads, by name: as its value cast to string (`asString`: a categorical feature's
+   * label, the treatment) or as a double in canonical form (NaN as null, −0.0 as 0.0).
    */
-  private def hashes(salt: String, cols: Seq[(Column, Boolean)]): (Column, Column) =
-    (PositionalHash.column(lit(s"$salt-1"), cols), PositionalHash.column(lit(s"$salt-2"), cols))
+  final case class HashedColumn(name: String, asString: Boolean) {
+    def column: Column = if (asString) quoted(name).cast(StringType) else quoted(name).cast(DoubleType)
+  }
+
+  /** The prefixes of the input signature's two per-row hashes. */
+  val InputPrefixes: (String, String) = ("sparkpolicy-input-1", "sparkpolicy-input-2")
+  private val RowKeyPrefix = "sparkpolicy-rowkey-1"
 
   /**
-   * The feature columns, each flagged when it is a double to canonicalize: the key that identifies a row
-   * for scoring. A categorical feature enters as its label (the value as a string), so unseen labels stay distinct.
+   * The hash of `cols` under `prefix`: `xxhash64(prefix, isnull(c1), c1', …)`, each double c' in canonical
+   * form; the null flag keeps a value's position (xxhash64 skips nulls). `PositionalHash.column` computes
+   * it as one node with the SQL's value.
    */
-  private def featureColumns(names: Seq[String], categorical: Seq[Boolean]): Seq[(Column, Boolean)] =
-    names.zip(categorical).map { case (name, cat) => if (cat) quoted(name).cast(StringType) -> false else quoted(name).cast(DoubleType) -> true }
+  private def hash(prefix: String, cols: Seq[HashedColumn]): Column =
+    PositionalHash.column(lit(prefix), cols.map(c => c.column -> !c.asString))
+
+  /**
+   * The feature columns: the key that identifies a row for scoring. A categorical feature enters as its
+   * label (the value as a string), so unseen labels stay distinct.
+   */
+  private def featureColumns(names: Seq[String], categorical: Seq[Boolean]): Seq[HashedColumn] =
+    names.zip(categorical).map { case (name, cat) => HashedColumn(name, asString = cat) }
 
   /** The columns Γ is built from, per the reward definition. */
-  private def rewardColumns(r: RewardSpec): Seq[(Column, Boolean)] =
-    r.treatmentCol.map(t => quoted(t).cast(StringType) -> false).toSeq ++
-      (r.rewardCols ++ r.outcomeCol.toSeq ++ r.propensityCol.toSeq).map(n => quoted(n).cast(DoubleType) -> true)
+  private def rewardColumns(r: RewardSpec): Seq[HashedColumn] =
+    r.treatmentCol.map(HashedColumn(_, asString = true)).toSeq ++
+      (r.rewardCols ++ r.outcomeCol.toSeq ++ r.propensityCol.toSeq).map(HashedColumn(_, asString = false))
+
+  /**
+   * The columns the input signature's row hashes read, in order: the features, then the reward's source
+   * columns. A pass that hashes rows itself (`train.PassHashes`) reads this list, so both agree.
+   */
+  def inputHashedColumns(featureNames: Seq[String], categorical: Seq[Boolean], reward: RewardSpec): Seq[HashedColumn] =
+    featureColumns(featureNames, categorical) ++ rewardColumns(reward)
 
   /** Names of every column the input signature reads, in order. */
   def inputColumnNames(c: Contract): Seq[String] =
@@ -87,11 +106,14 @@ object Signatures {
    * source columns: what `input` aggregates, for a pass that runs before the contract is complete.
    */
   def inputHashes(featureNames: Seq[String], categorical: Seq[Boolean], reward: RewardSpec): (Column, Column) =
-    hashes("sparkpolicy-input", featureColumns(featureNames, categorical) ++ rewardColumns(reward))
+  {
+    val cols = inputHashedColumns(featureNames, categorical, reward)
+    (hash(InputPrefixes._1, cols), hash(InputPrefixes._2, cols))
+  }
 
   /** A row's key hash, the first value `output` hashes per row, from the features (name, categorical). */
   def rowKey(featureNames: Seq[String], categorical: Seq[Boolean]): Column =
-    hashes("sparkpolicy-rowkey", featureColumns(featureNames, categorical))._1
+    hash(RowKeyPrefix, featureColumns(featureNames, categorical))
 
   private def aggregate(hashed: DataFrame): RowHashes = {
     val (h1, h2) = (col("h1"), col("h2"))

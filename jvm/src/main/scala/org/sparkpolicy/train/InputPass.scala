@@ -6,7 +6,7 @@ import org.apache.spark.sql.functions.{lit, not}
 import org.apache.spark.sql.types.{DoubleType, StringType}
 import org.apache.spark.storage.StorageLevel
 import org.apache.spark.unsafe.types.UTF8String
-import org.sparkpolicy.contract.{RewardSpec, RowHash, Signatures}
+import org.sparkpolicy.contract.RowHash
 import org.sparkpolicy.train.TrainingData.userCol
 
 /** What a fit's first pass computes besides the checks: the input signature, and the boundary sample's candidates. */
@@ -21,22 +21,18 @@ private[sparkpolicy] final case class PassOptions(sampleSize: Option[Int] = None
  * decides every error from them; the candidates stay persisted until the boundaries are placed.
  */
 private[sparkpolicy] object InputPass {
-  // The pass frame's fixed columns, then the given rewards, then the features.
-  private val Kept = 0
-  private val H1 = 1
-  private val H2 = 2
-  private val SampleHash = 3
-  private val Label = 4
-  private val Outcome = 5
-  private val Propensity = 6
-  private val Fixed = 7
-
-  /** What a task reads from the pass frame. */
-  private final case class Layout(nGiven: Int, categorical: Array[Boolean], orders: Array[Array[String]], hasTreatment: Boolean,
-      hasOutcome: Boolean, hasPropensity: Boolean, signRows: Boolean) {
+  /**
+   * What a task reads from the pass frame, by column index: whether the row is kept, the treatment label,
+   * outcome and propensity (typed nulls when absent), the given rewards and the features (a column used in
+   * two roles is one frame column), then what only the hashes read.
+   */
+  private final case class Layout(label: Int, outcome: Int, propensity: Int, givenAt: Array[Int], featureAt: Array[Int],
+      categorical: Array[Boolean], orders: Array[Array[String]], hasTreatment: Boolean, hasOutcome: Boolean,
+      hasPropensity: Boolean, signRows: Boolean) {
+    val nGiven: Int = givenAt.length
     val nFeatures: Int = categorical.length
     val numeric: Array[Int] = categorical.indices.filterNot(categorical).toArray
-    def feature(f: Int): Int = Fixed + nGiven + f
+    def feature(f: Int): Int = featureAt(f)
   }
 
   /**
@@ -47,33 +43,28 @@ private[sparkpolicy] object InputPass {
       options: PassOptions): (InputSummary, Option[BoundarySample]) = {
     val schema = input.schema
     val givenCols = if (given) spec.rewardCols.get.toSeq else Nil
-    val (h1, h2) =
-      if (!options.signRows) (lit(0L), lit(0L))
-      else Signatures.inputHashes(spec.featureCols.toSeq, categorical.toSeq,
-        RewardSpec("", spec.treatmentCol, spec.rewardCols.toSeq.flatten, spec.outcomeCol, spec.propensityCol))
     val nullDouble = lit(null).cast(DoubleType)
-    val columns: Seq[Column] = Seq(
-      dropped.map(not).getOrElse(lit(true)), h1, h2,
-      RowHash.hash(RowHash.SampleSeed, TrainingData.sampleKey(spec)),
-      spec.treatmentCol.map(t => userCol(t).cast(StringType)).getOrElse(lit(null).cast(StringType)),
-      spec.outcomeCol.map(c => userCol(c).cast(DoubleType)).getOrElse(nullDouble),
-      spec.propensityCol.map(c => userCol(c).cast(DoubleType)).getOrElse(nullDouble)) ++
-      givenCols.map(c => userCol(c).cast(DoubleType)) ++
-      spec.featureCols.toSeq.zip(categorical).map { case (c, cat) =>
-        if (cat) Categories.label(userCol(c), schema(c).dataType) else userCol(c).cast(DoubleType)
-      }
-    val layout = Layout(givenCols.size, categorical,
+    val frame = new PassHashes.Frame(schema)
+    frame.fixed(dropped.map(not).getOrElse(lit(true))) // column 0: Kept
+    val Seq(label, outcome, propensity) = Seq((spec.treatmentCol, "string", lit(null).cast(StringType)),
+      (spec.outcomeCol, "double", nullDouble), (spec.propensityCol, "double", nullDouble)).map { case (c, form, absent) =>
+      c.fold(frame.fixed(absent))(frame.add(form, _))
+    }
+    val givenAt = givenCols.map(frame.add("double", _)).toArray
+    val featureAt = spec.featureCols.zip(categorical).map { case (c, cat) => frame.add(if (cat) "string" else "double", c) }
+    val hashes = PassHashes.plan(frame, schema, spec, categorical, options.signRows, options.sampleSize.isDefined)
+    val layout = Layout(label, outcome, propensity, givenAt, featureAt, categorical,
       spec.featureCols.zip(categorical).map { case (c, cat) => if (cat) spec.categoryOrders.get(c).orNull else null },
       spec.treatmentCol.isDefined, spec.outcomeCol.isDefined, spec.propensityCol.isDefined, options.signRows)
     val sampleSize = options.sampleSize
     val collects = categorical.indices.map(f => categorical(f) && layout.orders(f) == null).toArray
-    val tasks = input.select(columns: _*).queryExecution.toRdd.mapPartitions { rows =>
+    val tasks = input.select(frame.columns: _*).queryExecution.toRdd.mapPartitions { rows =>
       val summary = new InputSummary(layout.nGiven, collects)
       val sample = sampleSize.map(s => new SampleCandidates(layout.numeric.length, s))
       val given = layout.orders.map { o =>
         if (o == null) null else { val set = new java.util.HashSet[UTF8String](); o.foreach(c => set.add(UTF8String.fromString(c))); set }
       }
-      rows.foreach(row => add(row, layout, summary, sample.orNull, given))
+      rows.foreach(row => add(row, layout, hashes, summary, sample.orNull, given))
       Iterator.single((summary, sample.map(_.finish()).orNull))
     }
     val zero = new InputSummary(layout.nGiven, collects)
@@ -89,16 +80,17 @@ private[sparkpolicy] object InputPass {
   private def isBad(y: Double): Boolean = y.isNaN || y.isInfinite
 
   /** One row into the task's summary and sample. */
-  private def add(row: InternalRow, l: Layout, s: InputSummary, sample: SampleCandidates, given: Array[java.util.HashSet[UTF8String]]): Unit = {
-    if (l.signRows) s.signature.add(row.getLong(H1), row.getLong(H2))
-    if (!row.getBoolean(Kept)) { s.dropped += 1; return }
+  private def add(row: InternalRow, l: Layout, hashes: PassHashes, s: InputSummary, sample: SampleCandidates,
+      given: Array[java.util.HashSet[UTF8String]]): Unit = {
+    if (l.signRows) { hashes.sign(row); s.signature.add(hashes.h1, hashes.h2) }
+    if (!row.getBoolean(0)) { s.dropped += 1; return }
     s.rows += 1
-    val yNull = !l.hasOutcome || row.isNullAt(Outcome)
-    val y = if (yNull) Double.NaN else row.getDouble(Outcome)
+    val yNull = !l.hasOutcome || row.isNullAt(l.outcome)
+    val y = if (yNull) Double.NaN else row.getDouble(l.outcome)
     if (l.hasTreatment) {
-      if (row.isNullAt(Label)) s.nullLabels += 1
+      if (row.isNullAt(l.label)) s.nullLabels += 1
       else {
-        val stats = s.labelStats(row.getUTF8String(Label))
+        val stats = s.labelStats(row.getUTF8String(l.label))
         if (stats != null) {
           stats.count += 1
           if (!yNull) { stats.maxAbsY = math.max(stats.maxAbsY, math.abs(y)); stats.sumAbsY += math.abs(y) }
@@ -110,11 +102,11 @@ private[sparkpolicy] object InputPass {
       if (!yNull) s.maxAbsOutcome = math.max(s.maxAbsOutcome, math.abs(y))
     }
     if (l.hasPropensity) {
-      val pNull = row.isNullAt(Propensity)
-      val p = if (pNull) Double.NaN else row.getDouble(Propensity)
+      val pNull = row.isNullAt(l.propensity)
+      val p = if (pNull) Double.NaN else row.getDouble(l.propensity)
       if (pNull || p.isNaN || p <= 0.0 || p > 1.0) s.badPropensities += 1
       // IPW with given propensities: Γ = y / p on the row's arm, where p > 0 (the SQL guard); null y is an error already.
-      if (p > 0.0 && !yNull && l.hasTreatment && !row.isNullAt(Label)) {
+      if (p > 0.0 && !yNull && l.hasTreatment && !row.isNullAt(l.label)) {
         val g = math.abs(y / p)
         s.maxAbsYOverP = math.max(s.maxAbsYOverP, g)
         s.sumAbsYOverP += g
@@ -125,9 +117,9 @@ private[sparkpolicy] object InputPass {
       var complete = true
       var a = 0
       while (a < l.nGiven) {
-        if (row.isNullAt(Fixed + a)) { s.badGiven(a) += 1; complete = false }
+        if (row.isNullAt(l.givenAt(a))) { s.badGiven(a) += 1; complete = false }
         else {
-          val g = row.getDouble(Fixed + a)
+          val g = row.getDouble(l.givenAt(a))
           if (isBad(g)) s.badGiven(a) += 1
           s.maxAbsGiven(a) = math.max(s.maxAbsGiven(a), math.abs(g))
           sumAbs = if (a == 0) math.abs(g) else sumAbs + math.abs(g)
@@ -146,7 +138,7 @@ private[sparkpolicy] object InputPass {
       f += 1
     }
     if (sample != null) {
-      val at = sample.offer(RowHash.unitOf(row.getLong(SampleHash)))
+      val at = sample.offer(RowHash.unitOf(hashes.sample(row)))
       if (at >= 0) {
         var j = 0
         while (j < l.numeric.length) {

@@ -240,7 +240,10 @@ private[sparkpolicy] object TrainingData {
   }
 
   /** The key columns of a row's sample hash and fold: the row id when given, else the row's source columns. */
-  def sampleKey(spec: InputSpec): Seq[Column] = spec.rowIdCol.map(c => Seq(userCol(c))).getOrElse(sourceColumns(spec).map(userCol))
+  def sampleKey(spec: InputSpec): Seq[Column] = sampleKeyNames(spec).map(userCol)
+
+  /** The columns of [[sampleKey]]: the row id, else every source column. */
+  def sampleKeyNames(spec: InputSpec): Seq[String] = spec.rowIdCol.map(Seq(_)).getOrElse(sourceColumns(spec))
 
   /**
    * Rows with a null treatment or a null, NaN or infinite outcome, when `handleInvalid = "skip"` drops them
