@@ -63,16 +63,15 @@ private[sparkpolicy] final case class PositionalHash(children: Seq[Expression], 
     val hash = ev.value
     val columns = children.tail.map { child =>
       val c = child.genCode(ctx)
-      val step = child.dataType match {
-        case DoubleType => s"$steps.mixDouble(${c.isNull}, ${c.value}, $canonicalDoubles, $hash)"
-        case LongType | TimestampType | TimestampNTZType => s"$steps.mixLong(${c.isNull}, ${c.value}, $hash)"
-        case IntegerType | ShortType | ByteType | DateType => s"$steps.mixInt(${c.isNull}, ${c.value}, $hash)"
-        case BooleanType => s"$steps.mixInt(${c.isNull}, ${c.value} ? 1 : 0, $hash)"
-        case FloatType => s"$steps.mixFloat(${c.isNull}, ${c.value}, $hash)"
-        case t if CodeGenerator.isPrimitiveType(t) =>
-          throw new IllegalStateException(s"PositionalHash has no step for the primitive type $t")
-        case t =>
-          val dt = ctx.addReferenceObj("hashedType", t, classOf[DataType].getName)
+      import PositionalHash.Step
+      val step = PositionalHash.stepOf(child.dataType) match {
+        case Step.Double => s"$steps.mixDouble(${c.isNull}, ${c.value}, $canonicalDoubles, $hash)"
+        case Step.Long => s"$steps.mixLong(${c.isNull}, ${c.value}, $hash)"
+        case Step.Int | Step.Short | Step.Byte => s"$steps.mixInt(${c.isNull}, ${c.value}, $hash)"
+        case Step.Boolean => s"$steps.mixInt(${c.isNull}, ${c.value} ? 1 : 0, $hash)"
+        case Step.Float => s"$steps.mixFloat(${c.isNull}, ${c.value}, $hash)"
+        case _ =>
+          val dt = ctx.addReferenceObj("hashedType", child.dataType, classOf[DataType].getName)
           s"$steps.mixObject(${c.isNull} ? null : (Object) ${c.value}, $dt, $hash)"
       }
       s"${c.code}\n$hash = $step;"
@@ -102,6 +101,47 @@ private[sparkpolicy] object PositionalHash {
    */
   def column(prefix: Column, cols: Seq[(Column, Boolean)]): Column =
     InternalFrames.column(PositionalHash((prefix +: cols.map(_._1)).map(InternalFrames.expression), cols.exists(_._2)))
+
+  /**
+   * How a column of each type is hashed without boxing: the generated code's step, and [[mixAt]]'s (the
+   * validation pass hashes its frame's rows with it, `train.PassHashes`). `Object` is every other type,
+   * through `XxHash64Function.hash` itself.
+   */
+  object Step {
+    final val Double = 0; final val Long = 1; final val Int = 2; final val Short = 3; final val Byte = 4
+    final val Boolean = 5; final val Float = 6; final val Object = 7
+  }
+
+  def stepOf(t: DataType): Int = t match {
+    case DoubleType => Step.Double
+    case LongType | TimestampType | TimestampNTZType => Step.Long
+    case IntegerType | DateType => Step.Int
+    case ShortType => Step.Short
+    case ByteType => Step.Byte
+    case BooleanType => Step.Boolean
+    case FloatType => Step.Float
+    case other if CodeGenerator.isPrimitiveType(other) =>
+      throw new IllegalStateException(s"PositionalHash has no step for the primitive type $other")
+    case _ => Step.Object
+  }
+
+  /**
+   * Row ordinal `i` (of type `t`, whose [[stepOf]] is `step`) into `seed`, as the generated code hashes
+   * that column: a double in canonical form when `canonical`.
+   */
+  def mixAt(row: InternalRow, i: Int, t: DataType, step: Int, canonical: Boolean, seed: Long): Long = {
+    val isNull = row.isNullAt(i)
+    step match {
+      case Step.Double => mixDouble(isNull, if (isNull) 0.0 else row.getDouble(i), canonical, seed)
+      case Step.Long => mixLong(isNull, if (isNull) 0L else row.getLong(i), seed)
+      case Step.Int => mixInt(isNull, if (isNull) 0 else row.getInt(i), seed)
+      case Step.Short => mixInt(isNull, if (isNull) 0 else row.getShort(i).toInt, seed)
+      case Step.Byte => mixInt(isNull, if (isNull) 0 else row.getByte(i).toInt, seed)
+      case Step.Boolean => mixInt(isNull, if (!isNull && row.getBoolean(i)) 1 else 0, seed)
+      case Step.Float => mixFloat(isNull, if (isNull) 0.0f else row.getFloat(i), seed)
+      case _ => mixObject(if (isNull) null else row.get(i, t), t, seed)
+    }
+  }
 
   // The generated code's steps: (null flag, value) into `seed`, as XxHash64Function.hash hashes each type
   // (a boolean as the int 1 or 0, ±0.0 as the long 0, a null value not at all).

@@ -7,7 +7,6 @@ import org.apache.spark.sql.types.{DoubleType, StringType}
 import org.apache.spark.storage.StorageLevel
 import org.apache.spark.unsafe.types.UTF8String
 import org.sparkpolicy.contract.RowHash
-import org.sparkpolicy.train.TrainingData.userCol
 
 /** What a fit's first pass computes besides the checks: the input signature, and the boundary sample's candidates. */
 private[sparkpolicy] final case class PassOptions(sampleSize: Option[Int] = None, signRows: Boolean = false)

@@ -21,6 +21,8 @@ import org.sparkpolicy.train.TrainingData.userCol
  */
 private[train] final class PassHashes private (signed: Array[Int], signedAsString: Array[Boolean], sampled: Array[Int],
     sampledTypes: Array[DataType], prefix1: Long, prefix2: Long, samplePrefix: Long) extends Serializable {
+  private val sampledSteps: Array[Int] = sampledTypes.map(PositionalHash.stepOf)
+
   /** The signature hashes of the last row passed to [[sign]]. */
   var h1 = 0L
   var h2 = 0L
@@ -52,16 +54,7 @@ private[train] final class PassHashes private (signed: Array[Int], signedAsStrin
     var h = samplePrefix
     var j = 0
     while (j < sampled.length) {
-      val i = sampled(j)
-      val isNull = row.isNullAt(i)
-      h = sampledTypes(j) match {
-        case DoubleType => PositionalHash.mixDouble(isNull, if (isNull) 0.0 else row.getDouble(i), false, h)
-        case LongType | TimestampType | TimestampNTZType => PositionalHash.mixLong(isNull, if (isNull) 0L else row.getLong(i), h)
-        case IntegerType | DateType => PositionalHash.mixInt(isNull, if (isNull) 0 else row.getInt(i), h)
-        case ShortType => PositionalHash.mixInt(isNull, if (isNull) 0 else row.getShort(i).toInt, h)
-        case ByteType => PositionalHash.mixInt(isNull, if (isNull) 0 else row.getByte(i).toInt, h)
-        case t => PositionalHash.mixObject(if (isNull) null else row.get(i, t), t, h)
-      }
+      h = PositionalHash.mixAt(row, sampled(j), sampledTypes(j), sampledSteps(j), false, h)
       j += 1
     }
     h

@@ -8,7 +8,7 @@ import org.sparkpolicy.contract.{RewardSpec, RowHash, Signatures}
 /**
  * The validation pass's own row hashes (`PassHashes`) against the SQL ones they stand in for — the
  * input signature's two hashes and the boundary sample's — on every column type a fit accepts: double,
- * float, int and long features (with NaN, ±0.0, infinities and nulls), string and integer categories, an
+ * float, int, long, short and byte features (with NaN, ±0.0, infinities and nulls), string and integer categories, an
  * integer treatment, a decimal outcome, a float propensity, a column in two roles, with and without a row id.
  */
 class PassHashesSuite extends AnyFunSuite with SparkTestSession {
@@ -24,6 +24,7 @@ class PassHashesSuite extends AnyFunSuite with SparkTestSession {
       (Double.PositiveInfinity, Float.NegativeInfinity, 1, -1L, "a", 2, 0, "1e3", 0.5f, -16L))
       .toDF("d", "f", "i", "l", "s", "c", "t", "y", "p", "id")
       .withColumn("y", col("y").cast("decimal(12,3)"))
+      .withColumn("sh", pmod(col("i"), lit(1000)).cast("short")).withColumn("by", pmod(col("i"), lit(100)).cast("byte"))
   }
 
   private def check(spec: InputSpec, categorical: Array[Boolean]): Unit = {
@@ -46,8 +47,8 @@ class PassHashesSuite extends AnyFunSuite with SparkTestSession {
     InputSpec(features, Some("t"), rewardCols, Some("y"), Some("p"), None, None, rowId, "error", AipwSettings.defaults(256, 1))
 
   test("the signature and sample hashes equal the SQL's on every accepted type, and a column in two roles") {
-    val features = Array("d", "f", "i", "l", "s", "c")
-    val categorical = Array(false, false, false, false, true, true)
+    val features = Array("d", "f", "i", "l", "s", "c", "sh", "by")
+    val categorical = Array(false, false, false, false, true, true, false, false)
     check(spec(features, None), categorical)
     check(spec(features, Some("id")), categorical)
     // The treatment as a feature too, and a reward column that is also a feature: one frame column each.
