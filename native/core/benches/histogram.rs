@@ -6,6 +6,9 @@
 //! chunk. Throughput is counted in row×feature updates (each update adds K Γ values and a count).
 //! Routing (`add_block`) happens once per level and is benchmarked separately (`route_depth3`).
 //!
+//! Fine binning (`bin_direct`, `bin_index`): one million uniform values coded on 20,971 sorted edges (a
+//! feature's share of 2^20 fine edges at 50 features) by the direct binary search and by `Binner`'s index.
+//!
 //! After criterion has run, the medians are read back from criterion's `estimates.json` and
 //! written with the CPU model to `benches/results/histogram.json` at the repository root.
 //! `HISTOGRAM_BENCH_ROWS` overrides the row count for quick runs (written to `histogram-quick.json`).
@@ -14,6 +17,7 @@
 mod common;
 
 use criterion::{Criterion, Throughput};
+use sparkpolicy_core::binning::{bin_code, Binner};
 use sparkpolicy_core::block::TrainingBlock;
 use sparkpolicy_core::config::{Chunk, KernelConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
@@ -28,6 +32,8 @@ const ARMS: usize = 3;
 const CODES: usize = 65;
 const GROUP: &str = "histogram_emit";
 const DEFAULT_ROWS: usize = 1_000_000;
+const BIN_EDGES: usize = 20_971;
+const BIN_VALUES: usize = 1_000_000;
 
 /// SplitMix64: a tiny deterministic PRNG, good enough to spread codes and rewards.
 struct SplitMix(u64);
@@ -169,6 +175,15 @@ fn write_results(rows: usize, since: SystemTime, dir: &Path) {
             None => all = false,
         }
     }
+    for id in ["bin_direct", "bin_index"] {
+        if let Some(s) = median_seconds(dir, id, since) {
+            println!("{id}: {:.1} ns per value", s / BIN_VALUES as f64 * 1e9);
+            cases.insert(
+                id.into(),
+                serde_json::json!({ "edges": BIN_EDGES, "values": BIN_VALUES, "ns_per_value": s / BIN_VALUES as f64 * 1e9 }),
+            );
+        }
+    }
     if let Some(s) = median_seconds(dir, "route_depth3", since) {
         cases.insert("route_depth3".into(), serde_json::json!({ "median_seconds_per_add_block": s, "rows_per_sec": rows as f64 / s }));
     }
@@ -233,6 +248,14 @@ fn main() {
                 criterion::BatchSize::LargeInput,
             )
         });
+        let mut rng = SplitMix(7);
+        let mut unit = move || (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let edges: Vec<f64> = (0..BIN_EDGES).map(|i| i as f64 / BIN_EDGES as f64).collect();
+        let values: Vec<f64> = (0..BIN_VALUES).map(|_| unit()).collect();
+        let binner = Binner::new(edges.clone());
+        g.throughput(Throughput::Elements(BIN_VALUES as u64));
+        g.bench_function("bin_direct", |b| b.iter(|| black_box(values.iter().map(|&x| bin_code(&edges, x)).sum::<usize>())));
+        g.bench_function("bin_index", |b| b.iter(|| black_box(values.iter().map(|&x| binner.code(x)).sum::<usize>())));
         g.finish();
     }
     c.final_summary();

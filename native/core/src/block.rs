@@ -9,7 +9,7 @@
 //! ..  gamma: n_rows × n_arms i64, row-major (the histogram adds a row's K rewards together)
 //! ```
 
-use crate::binning::{bin_code, codes_for, validate_edges};
+use crate::binning::{codes_for, validate_edges, Binner};
 use crate::config::BlockConfig;
 use crate::feature_batch::float64_columns;
 use crate::fixed_point::{quantize, scale};
@@ -108,7 +108,7 @@ impl TrainingBlock {
 
 /// Accumulates Arrow batches (F feature columns, then K reward columns, all Float64) into one block.
 pub struct BlockBuilder {
-    edges: Vec<Vec<f64>>,
+    edges: Vec<Binner>,
     n_arms: usize,
     shift: i32,
     scale: f64,
@@ -138,9 +138,9 @@ impl BlockBuilder {
                 return invalid!("feature {f} has {n} boundaries; at most 65,534 are supported");
             }
             offset += n;
-            edges.push(e);
+            edges.push(Binner::new(e));
         }
-        let wide = edges.iter().any(|e| codes_for(e) > 256);
+        let wide = edges.iter().any(|e| codes_for(e.edges()) > 256);
         Ok(BlockBuilder {
             codes: vec![Vec::new(); edges.len()],
             edges,
@@ -177,7 +177,7 @@ impl BlockBuilder {
             codes.try_reserve(n).map_err(|_| PolicyError::InvalidInput(format!("cannot allocate codes for {n} rows")))?;
         }
         for ((codes, edges), col) in self.codes.iter_mut().zip(&self.edges).zip(&columns[..f]) {
-            codes.extend((0..n).map(|r| bin_code(edges, if col.is_null(r) { f64::NAN } else { col.value(r) }) as u16));
+            codes.extend((0..n).map(|r| edges.code(if col.is_null(r) { f64::NAN } else { col.value(r) }) as u16));
         }
         let start = self.gamma.len();
         self.gamma.resize(start + n * k, 0);
