@@ -57,6 +57,12 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
 
   def endRows(n: Int): Unit = rows += n
 
+  /** Column `col`'s values since the last drain (the first `rowCount`; a missing row's is 0.0); valid until then. */
+  def columnValues(col: Int): Array[Double] = values(col)
+
+  /** The rows of column `col` marked missing since the last drain, ascending. */
+  def missingRows(col: Int): Array[Int] = missing(col).result()
+
   private def grow(): Unit = {
     capacity *= 2
     var c = 0

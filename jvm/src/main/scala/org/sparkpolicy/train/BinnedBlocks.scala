@@ -6,6 +6,7 @@ import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.functions.col
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, TaskResources}
+import org.sparkpolicy.contract.Signatures
 
 /** A training block's bytes and its rows' key hashes (`TrainingData.RowKeyName`) in block row order; no keys for other blocks. */
 private[sparkpolicy] final case class KeyedBlock(bytes: Array[Byte], rowKeys: Array[Long])
@@ -34,16 +35,19 @@ private[sparkpolicy] object BinnedBlocks {
    */
   def buildKeyed(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[KeyedBlock] = {
     val (nFeatures, nArms) = (data.nFeatures, data.nArms)
+    // With numeric features only, the row keys are hashed here from the values the blocks get (a categorical
+    // feature's key is its label, which the blocks do not see: then the frame's key column is read).
+    val keys = if (data.categoricalFlags.contains(true)) RowKeys.Column(nFeatures + nArms) else RowKeys.FromValues
     // Only what the blocks hold: the sample hash behind Γ is not computed again.
-    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName) :+ TrainingData.RowKeyName
-    val keyIdx = nFeatures + nArms
+    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName) ++
+      (if (keys == RowKeys.FromValues) Nil else Seq(TrainingData.RowKeyName))
     // Broadcast, not captured: a captured array rides in the task binary of every stage that reads the
     // blocks (each level, refinement, the output signature), 8 MB per task at 20 features × 50,000 edges.
     val shared = data.frame.sparkSession.sparkContext.broadcast(edges)
     data.frame.select(names.map(col): _*).queryExecution.toRdd
       .mapPartitions { rows =>
         FaultInjection.maybeFail("binning")
-        encodeKeyed(rows, nFeatures, nArms, shared.value, shift, None, keyIdx)
+        encodeKeyed(rows, nFeatures, nArms, shared.value, shift, None, keys)
       }
       .setName("sparkpolicy training blocks")
       .persist(StorageLevel.MEMORY_AND_DISK)
@@ -66,11 +70,21 @@ private[sparkpolicy] object BinnedBlocks {
   /** One partition's rows as native blocks; also called without Spark (a single in-process "partition"). */
   def encode(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
       unscaledFrom: Option[Int]): Iterator[Array[Byte]] =
-    encodeKeyed(rows, nFeatures, nChannels, edges, shift, unscaledFrom, -1).map(_.bytes)
+    encodeKeyed(rows, nFeatures, nChannels, edges, shift, unscaledFrom, RowKeys.Absent).map(_.bytes)
 
-  /** [[encode]], with each row's long at `keyIdx` gathered beside its block (none when `keyIdx` < 0). */
+  /** Where a block's row keys come from. */
+  private sealed trait RowKeys extends Serializable
+  private object RowKeys {
+    case object Absent extends RowKeys
+    /** `Signatures.numericRowKeys` of the features, as each batch is drained. */
+    case object FromValues extends RowKeys
+    /** The row's long at this ordinal. */
+    final case class Column(ordinal: Int) extends RowKeys
+  }
+
+  /** [[encode]], with each row's key gathered beside its block. */
   private def encodeKeyed(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
-      unscaledFrom: Option[Int], keyIdx: Int): Iterator[KeyedBlock] =
+      unscaledFrom: Option[Int], rowKeys: RowKeys): Iterator[KeyedBlock] =
     if (!rows.hasNext) Iterator.empty
     else {
       val config = NativeConfig.Block(nChannels, edges.map(_.length).toSeq, shift, unscaledFrom)
@@ -84,11 +98,17 @@ private[sparkpolicy] object BinnedBlocks {
         def next(): KeyedBlock = {
           val builder = BlockBuilder.open(config, flatEdges)
           val keys = new scala.collection.mutable.ArrayBuilder.ofLong
+          val keyAt = rowKeys match { case RowKeys.Column(i) => i; case _ => -1 }
+          def push(): Unit = {
+            if (rowKeys == RowKeys.FromValues)
+              keys ++= Signatures.numericRowKeys(writer.columnValues, writer.missingRows, nFeatures, writer.rowCount)
+            builder.push(writer.drainToIpc())
+          }
           try {
             var n = 0
             while (rows.hasNext && n < blockRows) {
               val row = rows.next()
-              if (keyIdx >= 0) keys += row.getLong(keyIdx)
+              if (keyAt >= 0) keys += row.getLong(keyAt)
               var c = 0
               while (c < nFeatures + nChannels) {
                 if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
@@ -96,9 +116,9 @@ private[sparkpolicy] object BinnedBlocks {
               }
               writer.endRow()
               n += 1
-              if (writer.rowCount == BatchRows) builder.push(writer.drainToIpc())
+              if (writer.rowCount == BatchRows) push()
             }
-            if (writer.rowCount > 0) builder.push(writer.drainToIpc())
+            if (writer.rowCount > 0) push()
             KeyedBlock(builder.finish(), keys.result())
           } finally {
             builder.close()

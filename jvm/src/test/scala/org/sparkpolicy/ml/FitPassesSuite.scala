@@ -101,6 +101,16 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
     assertSameAsOldWay(persisted, given, source)
   }
 
+  test("with numeric features only, the blocks' row keys are hashed from their values: the same output signature") {
+    val numeric = given.setFeatureCols(PlantedPolicyData.featureNames(6))
+    val f0 = numeric.getFeatureCols.head
+    // -0.0 beside 0.0, nulls and NaNs (from the data): the key's canonical form in every case.
+    val data = spark.read.parquet(parquet).withColumn(f0, when(col("id") % 11 === 0, lit(-0.0)).when(col("id") % 13 === 0, lit(0.0))
+      .otherwise(col(f0)))
+    val model = numeric.fit(data)
+    assertSameAsOldWay(model, numeric, data)
+  }
+
   test("an IPW fit that drops rows (handleInvalid = skip) reads the rows twice and signs every input row") {
     val (model, scans, _) = withConf(PolicyTreeLearner.PersistInputConf, "false")(fitCounted(ipw))
     assert(model.trainingSummary.numDroppedRows > 0)
