@@ -63,7 +63,28 @@ private[sparkpolicy] object InputPass {
       val given = layout.orders.map { o =>
         if (o == null) null else { val set = new java.util.HashSet[UTF8String](); o.foreach(c => set.add(UTF8String.fromString(c))); set }
       }
-      rows.foreach(row => add(row, layout, hashes, summary, sample.orNull, given))
+      // Rows are copied into batches that are hashed a column at a time (`PassHashes`).
+      val batch = new Array[InternalRow](HashBatchRows)
+      val (h1, h2, sampleHash) = (new Array[Long](HashBatchRows), new Array[Long](HashBatchRows), new Array[Long](HashBatchRows))
+      var n = 0
+      def flush(): Unit = {
+        if (layout.signRows) hashes.sign(batch, n, h1, h2)
+        if (sample.isDefined) hashes.sample(batch, n, sampleHash)
+        var r = 0
+        while (r < n) {
+          if (layout.signRows) summary.signature.add(h1(r), h2(r))
+          add(batch(r), layout, sampleHash(r), summary, sample.orNull, given)
+          batch(r) = null
+          r += 1
+        }
+        n = 0
+      }
+      rows.foreach { row =>
+        batch(n) = row.copy()
+        n += 1
+        if (n == HashBatchRows) flush()
+      }
+      flush()
       Iterator.single((summary, sample.map(_.finish()).orNull))
     }
     val zero = new InputSummary(layout.nGiven, collects)
@@ -76,12 +97,14 @@ private[sparkpolicy] object InputPass {
     }
   }
 
+  /** Rows per hashing batch: enough independent rows to overlap the hash chains, few enough to stay in cache. */
+  private val HashBatchRows = 256
+
   private def isBad(y: Double): Boolean = y.isNaN || y.isInfinite
 
-  /** One row into the task's summary and sample. */
-  private def add(row: InternalRow, l: Layout, hashes: PassHashes, s: InputSummary, sample: SampleCandidates,
+  /** One row (its signature hashes already added) into the task's summary and sample. */
+  private def add(row: InternalRow, l: Layout, sampleHash: Long, s: InputSummary, sample: SampleCandidates,
       given: Array[java.util.HashSet[UTF8String]]): Unit = {
-    if (l.signRows) { hashes.sign(row); s.signature.add(hashes.h1, hashes.h2) }
     if (!row.getBoolean(0)) { s.dropped += 1; return }
     s.rows += 1
     val yNull = !l.hasOutcome || row.isNullAt(l.outcome)
@@ -137,7 +160,7 @@ private[sparkpolicy] object InputPass {
       f += 1
     }
     if (sample != null) {
-      val at = sample.offer(RowHash.unitOf(hashes.sample(row)))
+      val at = sample.offer(RowHash.unitOf(sampleHash))
       if (at >= 0) {
         var j = 0
         while (j < l.numeric.length) {

@@ -15,49 +15,58 @@ import org.sparkpolicy.train.TrainingData.userCol
  * as three SQL hashes: the input signature's two hashes (`Signatures.inputHashes`, over
  * `Signatures.inputHashedColumns`) and the boundary sample's (`RowHash.hash(SampleSeed, sampleKey)`).
  * Each value is read from the frame once and mixed as `PositionalHash` mixes it, so the hashes are the
- * SQL's bit for bit (`FitPassesSuite` compares the signatures and boundaries with the SQL's); the two
- * signature hashes advance side by side, so the CPU overlaps their dependency chains. A frame column is
+ * SQL's bit for bit (`FitPassesSuite` compares the signatures and boundaries with the SQL's); rows are
+ * hashed in batches, a column at a time, so the CPU overlaps their dependency chains. A frame column is
  * shared by every use of the same value (the features, labels and reward columns the checks read).
  */
 private[train] final class PassHashes private (signed: Array[Int], signedAsString: Array[Boolean], sampled: Array[Int],
     sampledTypes: Array[DataType], prefix1: Long, prefix2: Long, samplePrefix: Long) extends Serializable {
   private val sampledSteps: Array[Int] = sampledTypes.map(PositionalHash.stepOf)
 
-  /** The signature hashes of the last row passed to [[sign]]. */
-  var h1 = 0L
-  var h2 = 0L
-
-  def sign(row: InternalRow): Unit = {
-    var a = prefix1
-    var b = prefix2
+  /**
+   * The signature hashes of `rows(0 until n)` into `h1` and `h2`, a column at a time: each row's hash is a
+   * chain of dependent multiplies, so a row at a time waits on every step, while the rows of one column
+   * are independent and overlap.
+   */
+  def sign(rows: Array[InternalRow], n: Int, h1: Array[Long], h2: Array[Long]): Unit = {
+    java.util.Arrays.fill(h1, 0, n, prefix1)
+    java.util.Arrays.fill(h2, 0, n, prefix2)
     var j = 0
     while (j < signed.length) {
       val i = signed(j)
-      val isNull = row.isNullAt(i)
-      if (signedAsString(j)) {
-        val s = if (isNull) null else row.getUTF8String(i)
-        a = PositionalHash.mixObject(s, StringType, a)
-        b = PositionalHash.mixObject(s, StringType, b)
-      } else {
+      var r = 0
+      if (signedAsString(j)) while (r < n) {
+        val row = rows(r)
+        val s = if (row.isNullAt(i)) null else row.getUTF8String(i)
+        h1(r) = PositionalHash.mixObject(s, StringType, h1(r))
+        h2(r) = PositionalHash.mixObject(s, StringType, h2(r))
+        r += 1
+      }
+      else while (r < n) {
+        val row = rows(r)
+        val isNull = row.isNullAt(i)
         val v = if (isNull) 0.0 else row.getDouble(i)
-        a = PositionalHash.mixDouble(isNull, v, true, a)
-        b = PositionalHash.mixDouble(isNull, v, true, b)
+        h1(r) = PositionalHash.mixDouble(isNull, v, true, h1(r))
+        h2(r) = PositionalHash.mixDouble(isNull, v, true, h2(r))
+        r += 1
       }
       j += 1
     }
-    h1 = a
-    h2 = b
   }
 
-  /** The row's boundary-sample hash. */
-  def sample(row: InternalRow): Long = {
-    var h = samplePrefix
+  /** The boundary-sample hashes of `rows(0 until n)` into `out`, a column at a time. */
+  def sample(rows: Array[InternalRow], n: Int, out: Array[Long]): Unit = {
+    java.util.Arrays.fill(out, 0, n, samplePrefix)
     var j = 0
     while (j < sampled.length) {
-      h = PositionalHash.mixAt(row, sampled(j), sampledTypes(j), sampledSteps(j), false, h)
+      val (i, t, step) = (sampled(j), sampledTypes(j), sampledSteps(j))
+      var r = 0
+      while (r < n) {
+        out(r) = PositionalHash.mixAt(rows(r), i, t, step, false, out(r))
+        r += 1
+      }
       j += 1
     }
-    h
   }
 }
 

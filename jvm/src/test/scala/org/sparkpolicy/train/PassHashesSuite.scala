@@ -31,9 +31,13 @@ class PassHashesSuite extends AnyFunSuite with SparkTestSession {
     val frame = new PassHashes.Frame(data.schema)
     frame.fixed(lit(true))
     val hashes = PassHashes.plan(frame, data.schema, spec, categorical, signRows = true, sample = true)
-    val mine = data.select(frame.columns: _*).queryExecution.toRdd.map { row =>
-      hashes.sign(row)
-      (hashes.h1, hashes.h2, hashes.sample(row))
+    // One batch of every row, as the pass hashes them.
+    val mine = data.select(frame.columns: _*).queryExecution.toRdd.map(_.copy()).coalesce(1).mapPartitions { it =>
+      val rows = it.toArray
+      val (h1, h2, s) = (new Array[Long](rows.length), new Array[Long](rows.length), new Array[Long](rows.length))
+      hashes.sign(rows, rows.length, h1, h2)
+      hashes.sample(rows, rows.length, s)
+      Iterator.tabulate(rows.length)(r => (h1(r), h2(r), s(r)))
     }.collect().toSeq
     val (h1, h2) = Signatures.inputHashes(spec.featureCols.toSeq, categorical.toSeq,
       RewardSpec("", spec.treatmentCol, spec.rewardCols.toSeq.flatten, spec.outcomeCol, spec.propensityCol))
