@@ -117,7 +117,15 @@ pub struct BlockBuilder {
     codes: Vec<Vec<u16>>,
     gamma: Vec<i64>,
     n_rows: usize,
+    /// Checked batches whose features are not binned yet (their rewards are in `gamma` already).
+    pending: Vec<RecordBatch>,
+    pending_values: usize,
 }
+
+/// Feature values held back before binning them a feature at a time over all held batches: a feature's
+/// edges and index (hundreds of KB with exact thresholds) are then loaded into cache once per 4M values
+/// rather than once per batch, where binning waited on memory for most values.
+const PENDING_VALUES: usize = 4 << 20;
 
 impl BlockBuilder {
     pub fn new(config: &BlockConfig, flat_edges: &[f64]) -> Result<BlockBuilder> {
@@ -151,6 +159,8 @@ impl BlockBuilder {
             wide,
             gamma: Vec::new(),
             n_rows: 0,
+            pending: Vec::new(),
+            pending_values: 0,
         })
     }
 
@@ -176,9 +186,6 @@ impl BlockBuilder {
         for codes in &mut self.codes {
             codes.try_reserve(n).map_err(|_| PolicyError::InvalidInput(format!("cannot allocate codes for {n} rows")))?;
         }
-        for ((codes, edges), col) in self.codes.iter_mut().zip(&self.edges).zip(&columns[..f]) {
-            codes.extend((0..n).map(|r| edges.code(if col.is_null(r) { f64::NAN } else { col.value(r) }) as u16));
-        }
         let start = self.gamma.len();
         self.gamma.resize(start + n * k, 0);
         for (a, col) in columns[f..].iter().enumerate() {
@@ -188,10 +195,28 @@ impl BlockBuilder {
             }
         }
         self.n_rows = grow(self.n_rows, n)?;
+        self.pending_values += n * f;
+        self.pending.push(batch.clone());
+        if self.pending_values >= PENDING_VALUES {
+            self.bin_pending();
+        }
         Ok(())
     }
 
-    pub fn finish(self) -> TrainingBlock {
+    /// Codes the held batches' features (checked by `push`), a feature at a time.
+    fn bin_pending(&mut self) {
+        for (i, (codes, edges)) in self.codes.iter_mut().zip(&self.edges).enumerate() {
+            for batch in &self.pending {
+                let col = batch.column(i).as_any().downcast_ref::<arrow_array::Float64Array>().expect("checked by push");
+                codes.extend((0..col.len()).map(|r| edges.code(if col.is_null(r) { f64::NAN } else { col.value(r) }) as u16));
+            }
+        }
+        self.pending.clear();
+        self.pending_values = 0;
+    }
+
+    pub fn finish(mut self) -> TrainingBlock {
+        self.bin_pending();
         let codes = if self.wide {
             Codes::U16(self.codes.into_iter().flatten().collect())
         } else {
