@@ -258,6 +258,35 @@ mod tests {
     }
 
     #[test]
+    fn held_batches_are_coded_as_each_value_alone() {
+        // Two features over 1,024 exact edges, batches past PENDING_VALUES: coded part-way and at finish.
+        let edges: Vec<f64> = (0..1024).map(|i| i as f64 / 1024.0).collect();
+        let config = BlockConfig { n_arms: 2, edge_counts: vec![1024, 1024], shift: 0, unscaled_from: None };
+        let mut b = BlockBuilder::new(&config, &[edges.clone(), edges.clone()].concat()).unwrap();
+        let rows = PENDING_VALUES / 2 / 3 + 7;
+        let value = |i: usize| if i % 101 == 0 { None } else { Some((i.wrapping_mul(2654435761) % 10_007) as f64 / 10_007.0) };
+        let mut expected = vec![Vec::new(), Vec::new()];
+        for part in 0..4 {
+            let xs: Vec<Option<f64>> = (0..rows).map(|r| value(part * rows + r)).collect();
+            let ys: Vec<Option<f64>> = xs.iter().map(|x| x.map(|v| 1.0 - v)).collect();
+            for (e, col) in expected.iter_mut().zip([&xs, &ys]) {
+                e.extend(col.iter().map(|x| crate::binning::bin_code(&edges, x.unwrap_or(f64::NAN)) as u16));
+            }
+            let cols: Vec<ArrayRef> = vec![
+                Arc::new(Float64Array::from(xs)),
+                Arc::new(Float64Array::from(ys)),
+                Arc::new(Float64Array::from(vec![0.0; rows])),
+                Arc::new(Float64Array::from(vec![1.0; rows])),
+            ];
+            b.push(&RecordBatch::try_from_iter(cols.into_iter().enumerate().map(|(i, c)| (format!("c{i}"), c))).unwrap()).unwrap();
+            assert!(b.pending_values < PENDING_VALUES);
+        }
+        let block = b.finish();
+        assert_eq!(block.codes, Codes::U16(expected.concat()));
+        assert_eq!(block.n_rows, 4 * rows);
+    }
+
+    #[test]
     fn unscaled_channels_are_stored_as_integers() {
         let config = BlockConfig { n_arms: 2, edge_counts: vec![1], shift: 4, unscaled_from: Some(1) };
         let mut b = BlockBuilder::new(&config, &[0.5]).unwrap();
