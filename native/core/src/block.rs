@@ -264,8 +264,8 @@ mod tests {
         let config = BlockConfig { n_arms: 2, edge_counts: vec![1024, 1024], shift: 0, unscaled_from: None };
         let mut b = BlockBuilder::new(&config, &[edges.clone(), edges.clone()].concat()).unwrap();
         let rows = PENDING_VALUES / 2 / 3 + 7;
-        let value = |i: usize| if i % 101 == 0 { None } else { Some((i.wrapping_mul(2654435761) % 10_007) as f64 / 10_007.0) };
-        let mut expected = vec![Vec::new(), Vec::new()];
+        let value = |i: usize| if i.is_multiple_of(101) { None } else { Some((i.wrapping_mul(2654435761) % 10_007) as f64 / 10_007.0) };
+        let mut expected = [Vec::new(), Vec::new()];
         for part in 0..4 {
             let xs: Vec<Option<f64>> = (0..rows).map(|r| value(part * rows + r)).collect();
             let ys: Vec<Option<f64>> = xs.iter().map(|x| x.map(|v| 1.0 - v)).collect();
