@@ -22,7 +22,8 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   private var capacity = math.max(1, initialCapacity)
   private val values: Array[Array[Double]] = Array.fill(vectors.length)(new Array[Double](capacity))
   /** Rows marked missing since the last drain, per column (missing values are rare; most batches have none). */
-  private val missing: Array[scala.collection.mutable.ArrayBuilder.ofInt] = Array.fill(vectors.length)(new scala.collection.mutable.ArrayBuilder.ofInt)
+  private val missing: Array[Array[Int]] = Array.fill(vectors.length)(new Array[Int](4))
+  private val missingCount: Array[Int] = new Array[Int](vectors.length)
   private val ipc = new IpcBuffer(1 << 16)
   private var rows = 0
 
@@ -37,7 +38,7 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   @inline def setNull(col: Int): Unit = {
     if (rows == capacity) grow()
     values(col)(rows) = 0.0
-    missing(col) += rows
+    markMissing(col, rows)
   }
 
   @inline def endRow(): Unit = rows += 1
@@ -49,7 +50,7 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
     if (hasMissing) {
       var i = 0
       while (i < n) {
-        if (missingAt(i)) { this.values(col)(rows + i) = 0.0; missing(col) += rows + i }
+        if (missingAt(i)) { this.values(col)(rows + i) = 0.0; markMissing(col, rows + i) }
         i += 1
       }
     }
@@ -61,7 +62,13 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   def columnValues(col: Int): Array[Double] = values(col)
 
   /** The rows of column `col` marked missing since the last drain, ascending. */
-  def missingRows(col: Int): Array[Int] = missing(col).result()
+  def missingRows(col: Int): Array[Int] = java.util.Arrays.copyOf(missing(col), missingCount(col))
+
+  private def markMissing(col: Int, row: Int): Unit = {
+    if (missingCount(col) == missing(col).length) missing(col) = java.util.Arrays.copyOf(missing(col), 2 * missing(col).length)
+    missing(col)(missingCount(col)) = row
+    missingCount(col) += 1
+  }
 
   private def grow(): Unit = {
     capacity *= 2
@@ -83,8 +90,9 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
       val validityBytes = BitVectorHelper.getValidityBufferSize(rows)
       validity.setOne(0, validityBytes)
       if (rows % 8 != 0) validity.setByte(validityBytes - 1, (1 << (rows % 8)) - 1)
-      missing(c).result().foreach(r => BitVectorHelper.unsetBit(validity, r))
-      missing(c).clear()
+      var m = 0
+      while (m < missingCount(c)) { BitVectorHelper.unsetBit(validity, missing(c)(m)); m += 1 }
+      missingCount(c) = 0
       v.setValueCount(rows)
       c += 1
     }

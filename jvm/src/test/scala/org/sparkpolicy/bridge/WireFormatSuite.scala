@@ -54,6 +54,20 @@ class WireFormatSuite extends AnyFunSuite {
     }
   }
 
+  test("feature batches: the missing rows read before a drain (row keys) leave the drained batch whole") {
+    // Any count of missing rows, including those that fill the writer's buffer exactly.
+    (0 to 40).foreach { nulls =>
+      val writer = new DoubleBatchWriter(Seq("x"), 4)
+      (0 until 50).foreach { r => if (r < nulls) writer.setNull(0) else writer.set(0, r.toDouble); writer.endRow() }
+      assert(writer.missingRows(0).toSeq == (0 until nulls), s"$nulls missing rows")
+      assert(writer.columnValues(0).take(50).drop(nulls).toSeq == (nulls until 50).map(_.toDouble))
+      val back = readDoubles(roundTrip("feature_batch", writer.drainToIpc()))("x")
+      assert(back == (0 until 50).map(r => if (r < nulls) None else Some(r.toDouble)), s"$nulls missing rows")
+      assert(writer.missingRows(0).isEmpty && writer.rowCount == 0)
+      writer.close()
+    }
+  }
+
   test("scoring replies: several batches of (action, leaf)") {
     val batches = Seq((Array(0, 2, 1), Array(4, 5, 3)), (Array(1), Array(7)))
     val back = ScoredColumns.fromIpc(roundTrip("score_reply", writeInts(batches)), ArrowAllocator.child("test"))
