@@ -14,7 +14,7 @@ use crate::config::BlockConfig;
 use crate::feature_batch::float64_columns;
 use crate::fixed_point::{quantize, scale};
 use crate::{invalid, PolicyError, Result};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, Float64Array, RecordBatch};
 
 const MAGIC: &[u8; 4] = b"SPB1";
 const HEADER: usize = 32;
@@ -117,8 +117,8 @@ pub struct BlockBuilder {
     codes: Vec<Vec<u16>>,
     gamma: Vec<i64>,
     n_rows: usize,
-    /// Checked batches whose features are not binned yet (their rewards are in `gamma` already).
-    pending: Vec<RecordBatch>,
+    /// Feature columns of checked batches, not binned yet (their rewards are in `gamma` already).
+    pending: Vec<Vec<Float64Array>>,
     pending_values: usize,
 }
 
@@ -196,7 +196,7 @@ impl BlockBuilder {
         }
         self.n_rows = grow(self.n_rows, n)?;
         self.pending_values += n * f;
-        self.pending.push(batch.clone());
+        self.pending.push(columns[..f].iter().map(|c| (*c).clone()).collect());
         if self.pending_values >= PENDING_VALUES {
             self.bin_pending();
         }
@@ -206,8 +206,8 @@ impl BlockBuilder {
     /// Codes the held batches' features (checked by `push`), a feature at a time.
     fn bin_pending(&mut self) {
         for (i, (codes, edges)) in self.codes.iter_mut().zip(&self.edges).enumerate() {
-            for batch in &self.pending {
-                let col = batch.column(i).as_any().downcast_ref::<arrow_array::Float64Array>().expect("checked by push");
+            for columns in &self.pending {
+                let col = &columns[i];
                 codes.extend((0..col.len()).map(|r| edges.code(if col.is_null(r) { f64::NAN } else { col.value(r) }) as u16));
             }
         }
@@ -236,7 +236,7 @@ impl BlockBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{ArrayRef, Float64Array};
+    use arrow_array::ArrayRef;
     use std::sync::Arc;
 
     #[test]

@@ -2,6 +2,7 @@ package org.sparkpolicy.train
 
 import org.apache.spark.sql.{Column, DataFrame}
 import org.apache.spark.sql.catalyst.InternalRow
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow
 import org.apache.spark.sql.functions.{lit, not}
 import org.apache.spark.sql.types.{DoubleType, StringType}
 import org.apache.spark.storage.StorageLevel
@@ -57,13 +58,22 @@ private[sparkpolicy] object InputPass {
       spec.treatmentCol.isDefined, spec.outcomeCol.isDefined, spec.propensityCol.isDefined, options.signRows)
     val sampleSize = options.sampleSize
     val collects = categorical.indices.map(f => categorical(f) && layout.orders(f) == null).toArray
+    val nColumns = frame.columns.length
     val tasks = input.select(frame.columns: _*).queryExecution.toRdd.mapPartitions { rows =>
       val summary = new InputSummary(layout.nGiven, collects)
       val sample = sampleSize.map(s => new SampleCandidates(layout.numeric.length, s))
       val given = layout.orders.map { o =>
         if (o == null) null else { val set = new java.util.HashSet[UTF8String](); o.foreach(c => set.add(UTF8String.fromString(c))); set }
       }
-      // Rows are copied into batches that are hashed a column at a time (`PassHashes`).
+      // Rows are copied into batches that are hashed a column at a time (`PassHashes`). The frame's rows are
+      // UnsafeRows, copied into reused slots (a slot's buffer grows only for a longer row); the summary
+      // clones the labels it keeps.
+      val slots = Array.fill(HashBatchRows) {
+        val slot = new UnsafeRow(nColumns)
+        val fixed = UnsafeRow.calculateBitSetWidthInBytes(nColumns) + 8 * nColumns
+        slot.pointTo(new Array[Byte](fixed), fixed) // copyFrom needs a slot backed by a byte array
+        slot
+      }
       val batch = new Array[InternalRow](HashBatchRows)
       val (h1, h2, sampleHash) = (new Array[Long](HashBatchRows), new Array[Long](HashBatchRows), new Array[Long](HashBatchRows))
       var n = 0
@@ -74,13 +84,15 @@ private[sparkpolicy] object InputPass {
         while (r < n) {
           if (layout.signRows) summary.signature.add(h1(r), h2(r))
           add(batch(r), layout, sampleHash(r), summary, sample.orNull, given)
-          batch(r) = null
           r += 1
         }
         n = 0
       }
       rows.foreach { row =>
-        batch(n) = row.copy()
+        batch(n) = row match {
+          case u: UnsafeRow => slots(n).copyFrom(u); slots(n)
+          case other => other.copy()
+        }
         n += 1
         if (n == HashBatchRows) flush()
       }
