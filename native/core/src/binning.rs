@@ -28,7 +28,8 @@ pub fn bin_code(edges: &[f64], x: f64) -> usize {
 const INDEX_MIN_EDGES: usize = 64;
 
 /// One feature's edges and an index over them: `code(x)` is `bin_code(edges, x)` for every `x`, found in a
-/// short search instead of a binary search over all edges (50,000 fine edges cost ~50 ns a value that way).
+/// short search instead of a binary search over all edges (on 20,971 edges: 9 ns a value against 28 ns,
+/// `histogram_emit/bin_index` and `bin_direct` in `benches/histogram.rs`).
 ///
 /// The index cuts the line into `m` buckets by a map `bucket(x)` that never decreases as `x` grows
 /// (`KeyMap`), and keeps `starts[b]`, the number of edges whose bucket is below `b`. If `bucket(x) = b`,
