@@ -6,6 +6,7 @@ import org.apache.arrow.vector.{BitVectorHelper, Float8Vector, VectorSchemaRoot}
 import org.apache.arrow.vector.ipc.ArrowStreamWriter
 import org.apache.arrow.vector.types.FloatingPointPrecision
 import org.apache.arrow.vector.types.pojo.{ArrowType, Field, FieldType, Schema}
+import org.apache.spark.sql.vectorized.ColumnVector
 
 /**
  * Collects nullable Float64 columns row by row into plain Java arrays, then serializes them as an
@@ -29,6 +30,8 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
 
   def rowCount: Int = rows
 
+  def columns: Int = vectors.length
+
   /** Writes `value` (NaN is kept as NaN; the kernels treat it as missing) into column `col` of the current row. */
   @inline def set(col: Int, value: Double): Unit = {
     if (rows == capacity) grow()
@@ -43,14 +46,19 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
 
   @inline def endRow(): Unit = rows += 1
 
-  /** Appends `n` rows of column `col` at once (`values(i)`, or missing where `missing(i)`); then `endRows(n)`. */
-  def putColumn(col: Int, values: Array[Double], missingAt: Int => Boolean, hasMissing: Boolean, n: Int): Unit = {
+  /**
+   * Appends rows `from until from + n` of `vector` (Spark's column vector of doubles, read in bulk with
+   * `getDoubles`) to column `col`, nulls as missing, as `set` and `setNull` would row by row; then
+   * `endRows(n)` once every column has them.
+   */
+  def putVector(col: Int, vector: ColumnVector, from: Int, n: Int): Unit = {
     while (rows + n > capacity) grow()
-    System.arraycopy(values, 0, this.values(col), rows, n)
-    if (hasMissing) {
+    val dst = values(col)
+    System.arraycopy(vector.getDoubles(from, n), 0, dst, rows, n)
+    if (vector.hasNull) {
       var i = 0
       while (i < n) {
-        if (missingAt(i)) { this.values(col)(rows + i) = 0.0; markMissing(col, rows + i) }
+        if (vector.isNullAt(from + i)) { dst(rows + i) = 0.0; markMissing(col, rows + i) }
         i += 1
       }
     }

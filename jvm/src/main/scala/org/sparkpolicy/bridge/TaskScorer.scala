@@ -1,5 +1,7 @@
 package org.sparkpolicy.bridge
 
+import org.apache.spark.sql.vectorized.ColumnVector
+
 /**
  * One task's native scorer: rows are gathered into an Arrow batch of at most `batchRows` (never one
  * row at a time, never the whole partition) and scored in one native call. Closed at task end.
@@ -18,9 +20,8 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   @inline def setMissing(feature: Int): Unit = writer.setNull(feature)
   @inline def endRow(): Unit = writer.endRow()
 
-  /** `n` rows of one feature at once (see `DoubleBatchWriter.putColumn`); then `endRows(n)`. */
-  def putColumn(feature: Int, values: Array[Double], missingAt: Int => Boolean, hasMissing: Boolean, n: Int): Unit =
-    writer.putColumn(feature, values, missingAt, hasMissing, n)
+  /** Rows `from until from + n` of one feature's column vector (see `DoubleBatchWriter.putVector`); then `endRows(n)`. */
+  def putVector(feature: Int, vector: ColumnVector, from: Int, n: Int): Unit = writer.putVector(feature, vector, from, n)
 
   def endRows(n: Int): Unit = writer.endRows(n)
 

@@ -34,8 +34,7 @@ private[sparkpolicy] object ColumnarScorer {
         val count = math.min(batchRows, n - start)
         var f = 0
         while (f < ordinals.length) {
-          val v = batch.column(ordinals(f))
-          scorer.putColumn(f, v.getDoubles(start, count), i => v.isNullAt(start + i), v.hasNull, count)
+          scorer.putVector(f, batch.column(ordinals(f)), start, count)
           f += 1
         }
         scorer.endRows(count)

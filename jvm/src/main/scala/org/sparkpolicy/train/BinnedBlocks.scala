@@ -1,9 +1,12 @@
 package org.sparkpolicy.train
 
+import scala.collection.mutable
+
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.functions.col
+import org.apache.spark.sql.vectorized.ColumnarBatch
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, TaskResources}
 import org.sparkpolicy.contract.Signatures
@@ -16,7 +19,7 @@ private[sparkpolicy] final case class KeyedBlock(bytes: Array[Byte], rowKeys: Ar
  * codes as u8/u16, Γ as fixed-point i64), persisted so every tree level re-reads only these bytes.
  * The outcome trees behind AIPW use the same blocks with other channels (`rewards.CrossFitting.channelColumns`).
  */
-private[sparkpolicy] object BinnedBlocks {
+private[sparkpolicy] object BinnedBlocks extends Serializable { // its task closures call its methods
   /** Rows per Arrow batch sent to the block builder. */
   val BatchRows = 8192
   /** Bytes per training block: well below the JVM's 2 GiB array limit, and a moderate unit of memory. */
@@ -44,11 +47,15 @@ private[sparkpolicy] object BinnedBlocks {
     // Broadcast, not captured: a captured array rides in the task binary of every stage that reads the
     // blocks (each level, refinement, the output signature), 8 MB per task at 20 features × 50,000 edges.
     val shared = data.frame.sparkSession.sparkContext.broadcast(edges)
-    data.frame.select(names.map(col): _*).queryExecution.toRdd
-      .mapPartitions { rows =>
-        FaultInjection.maybeFail("binning")
-        encodeKeyed(rows, nFeatures, nArms, shared.value, shift, None, keys)
-      }
+    val frame = data.frame.select(names.map(col): _*)
+    // The source's column vectors where its plan allows (a key column is a SQL hash: rows then).
+    val vectors = if (keys == RowKeys.FromValues) ColumnarInput.batches(frame) else None
+    def blocks(feed: Feed): Iterator[KeyedBlock] = {
+      FaultInjection.maybeFail("binning")
+      encodeFeed(feed, nFeatures, nArms, shared.value, shift, None, keys)
+    }
+    vectors.map(_.mapPartitions(it => blocks(new BatchFeed(it))))
+      .getOrElse(frame.queryExecution.toRdd.mapPartitions(it => blocks(new RowFeed(it, keys))))
       .setName("sparkpolicy training blocks")
       .persist(StorageLevel.MEMORY_AND_DISK)
   }
@@ -82,10 +89,64 @@ private[sparkpolicy] object BinnedBlocks {
     final case class Column(ordinal: Int) extends RowKeys
   }
 
+  /** A partition's input, handed to the block writer a run of rows at a time. */
+  private sealed trait Feed {
+    def hasNext: Boolean
+
+    /** Writes up to `max` (> 0) more rows into `writer`, and their keys into `keys` when the feed has them; how many. */
+    def fill(writer: DoubleBatchWriter, max: Int, keys: mutable.ArrayBuilder.ofLong): Int
+  }
+
+  /** Catalyst rows: features, then channels (all double), then the key column when `rowKeys` is `Column`. */
+  private final class RowFeed(rows: Iterator[InternalRow], rowKeys: RowKeys) extends Feed {
+    private val keyAt = rowKeys match { case RowKeys.Column(i) => i; case _ => -1 }
+    def hasNext: Boolean = rows.hasNext
+    def fill(writer: DoubleBatchWriter, max: Int, keys: mutable.ArrayBuilder.ofLong): Int = {
+      val width = writer.columns
+      var n = 0
+      while (n < max && rows.hasNext) {
+        val row = rows.next()
+        if (keyAt >= 0) keys += row.getLong(keyAt)
+        var c = 0
+        while (c < width) {
+          if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
+          c += 1
+        }
+        writer.endRow()
+        n += 1
+      }
+      n
+    }
+  }
+
+  /** The source's column batches (`ColumnarInput`), the writer's columns first; copied a column run at a time. */
+  private final class BatchFeed(batches: Iterator[ColumnarBatch]) extends Feed {
+    private var batch: ColumnarBatch = _
+    private var offset = 0
+    def hasNext: Boolean = {
+      while ((batch == null || offset == batch.numRows()) && batches.hasNext) { batch = batches.next(); offset = 0 }
+      batch != null && offset < batch.numRows()
+    }
+    def fill(writer: DoubleBatchWriter, max: Int, keys: mutable.ArrayBuilder.ofLong): Int =
+      if (!hasNext) 0
+      else {
+        val n = math.min(max, batch.numRows() - offset)
+        var c = 0
+        while (c < writer.columns) { writer.putVector(c, batch.column(c), offset, n); c += 1 }
+        writer.endRows(n)
+        offset += n
+        n
+      }
+  }
+
   /** [[encode]], with each row's key gathered beside its block. */
   private def encodeKeyed(rows: Iterator[InternalRow], nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
       unscaledFrom: Option[Int], rowKeys: RowKeys): Iterator[KeyedBlock] =
-    if (!rows.hasNext) Iterator.empty
+    encodeFeed(new RowFeed(rows, rowKeys), nFeatures, nChannels, edges, shift, unscaledFrom, rowKeys)
+
+  private def encodeFeed(feed: Feed, nFeatures: Int, nChannels: Int, edges: Array[Array[Double]], shift: Int,
+      unscaledFrom: Option[Int], rowKeys: RowKeys): Iterator[KeyedBlock] =
+    if (!feed.hasNext) Iterator.empty
     else {
       val config = NativeConfig.Block(nChannels, edges.map(_.length).toSeq, shift, unscaledFrom)
       val flatEdges = edges.flatten
@@ -94,11 +155,10 @@ private[sparkpolicy] object BinnedBlocks {
       val writer = new DoubleBatchWriter(names, BatchRows)
       TaskResources.closeAtTaskEnd(writer)
       new Iterator[KeyedBlock] {
-        def hasNext: Boolean = rows.hasNext
+        def hasNext: Boolean = feed.hasNext
         def next(): KeyedBlock = {
           val builder = BlockBuilder.open(config, flatEdges)
-          val keys = new scala.collection.mutable.ArrayBuilder.ofLong
-          val keyAt = rowKeys match { case RowKeys.Column(i) => i; case _ => -1 }
+          val keys = new mutable.ArrayBuilder.ofLong
           def push(): Unit = {
             if (rowKeys == RowKeys.FromValues)
               keys ++= Signatures.numericRowKeys(writer.columnValues, writer.missingRows, nFeatures, writer.rowCount)
@@ -106,16 +166,8 @@ private[sparkpolicy] object BinnedBlocks {
           }
           try {
             var n = 0
-            while (rows.hasNext && n < blockRows) {
-              val row = rows.next()
-              if (keyAt >= 0) keys += row.getLong(keyAt)
-              var c = 0
-              while (c < nFeatures + nChannels) {
-                if (row.isNullAt(c)) writer.setNull(c) else writer.set(c, row.getDouble(c))
-                c += 1
-              }
-              writer.endRow()
-              n += 1
+            while (n < blockRows && feed.hasNext) {
+              n += feed.fill(writer, math.min(BatchRows - writer.rowCount, blockRows - n), keys)
               if (writer.rowCount == BatchRows) push()
             }
             if (writer.rowCount > 0) push()
@@ -123,7 +175,7 @@ private[sparkpolicy] object BinnedBlocks {
           } finally {
             builder.close()
             // Outside a task nothing else closes the writer.
-            if (!rows.hasNext && org.apache.spark.TaskContext.get() == null) writer.close()
+            if (!feed.hasNext && org.apache.spark.TaskContext.get() == null) writer.close()
           }
         }
       }

@@ -5,6 +5,7 @@ import org.apache.spark.sql.catalyst.InternalRow
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow
 import org.apache.spark.sql.functions.{lit, not}
 import org.apache.spark.sql.types.{DoubleType, StringType}
+import org.apache.spark.sql.vectorized.{ColumnarBatch, ColumnarBatchRow}
 import org.apache.spark.storage.StorageLevel
 import org.apache.spark.unsafe.types.UTF8String
 import org.sparkpolicy.contract.RowHash
@@ -20,7 +21,7 @@ private[sparkpolicy] final case class PassOptions(sampleSize: Option[Int] = None
  * the task's [[SampleCandidates]]. The summaries are merged on the driver, where `TrainingData.prepare`
  * decides every error from them; the candidates stay persisted until the boundaries are placed.
  */
-private[sparkpolicy] object InputPass {
+private[sparkpolicy] object InputPass extends Serializable { // its task closures call its methods
   /**
    * What a task reads from the pass frame, by column index: whether the row is kept, the treatment label,
    * outcome and propensity (typed nulls when absent), the given rewards and the features (a column used in
@@ -59,25 +60,16 @@ private[sparkpolicy] object InputPass {
     val sampleSize = options.sampleSize
     val collects = categorical.indices.map(f => categorical(f) && layout.orders(f) == null).toArray
     val nColumns = frame.columns.length
-    val tasks = input.select(frame.columns: _*).queryExecution.toRdd.mapPartitions { rows =>
+    val passFrame = input.select(frame.columns: _*)
+    def summarize(batches: (((Array[InternalRow], Int) => Unit) => Unit)): Iterator[(InputSummary, SampleCandidates)] = {
       val summary = new InputSummary(layout.nGiven, collects)
       val sample = sampleSize.map(s => new SampleCandidates(layout.numeric.length, s))
       val given = layout.orders.map { o =>
         if (o == null) null else { val set = new java.util.HashSet[UTF8String](); o.foreach(c => set.add(UTF8String.fromString(c))); set }
       }
-      // Rows are copied into batches that are hashed a column at a time (`PassHashes`). The frame's rows are
-      // UnsafeRows, copied into reused slots (a slot's buffer grows only for a longer row); the summary
-      // clones the labels it keeps.
-      val slots = Array.fill(HashBatchRows) {
-        val slot = new UnsafeRow(nColumns)
-        val fixed = UnsafeRow.calculateBitSetWidthInBytes(nColumns) + 8 * nColumns
-        slot.pointTo(new Array[Byte](fixed), fixed) // copyFrom needs a slot backed by a byte array
-        slot
-      }
-      val batch = new Array[InternalRow](HashBatchRows)
+      // Each batch's rows are hashed a column at a time (`PassHashes`); the summary clones the labels it keeps.
       val (h1, h2, sampleHash) = (new Array[Long](HashBatchRows), new Array[Long](HashBatchRows), new Array[Long](HashBatchRows))
-      var n = 0
-      def flush(): Unit = {
+      batches { (batch, n) =>
         if (layout.signRows) hashes.sign(batch, n, h1, h2)
         if (sample.isDefined) hashes.sample(batch, n, sampleHash)
         var r = 0
@@ -86,18 +78,13 @@ private[sparkpolicy] object InputPass {
           add(batch(r), layout, sampleHash(r), summary, sample.orNull, given)
           r += 1
         }
-        n = 0
       }
-      rows.foreach { row =>
-        batch(n) = row match {
-          case u: UnsafeRow => slots(n).copyFrom(u); slots(n)
-          case other => other.copy()
-        }
-        n += 1
-        if (n == HashBatchRows) flush()
-      }
-      flush()
       Iterator.single((summary, sample.map(_.finish()).orNull))
+    }
+    // The source's column vectors where its plan allows (`ColumnarInput`), else its rows.
+    val tasks = ColumnarInput.batches(passFrame) match {
+      case Some(vectors) => vectors.mapPartitions(it => summarize(each => vectorBatches(it, each)))
+      case None => passFrame.queryExecution.toRdd.mapPartitions(it => summarize(each => rowBatches(it, nColumns, each)))
     }
     val zero = new InputSummary(layout.nGiven, collects)
     sampleSize match {
@@ -111,6 +98,45 @@ private[sparkpolicy] object InputPass {
 
   /** Rows per hashing batch: enough independent rows to overlap the hash chains, few enough to stay in cache. */
   private val HashBatchRows = 256
+
+  /**
+   * Catalyst rows in hashing batches. The frame's rows are UnsafeRows, copied into reused slots (a slot's
+   * buffer grows only for a longer row).
+   */
+  private def rowBatches(rows: Iterator[InternalRow], nColumns: Int, each: (Array[InternalRow], Int) => Unit): Unit = {
+    val slots = Array.fill(HashBatchRows) {
+      val slot = new UnsafeRow(nColumns)
+      val fixed = UnsafeRow.calculateBitSetWidthInBytes(nColumns) + 8 * nColumns
+      slot.pointTo(new Array[Byte](fixed), fixed) // copyFrom needs a slot backed by a byte array
+      slot
+    }
+    val batch = new Array[InternalRow](HashBatchRows)
+    var n = 0
+    rows.foreach { row =>
+      batch(n) = row match {
+        case u: UnsafeRow => slots(n).copyFrom(u); slots(n)
+        case other => other.copy()
+      }
+      n += 1
+      if (n == HashBatchRows) { each(batch, n); n = 0 }
+    }
+    if (n > 0) each(batch, n)
+  }
+
+  /** Column batches in hashing batches: rows that read the batch's vectors in place, valid until the next batch. */
+  private def vectorBatches(batches: Iterator[ColumnarBatch], each: (Array[InternalRow], Int) => Unit): Unit =
+    batches.foreach { b =>
+      val vectors = Array.tabulate(b.numCols())(b.column)
+      val rows: Array[InternalRow] = Array.fill(HashBatchRows)(new ColumnarBatchRow(vectors))
+      var start = 0
+      while (start < b.numRows()) {
+        val n = math.min(HashBatchRows, b.numRows() - start)
+        var r = 0
+        while (r < n) { rows(r).asInstanceOf[ColumnarBatchRow].rowId = start + r; r += 1 }
+        each(rows, n)
+        start += n
+      }
+    }
 
   private def isBad(y: Double): Boolean = y.isNaN || y.isInfinite
 

@@ -66,7 +66,7 @@ object ScoringProbe {
       var sink = 0L
       (0 until batches).foreach { _ =>
         val t0 = System.nanoTime()
-        (0 until f).foreach(c => scorer.putColumn(c, vectors(c).getDoubles(0, batch), _ => false, hasMissing = false, batch))
+        (0 until f).foreach(c => scorer.putVector(c, vectors(c), 0, batch))
         scorer.endRows(batch)
         val t1 = System.nanoTime()
         val ipc = scorer.drain()

@@ -14,7 +14,7 @@ import org.sparkpolicy.{SparkTestSession, TestData}
 import org.sparkpolicy.bench.BenchSupport.deleteRecursively
 import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.synthetic.PlantedPolicyData
-import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, Categories, InputPersistence, InputSpec, PassOptions, SearchGrid, TrainingData}
+import org.sparkpolicy.train.{AipwSettings, BinnedBlocks, Boundaries, Categories, ColumnarInput, InputPersistence, InputSpec, PassOptions, SearchGrid, TrainingData}
 
 /**
  * Issue #12: a fit reads its input rows at most twice — the validation pass (which also signs the input
@@ -109,6 +109,27 @@ class FitPassesSuite extends AnyFunSuite with SparkTestSession {
       .otherwise(col(f0)))
     val model = numeric.fit(data)
     assertSameAsOldWay(model, numeric, data)
+  }
+
+  test("from Parquet the passes read the source's column vectors: the same model and signatures as from rows") {
+    val path = dir.resolve("typed").toString
+    val base = spark.read.parquet(parquet)
+    val Array(f0, f1, f2, f3) = PlantedPolicyData.featureNames(4)
+    // Features of every numeric type, with the special doubles and nulls written into the file itself.
+    base.select(col("id"), when(col("id") % 11 === 0, lit(-0.0)).when(col("id") % 13 === 0, lit(Double.NaN)).otherwise(col(f0)).as(f0),
+      (col(f1) * 1000).cast("int").as(f1), (col(f2) * 1e6).cast("long").as(f2), col(f3).cast("float").as(f3),
+      col("g0"), col("g1"), col("g2")).write.parquet(path)
+    val typed = spark.read.parquet(path)
+    val learner = given.setFeatureCols(Array(f0, f1, f2, f3))
+    // The frame the binning pass reads is a projected columnar source.
+    val prepared = TrainingData.prepare(typed, specOf(learner))
+    val blockColumns = (0 until 4).map(TrainingData.featureName) ++ (0 until 3).map(TrainingData.rewardName)
+    assert(ColumnarInput.batches(prepared.frame.select(blockColumns.map(col): _*)).isDefined)
+    val fromVectors = withConf(PolicyTreeLearner.PersistInputConf, "false")(learner.fit(typed))
+    val fromRows = withConf(PolicyTreeLearner.PersistInputConf, "false")(withConf(ColumnarInput.Conf, "false")(learner.fit(typed)))
+    assert(fromVectors.signatures.asScala == fromRows.signatures.asScala)
+    assert(fromVectors.nodeTable == fromRows.nodeTable && fromVectors.depth >= 2)
+    assertSameAsOldWay(fromVectors, learner, typed)
   }
 
   test("an IPW fit that drops rows (handleInvalid = skip) reads the rows twice and signs every input row") {
