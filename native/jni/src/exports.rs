@@ -49,8 +49,9 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockBuilderPush<'l
     _class: JClass<'l>,
     handle: jlong,
     ipc_bytes: JByteArray<'l>,
+    length: jint,
 ) {
-    export(&mut env, |env| Ok(calls::block_builder_push(handle, &bytes(env, &ipc_bytes)?)?))
+    export(&mut env, |env| Ok(calls::block_builder_push(handle, &bytes_prefix(env, &ipc_bytes, length)?)?))
 }
 
 #[no_mangle]

@@ -149,7 +149,8 @@ final class NativeLib {
   /** Opens a builder that bins Arrow batches (features, then rewards) into one training block. */
   static native long blockBuilderOpen(byte[] configJson, double[] flatEdges);
 
-  static native void blockBuilderPush(long builder, byte[] arrowIpc);
+  /** The first {@code length} bytes of {@code arrowIpc}: one Arrow IPC stream of feature batches. */
+  static native void blockBuilderPush(long builder, byte[] arrowIpc, int length);
 
   static native byte[] blockBuilderFinish(long builder);
 

@@ -6,7 +6,10 @@ package org.sparkpolicy.bridge
  * the task, whichever comes first.
  */
 private[sparkpolicy] final class BlockBuilder private (handle: Long, release: () => Unit) extends AutoCloseable {
-  def push(featureBatchIpc: Array[Byte]): Unit = NativeLib.blockBuilderPush(handle, featureBatchIpc)
+  def push(featureBatchIpc: Array[Byte]): Unit = NativeLib.blockBuilderPush(handle, featureBatchIpc, featureBatchIpc.length)
+
+  /** The stream in `ipc`, without copying it out first. */
+  def push(ipc: IpcBuffer): Unit = NativeLib.blockBuilderPush(handle, ipc.bytes, ipc.length)
 
   /** The block's bytes; the builder is closed afterwards. */
   def finish(): Array[Byte] = try NativeLib.blockBuilderFinish(handle) finally release()

@@ -47,16 +47,17 @@ private[sparkpolicy] final class DoubleBatchWriter(names: Seq[String], initialCa
   @inline def endRow(): Unit = rows += 1
 
   /**
-   * Appends rows `from until from + n` of `vector` (Spark's column vector of doubles, read in bulk with
-   * `getDoubles`) to column `col`, nulls as missing, as `set` and `setNull` would row by row; then
-   * `endRows(n)` once every column has them.
+   * Appends rows `from until from + n` of `vector` (Spark's column vector of doubles) to column `col`,
+   * nulls as missing, as `set` and `setNull` would row by row; then `endRows(n)` once every column has
+   * them. Read value by value: `getDoubles` would allocate and zero a copy first.
    */
   def putVector(col: Int, vector: ColumnVector, from: Int, n: Int): Unit = {
     while (rows + n > capacity) grow()
     val dst = values(col)
-    System.arraycopy(vector.getDoubles(from, n), 0, dst, rows, n)
+    var i = 0
+    while (i < n) { dst(rows + i) = vector.getDouble(from + i); i += 1 }
     if (vector.hasNull) {
-      var i = 0
+      i = 0
       while (i < n) {
         if (vector.isNullAt(from + i)) { dst(rows + i) = 0.0; markMissing(col, rows + i) }
         i += 1

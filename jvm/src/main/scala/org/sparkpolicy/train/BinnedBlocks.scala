@@ -162,7 +162,7 @@ private[sparkpolicy] object BinnedBlocks extends Serializable { // its task clos
           def push(): Unit = {
             if (rowKeys == RowKeys.FromValues)
               keys ++= Signatures.numericRowKeys(writer.columnValues, writer.missingRows, nFeatures, writer.rowCount)
-            builder.push(writer.drainToIpc())
+            builder.push(writer.drain())
           }
           try {
             var n = 0
