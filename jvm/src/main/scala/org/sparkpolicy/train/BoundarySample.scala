@@ -71,17 +71,29 @@ private[sparkpolicy] final class SampleCandidates(nValues: Int, sampleSize: Int)
    * The partition's sorted (value, count) run per feature of the rows with `rate >= 1 || u < rate`, as
    * `Boundaries.compute` sends them; `featureOf(j)` is the feature index of value column j.
    */
-  def runs(rate: Double, featureOf: Array[Int]): Iterator[(Int, ValueCounts)] =
-    Iterator.tabulate(nValues) { j =>
-      val b = new scala.collection.mutable.ArrayBuilder.ofDouble
-      var i = 0
-      while (i < size) {
-        val v = values(i * nValues + j)
-        if ((rate >= 1.0 || units(i) < rate) && !v.isNaN) b += v
-        i += 1
+  def runs(rate: Double, featureOf: Array[Int]): Iterator[(Int, ValueCounts)] = {
+    val kept = (0 until size).filter(i => rate >= 1.0 || units(i) < rate).toArray
+    // The values are row-major: a feature at a time would read one value per cache line (a 16 KB stride at
+    // 2,000 features). Features are gathered a block at a time instead, each row's block read contiguously.
+    val block = 64
+    Iterator.range(0, nValues, block).flatMap { j0 =>
+      val j1 = math.min(nValues, j0 + block)
+      val columns = Array.fill(j1 - j0)(new Array[Double](kept.length))
+      val filled = new Array[Int](j1 - j0)
+      var k = 0
+      while (k < kept.length) {
+        val at = kept(k) * nValues
+        var j = j0
+        while (j < j1) {
+          val v = values(at + j)
+          if (!v.isNaN) { columns(j - j0)(filled(j - j0)) = v; filled(j - j0) += 1 }
+          j += 1
+        }
+        k += 1
       }
-      featureOf(j) -> ValueCounts.of(b.result())
+      (j0 until j1).iterator.map(j => featureOf(j) -> ValueCounts.of(java.util.Arrays.copyOf(columns(j - j0), filled(j - j0))))
     }.filter(_._2.size > 0)
+  }
 }
 
 /**

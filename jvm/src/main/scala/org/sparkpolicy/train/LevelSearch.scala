@@ -64,6 +64,9 @@ private[sparkpolicy] object LevelSearch {
       keep: Boolean): Result = {
     val sc = blocks.sparkContext
     val payloads = jobs.map(job => sc.broadcast(NodeTableIpc.encode(job.tree)))
+    // Broadcast, not captured: a job's grid, plan and split searches grow with the features (10 MiB of task
+    // binary per stage at 10,000 features), and both the map and the reduce closures read them.
+    val shared = sc.broadcast(jobs)
     val rows = sc.longAccumulator(s"sparkpolicy rows histogrammed, level ${jobs.head.depth}")
     val jobOf: Map[Int, Int] = jobs.indices.map(j => jobs(j).treeId -> j).toMap
     require(jobOf.size == jobs.size, s"trees ${jobs.map(_.treeId).mkString(",")} of one pass need distinct ids")
@@ -71,9 +74,10 @@ private[sparkpolicy] object LevelSearch {
       val local = it.toArray // references to the cached blocks, not copies
       FaultInjection.maybeFail("histograms")
       val ctx = org.apache.spark.TaskContext.get()
-      jobs.indices.iterator.flatMap { j =>
-        val job = jobs(j)
-        val tree = if (jobs.size == 1) "" else s"tree ${job.treeId} "
+      val all = shared.value
+      all.indices.iterator.flatMap { j =>
+        val job = all(j)
+        val tree = if (all.size == 1) "" else s"tree ${job.treeId} "
         val tag = if (ctx == null) s"${tree}level ${job.depth}" else s"stage ${ctx.stageId()} partition ${ctx.partitionId()} ${tree}level ${job.depth}"
         partitionPartials(local, payloads(j).value, job, tag, peakNativeBytes.add, rows.add(_)).map { case ((node, fb), h) =>
           ((job.treeId, job.keyOf(node), fb), h)
@@ -90,7 +94,7 @@ private[sparkpolicy] object LevelSearch {
         // filter keeps the partitioner, so after the root the cogroup stays narrow.
         val needed = kept.histograms.filter { case ((t, p, _), _) => subtracting.get(t).exists(_(p)) }
         reduced.cogroup(needed, partitioner).flatMap { case ((t, key, fb), (small, parent)) =>
-          jobs(jobOf(t)).siblings match {
+          shared.value(jobOf(t)).siblings match {
             case None => small.iterator.map(h => ((t, key, fb), h))
             case Some(plan) =>
               val p = parent.headOption.getOrElse(throw new IllegalStateException(s"tree $t: no histogram of parent $key, block $fb"))
@@ -101,7 +105,7 @@ private[sparkpolicy] object LevelSearch {
     if (keep) merged.persist(StorageLevel.MEMORY_AND_DISK)
     try {
       val records = merged
-        .map { case ((t, node, fb), hist) => t -> chooseSplit(node, fb, hist, jobs(jobOf(t))) }
+        .map { case ((t, node, fb), hist) => t -> chooseSplit(node, fb, hist, shared.value(jobOf(t))) }
         .collect()
         .groupBy(_._1)
       val result = Result(jobs.map(job => records.get(job.treeId).map(_.map(_._2)).getOrElse(Array.empty[SplitRecord])),
@@ -114,7 +118,8 @@ private[sparkpolicy] object LevelSearch {
       case e: Throwable => if (keep) merged.unpersist(blocking = false); throw e
     } finally {
       // A kept level's lineage may be recomputed later (a lost cached block): the driver keeps the trees for that.
-      if (keep) payloads.foreach(_.unpersist(blocking = false)) else payloads.foreach(_.destroy())
+      val broadcasts = payloads :+ shared
+      if (keep) broadcasts.foreach(_.unpersist(blocking = false)) else broadcasts.foreach(_.destroy())
     }
   }
 

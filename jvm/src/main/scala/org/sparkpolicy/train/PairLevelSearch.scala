@@ -30,7 +30,10 @@ private[sparkpolicy] object PairLevelSearch {
   def records(blocks: RDD[Array[Byte]], job: PairLevelJob, peak: MaxAccumulator): Array[PairRecord] = {
     val sc = blocks.sparkContext
     val payload = sc.broadcast(NodeTableIpc.encode(job.tree))
+    // Broadcast, not captured: the job's plan and searches grow with the features (see `LevelSearch.search`).
+    val shared = sc.broadcast(job)
     val partials: RDD[((Int, Int), Array[Long])] = blocks.mapPartitions { it =>
+      val job = shared.value
       val local = it.toArray // references to the cached blocks, not copies
       FaultInjection.maybeFail("pair histograms")
       val ctx = org.apache.spark.TaskContext.get()
@@ -42,9 +45,9 @@ private[sparkpolicy] object PairLevelSearch {
     try {
       partials
         .reduceByKey(partitioner, (a: Array[Long], b: Array[Long]) => addInto(a, b))
-        .map { case ((node, rb), hist) => job.searches(rb).best(node, rb, hist) }
+        .map { case ((node, rb), hist) => shared.value.searches(rb).best(node, rb, hist) }
         .collect()
-    } finally payload.destroy()
+    } finally { payload.destroy(); shared.destroy() }
   }
 
   /** The same level without Spark, over blocks held in this JVM (one kernel over all of them). */
