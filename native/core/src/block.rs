@@ -4,10 +4,13 @@
 //! Byte layout (little-endian), versioned by the magic:
 //! ```text
 //! 0   "SPB1"
-//! 4   n_rows u32 | 8 n_features u32 | 12 n_arms u32 | 16 code_width u32 (1 or 2) | 20 shift i32 | 24 reserved u64
+//! 4   n_rows u32 | 8 n_features u32 | 12 n_arms u32 | 16 code_width u32 (1 or 2) | 20 shift i32 | 24 id u64
 //! 32  codes: n_features × n_rows × code_width, column-major, zero-padded to a multiple of 8
 //! ..  gamma: n_rows × n_arms i64, row-major (the histogram adds a row's K rewards together)
 //! ```
+//! The id names one build of a block (random per process and build, never 0 for a built block; 0 in a
+//! block made otherwise): every copy of those bytes carries it, a rebuilt block gets another, so the
+//! executor's decoded-block cache (`block_cache`) can serve these exact bytes by id.
 
 use crate::binning::{codes_for, validate_edges, Binner};
 use crate::config::BlockConfig;
@@ -35,6 +38,8 @@ pub struct TrainingBlock {
     pub codes: Codes,
     /// Fixed-point Γ, row-major.
     pub gamma: Vec<i64>,
+    /// The build's id (see the module doc), 0 when none.
+    pub id: u64,
 }
 
 impl TrainingBlock {
@@ -62,7 +67,7 @@ impl TrainingBlock {
             out.extend_from_slice(&(v as u32).to_le_bytes());
         }
         out.extend_from_slice(&self.shift.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes());
+        out.extend_from_slice(&self.id.to_le_bytes());
         match &self.codes {
             Codes::U8(c) => out.extend_from_slice(c),
             Codes::U16(c) => c.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
@@ -79,6 +84,7 @@ impl TrainingBlock {
         let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap()) as usize;
         let (n_rows, n_features, n_arms, width) = (u32_at(4), u32_at(8), u32_at(12), u32_at(16));
         let shift = i32::from_le_bytes(bytes[20..24].try_into().unwrap());
+        let id = u64::from_le_bytes(bytes[24..32].try_into().unwrap());
         if width != 1 && width != 2 {
             return invalid!("training block has code width {width}; expected 1 or 2");
         }
@@ -102,7 +108,7 @@ impl TrainingBlock {
             Codes::U16(code_slice.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
         };
         let gamma = bytes[HEADER + padded..].chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
-        Ok(TrainingBlock { n_rows, n_features, n_arms, shift, codes, gamma })
+        Ok(TrainingBlock { n_rows, n_features, n_arms, shift, codes, gamma, id })
     }
 }
 
@@ -229,6 +235,7 @@ impl BlockBuilder {
             shift: self.shift,
             codes,
             gamma: self.gamma,
+            id: crate::block_cache::fresh_id(),
         }
     }
 }
@@ -302,8 +309,15 @@ mod tests {
     #[test]
     fn decode_rejects_truncated_and_foreign_bytes() {
         assert!(TrainingBlock::decode(b"garbage").unwrap_err().to_string().contains("not a training block"));
-        let block =
-            TrainingBlock { n_rows: 3, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![1, 2, 3]), gamma: vec![1, 2, 3, 4, 5, 6] };
+        let block = TrainingBlock {
+            n_rows: 3,
+            n_features: 1,
+            n_arms: 2,
+            shift: 0,
+            codes: Codes::U8(vec![1, 2, 3]),
+            gamma: vec![1, 2, 3, 4, 5, 6],
+            id: 7,
+        };
         let mut bytes = block.encode();
         bytes.pop();
         assert!(TrainingBlock::decode(&bytes).unwrap_err().to_string().contains("header implies"));
@@ -321,11 +335,12 @@ mod tests {
             shift: -7,
             codes: Codes::U16(vec![0, 300, 65535, 1, 2, 3]),
             gamma: vec![i64::MIN, -1, 0, 1, 2, i64::MAX],
+            id: u64::MAX,
         };
         let bytes = wide.encode();
         assert_eq!(bytes.len(), 32 + 16 + 48);
         assert_eq!(TrainingBlock::decode(&bytes).unwrap(), wide);
-        let empty = TrainingBlock { n_rows: 0, n_features: 4, n_arms: 3, shift: 0, codes: Codes::U8(vec![]), gamma: vec![] };
+        let empty = TrainingBlock { n_rows: 0, n_features: 4, n_arms: 3, shift: 0, codes: Codes::U8(vec![]), gamma: vec![], id: 0 };
         assert_eq!(TrainingBlock::decode(&empty.encode()).unwrap(), empty);
     }
 }

@@ -11,6 +11,7 @@ use crate::histogram_layout::HistogramLayout;
 use crate::node_table::NodeTable;
 use crate::{invalid, PolicyError, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Marks a row that sits in a finished leaf and feeds no histogram.
 pub const INACTIVE: u32 = u32::MAX;
@@ -75,7 +76,7 @@ pub struct HistogramKernel {
     /// Histogram codes per feature.
     hist_codes: Vec<usize>,
     tree: NodeTable,
-    blocks: Vec<(TrainingBlock, Vec<u32>)>,
+    blocks: Vec<(Arc<TrainingBlock>, Vec<u32>)>,
     /// Bytes held by blocks and row routing, and the largest histogram chunk so far.
     resident_bytes: usize,
     peak_chunk_bytes: AtomicUsize,
@@ -115,7 +116,8 @@ impl HistogramKernel {
         })
     }
 
-    pub fn add_block(&mut self, block: TrainingBlock) -> Result<()> {
+    pub fn add_block(&mut self, block: impl Into<Arc<TrainingBlock>>) -> Result<()> {
+        let block: Arc<TrainingBlock> = block.into();
         if block.n_arms != self.config.n_arms || block.n_features != self.config.codes_per_feature.len() {
             return invalid!(
                 "training block has {} features × {} arms; the kernel expects {} × {}",

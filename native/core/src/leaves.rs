@@ -84,9 +84,10 @@ mod tests {
     #[test]
     fn a_lone_leaf_takes_every_row_and_bad_inputs_are_refused() {
         let lone = NodeTable { n_arms: 2, nodes: vec![leaf(1, 0, vec![1.0, 0.0])] };
-        let block = TrainingBlock { n_rows: 3, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![0, 1, 2]), gamma: vec![0; 6] };
+        let block =
+            TrainingBlock { n_rows: 3, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![0, 1, 2]), gamma: vec![0; 6], id: 0 };
         assert_eq!(block_leaves(&lone, &[3], &block).unwrap(), vec![1, 1, 1]);
-        let empty = TrainingBlock { n_rows: 0, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![]), gamma: vec![] };
+        let empty = TrainingBlock { n_rows: 0, n_features: 1, n_arms: 2, shift: 0, codes: Codes::U8(vec![]), gamma: vec![], id: 0 };
         assert!(block_leaves(&lone, &[3], &empty).unwrap().is_empty());
         let e = block_leaves(&lone, &[3, 3], &block).unwrap_err().to_string();
         assert!(e.contains("1 features but 2"), "{e}");

@@ -2,7 +2,8 @@
 //! the JNI crate decodes Arrow IPC and calls these functions, and `cargo test` exercises them directly.
 //!
 //! Data flow of a fit, in file order:
-//! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows)
+//! `fixed_point` (Γ → integers) → `binning` (x → bin code) → `block` (a partition's binned rows, kept decoded
+//! across a fit's passes by `block_cache`)
 //! → `histogram` (per-node reward histograms, on the `coarse` search grid)
 //! → `split` and `refine` (best split of a merged histogram, then its fine threshold)
 //! (or, for a two-level search: `pair` → `pair_search`, the best depth-2 subtree's root, as a `pair_record`)
@@ -13,6 +14,7 @@
 
 pub mod binning;
 pub mod block;
+pub mod block_cache;
 pub mod coarse;
 pub mod columns;
 pub mod config;
@@ -39,4 +41,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 9;
+pub const ABI_VERSION: i32 = 10;

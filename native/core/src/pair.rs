@@ -21,6 +21,7 @@ use crate::pair_layout::PairLayout;
 use crate::{invalid, PolicyError, Result};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// A block as the pair kernel keeps it: only the rows routed to a frontier slot, their histogram
 /// (coarse) codes column-major, Γ row-major, and each row's slot.
@@ -82,7 +83,8 @@ impl PairKernel {
     }
 
     /// Routes the block's rows once (honouring `skip_rows`) and keeps its frontier rows on the histogram grid.
-    pub fn add_block(&mut self, block: TrainingBlock) -> Result<()> {
+    pub fn add_block(&mut self, block: impl Into<Arc<TrainingBlock>>) -> Result<()> {
+        let block: Arc<TrainingBlock> = block.into();
         let f = self.config.codes_per_feature.len();
         if block.n_arms != self.config.n_arms || block.n_features != f {
             return invalid!(
@@ -122,9 +124,11 @@ impl PairKernel {
     }
 
     /// The block's active rows, with codes on the histogram grid (as they are when every grid is the identity).
-    fn keep(&self, block: TrainingBlock, slots: Vec<u32>) -> Result<PairBlock> {
+    fn keep(&self, block: Arc<TrainingBlock>, slots: Vec<u32>) -> Result<PairBlock> {
         let active: Vec<usize> = (0..block.n_rows).filter(|&r| slots[r] != INACTIVE).collect();
         if active.len() == block.n_rows && self.grids.iter().all(CoarseMap::is_identity) {
+            // The block itself when this kernel holds the only reference, else a copy (a cached block stays as it is).
+            let block = Arc::try_unwrap(block).unwrap_or_else(|shared| (*shared).clone());
             return Ok(PairBlock { n_rows: block.n_rows, codes: block.codes, gamma: block.gamma, slots });
         }
         let (n, k, f) = (active.len(), block.n_arms, block.n_features);

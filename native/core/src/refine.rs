@@ -16,13 +16,14 @@ use crate::histogram_layout::codes;
 use crate::node_table::NodeTable;
 use crate::split::{policy_reward, Scan, SplitCandidate, Window};
 use crate::{invalid, Result};
+use std::sync::Arc;
 
 /// One partition's refinement pass: blocks are routed once when added, then each chunk of windows
 /// scans the rows of its nodes.
 pub struct RefineKernel {
     config: RefineConfig,
     tree: NodeTable,
-    blocks: Vec<(TrainingBlock, Vec<u32>)>,
+    blocks: Vec<(Arc<TrainingBlock>, Vec<u32>)>,
 }
 
 impl RefineKernel {
@@ -59,7 +60,8 @@ impl RefineKernel {
         Ok(RefineKernel { config, tree, blocks: Vec::new() })
     }
 
-    pub fn add_block(&mut self, block: TrainingBlock) -> Result<()> {
+    pub fn add_block(&mut self, block: impl Into<Arc<TrainingBlock>>) -> Result<()> {
+        let block: Arc<TrainingBlock> = block.into();
         if block.n_arms != self.config.n_arms || block.n_features != self.config.codes_per_feature.len() {
             return invalid!(
                 "training block has {} features × {} arms; the refine kernel expects {} × {}",

@@ -4,7 +4,8 @@
 
 use crate::handles::{self, Handle, TaskScorer};
 use crate::{ipc, wire};
-use sparkpolicy_core::block::{BlockBuilder, TrainingBlock};
+use sparkpolicy_core::block::BlockBuilder;
+use sparkpolicy_core::block_cache::BlockBytes;
 use sparkpolicy_core::config::{
     self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
 };
@@ -62,8 +63,8 @@ pub fn kernel_open(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
 }
 
 /// The handle is checked before the bytes are decoded: a closed handle is the error to report.
-pub fn kernel_add_block(handle: i64, block: &[u8]) -> Result<()> {
-    handles::with_kernel(handle, |kernel| kernel.add_block(TrainingBlock::decode(block)?))
+pub fn kernel_add_block(handle: i64, block: BlockBytes) -> Result<()> {
+    handles::with_kernel(handle, |kernel| kernel.add_block(block.block()?))
 }
 
 pub fn kernel_emit(handle: i64, chunk: i32) -> Result<Vec<i64>> {
@@ -96,8 +97,8 @@ pub fn pair_kernel_open(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
 }
 
 /// The handle is checked before the bytes are decoded: a closed handle is the error to report.
-pub fn pair_kernel_add_block(handle: i64, block: &[u8]) -> Result<()> {
-    handles::with_pair_kernel(handle, |kernel| kernel.add_block(TrainingBlock::decode(block)?))
+pub fn pair_kernel_add_block(handle: i64, block: BlockBytes) -> Result<()> {
+    handles::with_pair_kernel(handle, |kernel| kernel.add_block(block.block()?))
 }
 
 pub fn pair_kernel_emit(handle: i64, chunk: i32) -> Result<Vec<i64>> {
@@ -126,8 +127,8 @@ pub fn refine_kernel_open(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
     Ok(handles::insert(Handle::Refine(Mutex::new(RefineKernel::new(tree, config)?))))
 }
 
-pub fn refine_kernel_add_block(handle: i64, block: &[u8]) -> Result<()> {
-    handles::with_refine_kernel(handle, |kernel| kernel.add_block(TrainingBlock::decode(block)?))
+pub fn refine_kernel_add_block(handle: i64, block: BlockBytes) -> Result<()> {
+    handles::with_refine_kernel(handle, |kernel| kernel.add_block(block.block()?))
 }
 
 pub fn refine_kernel_emit(handle: i64, chunk: i32) -> Result<Vec<i64>> {
@@ -162,10 +163,17 @@ pub fn outcome_score(totals: &[i64], arms: i32) -> Result<f64> {
 }
 
 /// Each row's leaf (`leaves`) of one training block in a finished tree.
-pub fn block_leaves(tree_ipc: &[u8], config: &[u8], block: &[u8]) -> Result<Vec<i32>> {
+pub fn block_leaves(tree_ipc: &[u8], config: &[u8], block: BlockBytes) -> Result<Vec<i32>> {
     let tree = node_table(tree_ipc)?;
     let config: LeavesConfig = config::parse(config)?;
-    leaves::block_leaves(&tree, &config.codes_per_feature, &TrainingBlock::decode(block)?)
+    leaves::block_leaves(&tree, &config.codes_per_feature, &*block.block()?)
+}
+
+/// The executor's block cache budget in bytes (`block_cache`); 0 turns it off. Returns the bytes it holds.
+pub fn block_cache_budget(bytes: i64) -> Result<i64> {
+    let mut cache = sparkpolicy_core::block_cache::global();
+    cache.set_budget(usize::try_from(bytes.max(0)).unwrap_or(usize::MAX));
+    Ok(cache.bytes() as i64)
 }
 
 pub fn model_compile(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
@@ -238,7 +246,7 @@ mod tests {
 
     #[test]
     fn pair_kernel_and_best_subtree_through_the_calls() {
-        use sparkpolicy_core::block::Codes;
+        use sparkpolicy_core::block::{Codes, TrainingBlock};
         use sparkpolicy_core::node_table::TreeNode;
         let root = TreeNode {
             id: 1,
@@ -257,10 +265,10 @@ mod tests {
         // x0 in codes 0..2 (3 = missing), x1 in 0..1 (2 = missing); arm 1 pays iff x0 ≤ 0 xor x1 ≤ 0.
         let (x0, x1): (Vec<u8>, Vec<u8>) = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)].into_iter().unzip();
         let gamma = x0.iter().zip(&x1).flat_map(|(&a, &b)| if (a == 0) != (b == 0) { [0, 4] } else { [4, 0] }).collect();
-        let block = TrainingBlock { n_rows: 6, n_features: 2, n_arms: 2, shift: 0, codes: Codes::U8([x0, x1].concat()), gamma };
+        let block = TrainingBlock { n_rows: 6, n_features: 2, n_arms: 2, shift: 0, codes: Codes::U8([x0, x1].concat()), gamma, id: 0 };
         let config = br#"{"n_arms":2,"codes_per_feature":[4,3],"frontier":[1],"chunks":[{"slot_start":0,"slot_end":1,"feature_start":0,"feature_end":2}]}"#;
         let handle = pair_kernel_open(&tree_ipc, config).unwrap();
-        pair_kernel_add_block(handle, &block.encode()).unwrap();
+        pair_kernel_add_block(handle, BlockBytes::Raw(block.encode())).unwrap();
         let hist = pair_kernel_emit(handle, 0).unwrap();
         assert!(pair_kernel_peak_bytes(handle).unwrap() >= hist.len() as i64 * 8);
         assert!(pair_kernel_emit(handle, -1).is_err() && pair_kernel_emit(handle, 1).is_err());

@@ -12,7 +12,7 @@
 use crate::calls;
 use crate::guard::export;
 use crate::handles;
-use crate::marshal::{bytes, bytes_prefix, doubles, longs, string};
+use crate::marshal::{bytes, bytes_prefix, doubles, longs, string, training_block};
 use jni::objects::{JByteArray, JClass, JDoubleArray, JIntArray, JLongArray, JString};
 use jni::sys::{jdouble, jint, jlong};
 use jni::EnvUnowned;
@@ -80,7 +80,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_kernelAddBlock<'l>(
     handle: jlong,
     block: JByteArray<'l>,
 ) {
-    export(&mut env, |env| Ok(calls::kernel_add_block(handle, &bytes(env, &block)?)?))
+    export(&mut env, |env| Ok(calls::kernel_add_block(handle, training_block(env, &block)?)?))
 }
 
 #[no_mangle]
@@ -129,7 +129,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_pairKernelAddBlock<
     handle: jlong,
     block: JByteArray<'l>,
 ) {
-    export(&mut env, |env| Ok(calls::pair_kernel_add_block(handle, &bytes(env, &block)?)?))
+    export(&mut env, |env| Ok(calls::pair_kernel_add_block(handle, training_block(env, &block)?)?))
 }
 
 #[no_mangle]
@@ -178,7 +178,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineKernelAddBloc
     handle: jlong,
     block: JByteArray<'l>,
 ) {
-    export(&mut env, |env| Ok(calls::refine_kernel_add_block(handle, &bytes(env, &block)?)?))
+    export(&mut env, |env| Ok(calls::refine_kernel_add_block(handle, training_block(env, &block)?)?))
 }
 
 #[no_mangle]
@@ -220,7 +220,16 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockLeaves<'l>(
     config: JByteArray<'l>,
     block: JByteArray<'l>,
 ) -> JIntArray<'l> {
-    export(&mut env, |env| Ok(calls::block_leaves(&bytes(env, &tree_ipc)?, &bytes(env, &config)?, &bytes(env, &block)?)?))
+    export(&mut env, |env| Ok(calls::block_leaves(&bytes(env, &tree_ipc)?, &bytes(env, &config)?, training_block(env, &block)?)?))
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_blockCacheBudget<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    bytes: jlong,
+) -> jlong {
+    export(&mut env, |_| Ok(calls::block_cache_budget(bytes)?))
 }
 
 #[no_mangle]

@@ -5,6 +5,7 @@ use crate::guard::ExportResult;
 use jni::objects::{JByteArray, JDoubleArray, JIntArray, JLongArray, JString};
 use jni::sys::{jdouble, jint, jlong};
 use jni::Env;
+use sparkpolicy_core::block_cache::BlockBytes;
 use sparkpolicy_core::error::try_zeroed;
 use sparkpolicy_core::PolicyError;
 
@@ -27,6 +28,17 @@ fn copy_bytes(env: &mut Env, array: &JByteArray, len: usize) -> ExportResult<Vec
     array.get_region(env, 0, &mut out)?;
     // Same-size element map: the standard library reuses the allocation in place.
     Ok(out.into_iter().map(|b| b as u8).collect())
+}
+
+/// A training block's bytes, by header alone when the executor's block cache holds the block
+/// (`block_cache`): a pass then copies 32 bytes, not the block.
+pub fn training_block(env: &mut Env, array: &JByteArray) -> ExportResult<BlockBytes> {
+    let len = array.len(env)?;
+    let mut head = [0i8; 32];
+    let head_len = len.min(head.len());
+    array.get_region(env, 0, &mut head[..head_len])?;
+    let head: Vec<u8> = head[..head_len].iter().map(|&b| b as u8).collect();
+    BlockBytes::lookup(&head, len, || copy_bytes(env, array, len))
 }
 
 pub fn longs(env: &mut Env, array: &JLongArray) -> ExportResult<Vec<i64>> {

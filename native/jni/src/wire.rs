@@ -125,8 +125,15 @@ mod tests {
         let c =
             SplitCandidate { feature: 1, threshold_bin: 2, missing_left: false, reward: -(1 << 70), left: vec![1, 1], right: vec![2, 1] };
         same("split_record", &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, window: None }).to_le_bytes());
-        let block =
-            TrainingBlock { n_rows: 2, n_features: 1, n_arms: 2, shift: 3, codes: Codes::U8(vec![0, 1]), gamma: vec![5, -5, 6, -6] };
+        let block = TrainingBlock {
+            n_rows: 2,
+            n_features: 1,
+            n_arms: 2,
+            shift: 3,
+            codes: Codes::U8(vec![0, 1]),
+            gamma: vec![5, -5, 6, -6],
+            id: 42,
+        };
         same("training_block", &block.encode());
         same("scorer_config", br#"{"n_features":3,"n_arms":2}"#);
         same("leaves_config", br#"{"codes_per_feature":[3,4]}"#);

@@ -27,5 +27,5 @@ pub fn u8_block(codes: Vec<Vec<u16>>, gamma: Vec<i64>, n_arms: usize) -> Trainin
     let n_rows = codes.first().map_or(gamma.len() / n_arms.max(1), |c| c.len());
     let n_features = codes.len();
     let codes = Codes::U8(codes.into_iter().flatten().map(|c| u8::try_from(c).expect("a 1-byte code")).collect());
-    TrainingBlock { n_rows, n_features, n_arms, shift: 0, codes, gamma }
+    TrainingBlock { n_rows, n_features, n_arms, shift: 0, codes, gamma, id: 0 }
 }

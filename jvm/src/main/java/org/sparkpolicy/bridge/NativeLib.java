@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 9;
+  public static final int ABI_VERSION = 10;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -153,6 +153,12 @@ final class NativeLib {
   static native void blockBuilderPush(long builder, byte[] arrowIpc, int length);
 
   static native byte[] blockBuilderFinish(long builder);
+
+  /**
+   * Sets this process's decoded-block cache budget in bytes (0 turns it off; see
+   * {@code native/core/src/block_cache.rs}); returns the bytes it holds.
+   */
+  static native long blockCacheBudget(long bytes);
 
   /** Opens a level's histogram kernel for one partition: the tree (Arrow IPC node table) and its config. */
   static native long kernelOpen(byte[] treeIpc, byte[] configJson);

@@ -11,6 +11,7 @@ private[sparkpolicy] final class BlockLeaves(treeIpc: Array[Byte], codesPerFeatu
   /** The heap id of the leaf of each row of `block`, in block row order. */
   def of(block: Array[Byte]): Array[Int] = {
     NativeLib.load()
+    BlockCache.configure()
     NativeLib.blockLeaves(treeIpc, configJson, block)
   }
 }

@@ -20,6 +20,7 @@ private[sparkpolicy] final class HistogramKernel private (handle: Long, release:
 private[sparkpolicy] object HistogramKernel {
   def open(treeIpc: Array[Byte], config: NativeConfig.Kernel): HistogramKernel = {
     NativeLib.load()
+    BlockCache.configure()
     val handle = NativeLib.kernelOpen(treeIpc, NativeConfig.toJson(config))
     new HistogramKernel(handle, TaskResources.closeAtTaskEnd(handle))
   }

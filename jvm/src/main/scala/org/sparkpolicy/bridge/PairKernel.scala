@@ -21,6 +21,7 @@ private[sparkpolicy] final class PairKernel private (handle: Long, release: () =
 private[sparkpolicy] object PairKernel {
   def open(treeIpc: Array[Byte], config: NativeConfig.Pair): PairKernel = {
     NativeLib.load()
+    BlockCache.configure()
     val handle = NativeLib.pairKernelOpen(treeIpc, NativeConfig.toJson(config))
     new PairKernel(handle, TaskResources.closeAtTaskEnd(handle))
   }

@@ -16,6 +16,7 @@ private[sparkpolicy] final class RefineKernel private (handle: Long, release: ()
 private[sparkpolicy] object RefineKernel {
   def open(treeIpc: Array[Byte], config: NativeConfig.Refine): RefineKernel = {
     NativeLib.load()
+    BlockCache.configure()
     val handle = NativeLib.refineKernelOpen(treeIpc, NativeConfig.toJson(config))
     new RefineKernel(handle, TaskResources.closeAtTaskEnd(handle))
   }

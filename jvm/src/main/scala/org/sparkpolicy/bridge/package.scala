@@ -7,7 +7,7 @@ package org.sparkpolicy
  * histogram layouts (`HistogramLayout`, and `PairLayout` for the two-level search), split records
  * (`SplitRecord`, and `PairRecord` with a subtree's children), scoring replies and leaf tables
  * (`ScoredColumns`, `LeafScores`), and each block row's leaf (`BlockLeaves`). Handles are wrapped in closeable types tied to the task
- * (`BlockBuilder`, `HistogramKernel`, `PairKernel`, `TaskScorer`); compiled models live in the per-JVM `ScorerCache`. `WireFormatSuite` round-trips each
+ * (`BlockBuilder`, `HistogramKernel`, `PairKernel`, `TaskScorer`); compiled models live in the per-JVM `ScorerCache`, decoded training blocks in the per-process `BlockCache`. `WireFormatSuite` round-trips each
  * format through its Rust owner. Imports `ml.model` only.
  */
 package object bridge

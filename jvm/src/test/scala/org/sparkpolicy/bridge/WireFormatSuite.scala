@@ -187,6 +187,32 @@ class WireFormatSuite extends AnyFunSuite {
     assert(roundTrip("training_block", block).toSeq == block.toSeq)
   }
 
+  test("training blocks: a later pass sends the header only, and the executor's block cache serves the decoded block") {
+    val root = NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector(0.0, 0.0))))
+    def histogram(block: Array[Byte]): Seq[Long] = {
+      val kernel = HistogramKernel.open(NodeTableIpc.encode(root),
+        NativeConfig.Kernel(2, Seq(3, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "block cache test"))
+      try { kernel.addBlock(block); kernel.emit(0).toSeq } finally kernel.close()
+    }
+    val block = tinyBlock()
+    val first = histogram(block)
+    // The same header over another body (row 0's Γ0 at byte 40): the cached block answers, so the body is not read.
+    val tampered = block.clone()
+    tampered(40) = (tampered(40) + 1).toByte
+    assert(histogram(tampered) == first, "served from the cache by the header")
+    // A rebuilt block is another build: another id, its own bytes read.
+    val rebuilt = tinyBlock()
+    assert(rebuilt.slice(24, 32).toSeq != block.slice(24, 32).toSeq && rebuilt.drop(32).toSeq == block.drop(32).toSeq)
+    // Another length under the same id is never served from the entry (the tampered body is decoded then).
+    val longer = tampered ++ Array.fill[Byte](8)(0)
+    assert(intercept[IllegalArgumentException](histogram(longer)).getMessage.contains("header implies"))
+    // With the cache off every pass decodes its bytes: the tampered body shows.
+    NativeLib.blockCacheBudget(0)
+    try assert(histogram(tampered) != first, "decoded from the bytes")
+    finally NativeLib.blockCacheBudget(BlockCache.DefaultMB << 20)
+    assert(histogram(block) == first)
+  }
+
   test("histogram cells: HistogramLayout reads a real kernel's output where the kernel wrote it") {
     val root = NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector(0.0, 0.0))))
     val kernel = HistogramKernel.open(NodeTableIpc.encode(root),
