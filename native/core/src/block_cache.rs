@@ -5,11 +5,12 @@
 //! is used as it is, anything else is copied, decoded and offered to the cache.
 //!
 //! The cache holds at most its budget of decoded bytes (`set_budget`, from the JVM's
-//! `spark.sparkpolicy.native.blockCacheMB`; 0 turns it off). A block that does not fit is not cached:
-//! under a budget smaller than a fit's blocks the first blocks stay and serve every pass, where least
-//! recently used eviction would miss on every block of a cyclic scan. A block unused for
-//! [`IDLE_SECS`] is dropped at the next offer (a finished fit's blocks), and an entry is used only when
-//! the header it is asked for matches its own, so a hit is always the bytes the id names.
+//! `spark.sparkpolicy.native.blockCacheMB`; 0 turns it off). A block that does not fit takes the room
+//! of blocks unused for [`EVICT_SECS`] (a finished fit's), longest unused first, and is not cached when
+//! they are not enough: under a budget smaller than a fit's blocks the first blocks stay and serve every
+//! pass, where least recently used eviction would miss on every block of a cyclic scan. A block unused
+//! for [`IDLE_SECS`] is dropped at the next offer, and an entry is used only when the header it is asked
+//! for matches its own, so a hit is always the bytes the id names.
 
 use crate::block::TrainingBlock;
 use std::collections::HashMap;
@@ -20,6 +21,11 @@ use std::time::{Duration, Instant};
 
 /// Seconds a cached block may go unused before an offer drops it.
 pub const IDLE_SECS: u64 = 300;
+
+/// Seconds a cached block must have gone unused before it makes room for a block that does not fit:
+/// longer than any pause between two passes of one fit over its blocks, far shorter than the idle expiry,
+/// so a finished fit's blocks give way to the next fit's (back-to-back fits: tuning, cross-validation).
+pub const EVICT_SECS: u64 = 30;
 
 /// Decoded blocks by id, within a byte budget.
 pub struct BlockCache {
@@ -90,8 +96,25 @@ impl BlockCache {
             self.bytes = self.entries.values().map(|e| e.bytes).sum();
         }
         let bytes = encoded_len(block);
-        if block.id == 0 || self.entries.contains_key(&block.id) || self.bytes + bytes > self.budget {
+        if block.id == 0 || self.entries.contains_key(&block.id) || bytes > self.budget {
             return;
+        }
+        if self.bytes + bytes > self.budget {
+            // The longest unused first, among those unused for EVICT_SECS, until the block fits.
+            let evict = Duration::from_secs(EVICT_SECS);
+            let mut stale: Vec<(Instant, u64)> =
+                self.entries.iter().filter(|(_, e)| now.saturating_duration_since(e.used) >= evict).map(|(&id, e)| (e.used, id)).collect();
+            stale.sort_unstable();
+            let freeable: usize = stale.iter().map(|(_, id)| self.entries[id].bytes).sum();
+            if self.bytes - freeable + bytes > self.budget {
+                return;
+            }
+            for (_, id) in stale {
+                if self.bytes + bytes <= self.budget {
+                    break;
+                }
+                self.bytes -= self.entries.remove(&id).map_or(0, |e| e.bytes);
+            }
         }
         self.bytes += bytes;
         self.entries.insert(block.id, Entry { block: block.clone(), bytes, used: now });
@@ -220,6 +243,32 @@ mod tests {
         assert_eq!((cache.len(), cache.bytes()), (2, 2 * size), "the first two stay; the third does not fit");
         cache.set_budget(size);
         assert!(cache.is_empty(), "a smaller budget drops what no longer fits");
+    }
+
+    #[test]
+    fn blocks_unused_for_a_while_make_room_for_a_new_fit() {
+        let size = encoded_len(&block(1, 100));
+        let mut cache = BlockCache::new(3 * size);
+        let start = Instant::now();
+        for id in 1..=3 {
+            cache.offer(&block(id, 100), start);
+        }
+        let soon = start + Duration::from_secs(EVICT_SECS - 1);
+        cache.offer(&block(4, 100), soon);
+        assert!(cache.get(&Header::of(&block(4, 100)), soon).is_none(), "the others are in use: no room");
+        // Block 2 is used again; later, blocks 1 and 3 have gone unused long enough to give way, oldest first.
+        let used = start + Duration::from_secs(EVICT_SECS);
+        assert!(cache.get(&Header::of(&block(2, 100)), used).is_some());
+        let later = start + Duration::from_secs(EVICT_SECS + 2);
+        cache.offer(&block(4, 100), later);
+        cache.offer(&block(5, 100), later);
+        for (id, kept) in [(1, false), (2, true), (3, false), (4, true), (5, true)] {
+            assert_eq!(cache.get(&Header::of(&block(id, 100)), later).is_some(), kept, "block {id}");
+        }
+        assert_eq!(cache.bytes(), 3 * size);
+        // A block larger than the whole budget evicts nothing.
+        cache.offer(&block(6, 400), later + Duration::from_secs(EVICT_SECS + 1));
+        assert_eq!(cache.len(), 3);
     }
 
     #[test]
