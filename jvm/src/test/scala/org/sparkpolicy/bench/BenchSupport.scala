@@ -131,4 +131,12 @@ object BenchSupport {
     try paths.sorted(java.util.Comparator.reverseOrder[Path]()).forEach(f => Files.delete(f))
     finally paths.close()
   }
+
+  /** A git command's trimmed output in the working directory, or "unknown". */
+  def git(args: String*): String =
+    try {
+      val p = new ProcessBuilder(("git" +: args): _*).redirectErrorStream(true).start()
+      val out = new String(p.getInputStream.readAllBytes()).trim
+      if (p.waitFor() == 0) out else "unknown"
+    } catch { case _: java.io.IOException => "unknown" }
 }

@@ -1,28 +1,15 @@
 package org.sparkpolicy.bench
 
-import java.lang.management.{ManagementFactory, MemoryType}
 import java.nio.file.{Files, Path}
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.atomic.AtomicLong
-import javax.management.{Notification, NotificationEmitter, NotificationListener}
-import javax.management.openmbean.CompositeData
 
 import scala.jdk.CollectionConverters._
 
-import com.sun.management.GarbageCollectionNotificationInfo
 import org.apache.spark.ml.{Pipeline, PipelineModel}
 import org.apache.spark.ml.feature.VectorAssembler
 import org.apache.spark.ml.param.Param
 import org.apache.spark.ml.regression.{DecisionTreeRegressionModel, DecisionTreeRegressor}
 import org.apache.spark.ml.tree.InternalNode
-import org.apache.spark.scheduler.{SparkListener, SparkListenerStageSubmitted, SparkListenerTaskEnd}
-import org.apache.spark.sql.{DataFrame, SparkSession, SparkSessionExtensions}
-import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.catalyst.expressions.SpecificInternalRow
-import org.apache.spark.sql.catalyst.rules.Rule
-import org.apache.spark.sql.execution.{ColumnarRule, FileSourceScanExec, SparkPlan}
-import org.apache.spark.sql.sparkpolicy.InternalFrames
-import org.apache.spark.sql.types.{DoubleType, IntegerType, StructField, StructType}
+import org.apache.spark.sql.{DataFrame, SparkSession}
 import org.sparkpolicy.bench.BenchSupport._
 import org.sparkpolicy.examples.LocalRun
 import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
@@ -67,175 +54,9 @@ import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
  * --name NAME (results file DIR/NAME.json; default "fit" when every size and scenario is the default, else "fit-quick").
  */
 object FitBench {
+  import FitData._
+  import FitMeasures._
 
-  // ---- data -------------------------------------------------------------------------------------------------
-
-  private def mix(z0: Long): Long = {
-    var z = z0
-    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L
-    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL
-    z ^ (z >>> 31)
-  }
-
-  /** Uniform [0, 1) from a hash of (row id, salt). */
-  def uniform(id: Long, salt: Long): Double =
-    (mix(id * 0x9e3779b97f4a7c15L + (salt + 1) * 0xd1b54a32d192ed03L) >>> 11).toDouble / (1L << 53).toDouble
-
-  /** Zero-mean uniform noise with standard deviation 1. */
-  private def noise(id: Long, salt: Long): Double = (uniform(id, salt) - 0.5) * math.sqrt(12.0)
-
-  private def sgn(b: Boolean): Double = if (b) 1.0 else -1.0
-
-  /** True mean reward of each arm for a row's features (only x0..x5 matter). */
-  def mu(arm: Int, x: Int => Double): Double = arm match {
-    case 0 => 0.0
-    case 1 => 0.5 * sgn(x(0) > 0.5) + 0.3 * sgn(x(1) > 0.7) + 0.4 * (x(4) - 0.5)
-    case 2 => 0.4 * sgn(x(2) <= 0.3) + 0.2 * sgn(x(3) > 0.5) + 0.4 * (x(5) - 0.5)
-  }
-
-  val Arms = 3
-  def featureNames(features: Int): Array[String] = Array.tabulate(features)(j => s"x$j")
-  def rewardNames: Array[String] = Array.tabulate(Arms)(a => s"g$a")
-
-  def schema(features: Int): StructType = StructType(
-    featureNames(features).map(StructField(_, DoubleType, nullable = false)) ++
-      rewardNames.map(StructField(_, DoubleType, nullable = false)) ++
-      Seq(StructField("w", IntegerType, nullable = false), StructField("y", DoubleType, nullable = false)))
-
-  /**
-   * x0..x{F-1}, g0..g2, w, y for `rows` row ids, computed on executors as Catalyst rows (no per-column expression,
-   * so a 10,000-column frame costs Catalyst nothing to analyse) and written once as `files` Parquet files.
-   */
-  def write(spark: SparkSession, dir: Path, rows: Long, features: Int, files: Int): Unit = {
-    require(features >= 6, "the rewards depend on x0..x5")
-    val st = schema(features)
-    val types = st.fields.map(_.dataType).toSeq
-    val parts = spark.sparkContext.parallelize(0 until files, files).mapPartitions { it =>
-      it.flatMap { p =>
-        val from = rows * p / files
-        val until = rows * (p + 1) / files
-        val row = new SpecificInternalRow(types)
-        val x = new Array[Double](6)
-        (from until until).iterator.map { id =>
-          var j = 0
-          while (j < features) {
-            val v = uniform(id, j)
-            if (j < 6) x(j) = v
-            row.setDouble(j, v)
-            j += 1
-          }
-          val mus = Array.tabulate(Arms)(a => mu(a, x(_)))
-          (0 until Arms).foreach(a => row.setDouble(features + a, mus(a) + noise(id, 100000L + a)))
-          val w = math.min(Arms - 1, (uniform(id, 200000L) * Arms).toInt)
-          row.setInt(features + Arms, w)
-          row.setDouble(features + Arms + 1, mus(w) + noise(id, 200001L))
-          row: InternalRow
-        }
-      }
-    }
-    // Uniform doubles never repeat, so Parquet's dictionary encoding only costs: each column page builds a
-    // hash map and falls back to plain. At 10,000 columns that took the two writing tasks over 7 minutes.
-    // Off for wide data only, so the narrower scenarios' files stay as every earlier run wrote them.
-    InternalFrames.fromInternalRows(spark, parts, st).write.option("parquet.enable.dictionary", features <= 1000)
-      .parquet(dir.toString)
-  }
-
-  // ---- measurement ------------------------------------------------------------------------------------------
-
-  /** The local property naming the fit (scenario/case/run) whose jobs run; CaseMetrics keys task metrics by it. */
-  val CaseProperty = "sparkpolicy.bench.fit"
-
-  /** Task metrics per fit, from the tasks of stages submitted while `CaseProperty` named it. */
-  final class CaseMetrics extends SparkListener {
-    private val stageCase = new ConcurrentHashMap[Int, String]()
-    private val sums = new ConcurrentHashMap[(String, String), AtomicLong]()
-    private def add(c: String, metric: String, v: Long): Unit = sums.computeIfAbsent((c, metric), _ => new AtomicLong()).addAndGet(v)
-    override def onStageSubmitted(e: SparkListenerStageSubmitted): Unit =
-      Option(e.properties).flatMap(p => Option(p.getProperty(CaseProperty))).foreach(stageCase.put(e.stageInfo.stageId, _))
-    override def onTaskEnd(e: SparkListenerTaskEnd): Unit =
-      for (c <- Option(stageCase.get(e.stageId)); m <- Option(e.taskMetrics)) {
-        add(c, "tasks", 1)
-        add(c, "recordsRead", m.inputMetrics.recordsRead)
-        add(c, "bytesRead", m.inputMetrics.bytesRead)
-        add(c, "shuffleWrite", m.shuffleWriteMetrics.bytesWritten)
-        add(c, "memorySpilled", m.memoryBytesSpilled)
-        add(c, "diskSpilled", m.diskBytesSpilled)
-        add(c, "peakExecutionSum", m.peakExecutionMemory)
-        add(c, "parquetRows", e.taskInfo.accumulables.filter(a => ScanMetrics.ids.contains(a.id)).flatMap(_.update).collect {
-          case v: Long => v
-          case v: java.lang.Long => v.longValue
-        }.sum)
-        sums.computeIfAbsent((c, "peakExecutionMax"), _ => new AtomicLong()).accumulateAndGet(m.peakExecutionMemory, math.max(_, _))
-      }
-    def of(c: String, metric: String): Long = Option(sums.get((c, metric))).map(_.get).getOrElse(0L)
-  }
-
-  /** Accumulator ids of the "number of output rows" metric of every file scan planned in this JVM (FitBenchExtensions). */
-  object ScanMetrics {
-    val ids: java.util.Set[Long] = ConcurrentHashMap.newKeySet[Long]()
-  }
-
-  /** What MemoryWatch saw while it ran. */
-  final case class MemoryPeaks(heapUsed: Long, heapCommitted: Long, heapAfterGc: Long, gcs: Long, rss: Long, hwm: Option[Long]) {
-    def max(o: MemoryPeaks): MemoryPeaks = MemoryPeaks(heapUsed max o.heapUsed, heapCommitted max o.heapCommitted,
-      heapAfterGc max o.heapAfterGc, gcs + o.gcs, rss max o.rss, for (a <- hwm; b <- o.hwm) yield a max b)
-    def json: java.util.Map[String, Any] = obj(
-      "max_heap_used_sampled_bytes" -> heapUsed,
-      "max_heap_committed_bytes" -> heapCommitted,
-      "max_heap_after_gc_bytes" -> heapAfterGc,
-      "gcs" -> gcs,
-      "max_rss_sampled_bytes" -> rss,
-      "peak_rss_vmhwm_bytes" -> hwm)
-  }
-
-  /** /proc/self/status's field (kB) in bytes, or 0. */
-  private def procStatus(field: String): Long =
-    try Files.readAllLines(Path.of("/proc/self/status")).asScala.collectFirst {
-      case l if l.startsWith(field + ":") => l.split("\\s+")(1).toLong * 1024
-    }.getOrElse(0L)
-    catch { case _: Exception => 0L }
-
-  /**
-   * Samples the JVM's used and committed heap and the process's RSS every `periodMs` in a daemon thread, and the
-   * heap left after every GC (GC notifications); resets the peak RSS (VmHWM) when /proc/self/clear_refs allows it.
-   */
-  final class MemoryWatch(periodMs: Long = 200) {
-    private val heapPools = ManagementFactory.getMemoryPoolMXBeans.asScala.filter(_.getType == MemoryType.HEAP).map(_.getName).toSet
-    private val heapUsed, heapCommitted, heapAfterGc, rss, gcs = new AtomicLong()
-    @volatile private var running = true
-    private val hwmReset =
-      try { Files.writeString(Path.of("/proc/self/clear_refs"), "5"); true }
-      catch { case _: Exception => false }
-    private val gcListener = new NotificationListener {
-      override def handleNotification(n: Notification, handback: Any): Unit =
-        if (n.getType == GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION) {
-          val info = GarbageCollectionNotificationInfo.from(n.getUserData.asInstanceOf[CompositeData])
-          val after = info.getGcInfo.getMemoryUsageAfterGc.asScala.collect { case (pool, u) if heapPools(pool) => u.getUsed }.sum
-          heapAfterGc.accumulateAndGet(after, math.max(_, _))
-          gcs.incrementAndGet()
-        }
-    }
-    private val emitters = ManagementFactory.getGarbageCollectorMXBeans.asScala.collect { case e: NotificationEmitter => e }
-    emitters.foreach(_.addNotificationListener(gcListener, null, null))
-    private def sample(): Unit = {
-      val rt = Runtime.getRuntime
-      heapUsed.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), math.max(_, _))
-      heapCommitted.accumulateAndGet(rt.totalMemory(), math.max(_, _))
-      rss.accumulateAndGet(procStatus("VmRSS"), math.max(_, _))
-    }
-    private val thread = new Thread(() => while (running) { sample(); Thread.sleep(periodMs) }, "fitbench-memory-watch")
-    thread.setDaemon(true)
-    thread.start()
-
-    def stop(): MemoryPeaks = {
-      running = false
-      thread.join()
-      sample()
-      emitters.foreach(e => try e.removeNotificationListener(gcListener) catch { case _: Exception => () })
-      MemoryPeaks(heapUsed.get, heapCommitted.get, heapAfterGc.get, gcs.get, rss.get,
-        if (hwmReset) Some(procStatus("VmHWM")) else None)
-    }
-  }
 
   /** One fit as run: its key (scenario/case/run), wall seconds, memory peaks and the fitted model. */
   final case class Run(key: String, seconds: Double, memory: MemoryPeaks, model: AnyRef)
@@ -470,13 +291,6 @@ object FitBench {
       facts
     }
 
-  private def git(args: String*): String =
-    try {
-      val p = new ProcessBuilder(("git" +: args): _*).redirectErrorStream(true).start()
-      val out = new String(p.getInputStream.readAllBytes()).trim
-      if (p.waitFor() == 0) out else "unknown"
-    } catch { case _: java.io.IOException => "unknown" }
-
   def main(args: Array[String]): Unit = {
     val opts = LocalRun.options(args)
     val all = Seq("mllib", "aipw", "big", "wide")
@@ -569,23 +383,4 @@ object FitBench {
       deleteRecursively(tmp)
     }
   }
-}
-
-/**
- * Registered by FitBench as `spark.sql.extensions`: a columnar rule that sees every physical plan Spark prepares (also
- * those behind `Dataset.rdd`, `queryExecution.toRdd` and cached relations, which run no SQL execution) and records the
- * accumulator id of each file scan's "number of output rows" metric, so the listener can count Parquet rows per fit.
- */
-class FitBenchExtensions extends (SparkSessionExtensions => Unit) {
-  override def apply(extensions: SparkSessionExtensions): Unit = extensions.injectColumnar(_ => new ColumnarRule {
-    override def postColumnarTransitions: Rule[SparkPlan] = new Rule[SparkPlan] {
-      override def apply(plan: SparkPlan): SparkPlan = {
-        plan.foreach {
-          case scan: FileSourceScanExec => scan.metrics.get("numOutputRows").foreach(m => FitBench.ScanMetrics.ids.add(m.id))
-          case _ => ()
-        }
-        plan
-      }
-    }
-  })
 }

@@ -163,14 +163,6 @@ object SearchBench {
     }
   }
 
-  /** A git command's trimmed output in the working directory, or "unknown". */
-  private def git(args: String*): String =
-    try {
-      val p = new ProcessBuilder(("git" +: args): _*).redirectErrorStream(true).start()
-      val out = new String(p.getInputStream.readAllBytes()).trim
-      if (p.waitFor() == 0) out else "unknown"
-    } catch { case _: java.io.IOException => "unknown" }
-
   private def rootSplit(m: PolicyTreeModel): String = {
     val n = m.nodeTable.byId(1)
     if (n.isLeaf) "leaf" else s"x${n.feature} <= ${n.threshold}"
