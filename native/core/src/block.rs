@@ -58,16 +58,33 @@ impl TrainingBlock {
         }
     }
 
+    /// The header these rows are encoded with.
+    pub fn header(&self) -> BlockHeader {
+        BlockHeader {
+            n_rows: self.n_rows,
+            n_features: self.n_features,
+            n_arms: self.n_arms,
+            code_width: self.code_width(),
+            shift: self.shift,
+            id: self.id,
+        }
+    }
+
+    /// The length of `encode()`, without encoding.
+    pub fn encoded_len(&self) -> usize {
+        self.header().sizes().expect("a block in memory has a representable size").2
+    }
+
     pub fn encode(&self) -> Vec<u8> {
-        let code_bytes = self.n_features * self.n_rows * self.code_width();
-        let padded = code_bytes.div_ceil(8) * 8;
-        let mut out = Vec::with_capacity(HEADER + padded + self.gamma.len() * 8);
+        let h = self.header();
+        let (_, padded, total) = h.sizes().expect("a block in memory has a representable size");
+        let mut out = Vec::with_capacity(total);
         out.extend_from_slice(MAGIC);
-        for v in [self.n_rows, self.n_features, self.n_arms, self.code_width()] {
+        for v in [h.n_rows, h.n_features, h.n_arms, h.code_width] {
             out.extend_from_slice(&(v as u32).to_le_bytes());
         }
-        out.extend_from_slice(&self.shift.to_le_bytes());
-        out.extend_from_slice(&self.id.to_le_bytes());
+        out.extend_from_slice(&h.shift.to_le_bytes());
+        out.extend_from_slice(&h.id.to_le_bytes());
         match &self.codes {
             Codes::U8(c) => out.extend_from_slice(c),
             Codes::U16(c) => c.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
@@ -78,37 +95,61 @@ impl TrainingBlock {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<TrainingBlock> {
-        if bytes.len() < HEADER || &bytes[0..4] != MAGIC {
-            return invalid!("not a training block: expected magic SPB1 and at least {HEADER} bytes, got {} bytes", bytes.len());
-        }
-        let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap()) as usize;
-        let (n_rows, n_features, n_arms, width) = (u32_at(4), u32_at(8), u32_at(12), u32_at(16));
-        let shift = i32::from_le_bytes(bytes[20..24].try_into().unwrap());
-        let id = u64::from_le_bytes(bytes[24..32].try_into().unwrap());
-        if width != 1 && width != 2 {
-            return invalid!("training block has code width {width}; expected 1 or 2");
-        }
-        let code_bytes = n_features
-            .checked_mul(n_rows)
-            .and_then(|c| c.checked_mul(width))
-            .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
-        let padded = code_bytes.div_ceil(8) * 8;
-        let gamma_len = n_rows.checked_mul(n_arms).ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
-        let expected = gamma_len
-            .checked_mul(8)
-            .and_then(|g| g.checked_add(HEADER + padded))
-            .ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
+        let h = BlockHeader::read(bytes)?;
+        let (code_bytes, padded, expected) =
+            h.sizes().ok_or_else(|| PolicyError::InvalidInput("training block header overflows".into()))?;
         if bytes.len() != expected {
             return invalid!("training block is {} bytes but its header implies {expected}", bytes.len());
         }
         let code_slice = &bytes[HEADER..HEADER + code_bytes];
-        let codes = if width == 1 {
+        let codes = if h.code_width == 1 {
             Codes::U8(code_slice.to_vec())
         } else {
             Codes::U16(code_slice.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
         };
         let gamma = bytes[HEADER + padded..].chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
-        Ok(TrainingBlock { n_rows, n_features, n_arms, shift, codes, gamma, id })
+        Ok(TrainingBlock { n_rows: h.n_rows, n_features: h.n_features, n_arms: h.n_arms, shift: h.shift, codes, gamma, id: h.id })
+    }
+}
+
+/// The fixed first 32 bytes of every block (the layout in the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockHeader {
+    pub n_rows: usize,
+    pub n_features: usize,
+    pub n_arms: usize,
+    pub code_width: usize,
+    pub shift: i32,
+    pub id: u64,
+}
+
+impl BlockHeader {
+    /// The header at the start of `bytes` (a whole block, or at least its first 32 bytes).
+    pub fn read(bytes: &[u8]) -> Result<BlockHeader> {
+        if bytes.len() < HEADER || &bytes[0..4] != MAGIC {
+            return invalid!("not a training block: expected magic SPB1 and at least {HEADER} bytes, got {} bytes", bytes.len());
+        }
+        let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap()) as usize;
+        let code_width = u32_at(16);
+        if code_width != 1 && code_width != 2 {
+            return invalid!("training block has code width {code_width}; expected 1 or 2");
+        }
+        Ok(BlockHeader {
+            n_rows: u32_at(4),
+            n_features: u32_at(8),
+            n_arms: u32_at(12),
+            code_width,
+            shift: i32::from_le_bytes(bytes[20..24].try_into().unwrap()),
+            id: u64::from_le_bytes(bytes[24..32].try_into().unwrap()),
+        })
+    }
+
+    /// (code bytes, code bytes padded to 8, whole block length), or None when they overflow.
+    fn sizes(&self) -> Option<(usize, usize, usize)> {
+        let code_bytes = self.n_features.checked_mul(self.n_rows)?.checked_mul(self.code_width)?;
+        let padded = code_bytes.div_ceil(8) * 8;
+        let total = self.n_rows.checked_mul(self.n_arms)?.checked_mul(8)?.checked_add(HEADER + padded)?;
+        Some((code_bytes, padded, total))
     }
 }
 

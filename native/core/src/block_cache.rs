@@ -12,7 +12,7 @@
 //! for [`IDLE_SECS`] is dropped at the next offer, and an entry is used only when the header it is asked
 //! for matches its own, so a hit is always the bytes the id names.
 
-use crate::block::TrainingBlock;
+use crate::block::{BlockHeader, TrainingBlock};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,13 +40,10 @@ struct Entry {
     used: Instant,
 }
 
-/// The header fields a cached block must match to serve a request (with its encoded length).
+/// What a cached block must match to serve a request: its header and its encoded length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
-    pub id: u64,
-    pub n_rows: usize,
-    pub n_features: usize,
-    pub n_arms: usize,
+    pub block: BlockHeader,
     pub encoded_len: usize,
 }
 
@@ -54,22 +51,12 @@ impl Header {
     /// The header of block bytes whose first 32 bytes are `head` and whose length is `len`; None when
     /// they are not a built block's (too short, another magic, no id): those bytes are decoded as they are.
     pub fn parse(head: &[u8], len: usize) -> Option<Header> {
-        if head.len() < 32 || &head[0..4] != b"SPB1" {
-            return None;
-        }
-        let u32_at = |o: usize| u32::from_le_bytes(head[o..o + 4].try_into().unwrap()) as usize;
-        let id = u64::from_le_bytes(head[24..32].try_into().unwrap());
-        (id != 0).then(|| Header { id, n_rows: u32_at(4), n_features: u32_at(8), n_arms: u32_at(12), encoded_len: len })
+        BlockHeader::read(head).ok().filter(|h| h.id != 0).map(|block| Header { block, encoded_len: len })
     }
 
     fn of(block: &TrainingBlock) -> Header {
-        Header { id: block.id, n_rows: block.n_rows, n_features: block.n_features, n_arms: block.n_arms, encoded_len: encoded_len(block) }
+        Header { block: block.header(), encoded_len: block.encoded_len() }
     }
-}
-
-/// The length of `block.encode()`, without encoding it.
-pub fn encoded_len(block: &TrainingBlock) -> usize {
-    32 + (block.n_features * block.n_rows * block.code_width()).div_ceil(8) * 8 + block.gamma.len() * 8
 }
 
 impl BlockCache {
@@ -79,7 +66,7 @@ impl BlockCache {
 
     /// The cached block `header` names, if it matches.
     pub fn get(&mut self, header: &Header, now: Instant) -> Option<Arc<TrainingBlock>> {
-        let entry = self.entries.get_mut(&header.id)?;
+        let entry = self.entries.get_mut(&header.block.id)?;
         if Header::of(&entry.block) != *header {
             return None;
         }
@@ -95,7 +82,7 @@ impl BlockCache {
         if self.entries.len() != before {
             self.bytes = self.entries.values().map(|e| e.bytes).sum();
         }
-        let bytes = encoded_len(block);
+        let bytes = block.encoded_len();
         if block.id == 0 || self.entries.contains_key(&block.id) || bytes > self.budget {
             return;
         }
@@ -222,16 +209,16 @@ mod tests {
         cache.offer(&b, now);
         let header = Header::parse(&b.encode()[..32], b.encode().len()).unwrap();
         assert!(Arc::ptr_eq(&cache.get(&header, now).unwrap(), &b));
-        assert_eq!(header.encoded_len, encoded_len(&b));
-        assert!(cache.get(&Header { n_rows: 11, ..header }, now).is_none(), "another row count");
+        assert_eq!(header.encoded_len, b.encoded_len());
+        assert!(cache.get(&Header { block: BlockHeader { n_rows: 11, ..header.block }, ..header }, now).is_none(), "another row count");
         assert!(cache.get(&Header { encoded_len: header.encoded_len + 8, ..header }, now).is_none(), "another length");
-        assert!(cache.get(&Header { id: 6, ..header }, now).is_none(), "another id");
+        assert!(cache.get(&Header { block: BlockHeader { id: 6, ..header.block }, ..header }, now).is_none(), "another id");
     }
 
     #[test]
     fn blocks_without_an_id_or_beyond_the_budget_are_not_kept() {
         let b = block(1, 100);
-        let size = encoded_len(&b);
+        let size = b.encoded_len();
         let mut cache = BlockCache::new(2 * size);
         let now = Instant::now();
         cache.offer(&block(0, 100), now);
@@ -247,7 +234,7 @@ mod tests {
 
     #[test]
     fn blocks_unused_for_a_while_make_room_for_a_new_fit() {
-        let size = encoded_len(&block(1, 100));
+        let size = block(1, 100).encoded_len();
         let mut cache = BlockCache::new(3 * size);
         let start = Instant::now();
         for id in 1..=3 {

@@ -24,11 +24,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A block as the pair kernel keeps it: only the rows routed to a frontier slot, their histogram
-/// (coarse) codes column-major, Γ row-major, and each row's slot.
+/// (coarse) codes column-major, Γ row-major (the training block itself, shared, when every row is active
+/// and every grid the identity), and each row's slot.
 struct PairBlock {
-    n_rows: usize,
-    codes: Codes,
-    gamma: Vec<i64>,
+    rows: Arc<TrainingBlock>,
     slots: Vec<u32>,
 }
 
@@ -117,8 +116,8 @@ impl PairKernel {
             }
         }
         let kept = self.keep(block, slots)?;
-        self.resident_bytes += kept.n_rows * (f * kept_width(&kept.codes) + 8 * k + 4);
-        log::debug!("{}: block of {} frontier rows added, {} bytes resident", self.config.tag, kept.n_rows, self.resident_bytes);
+        self.resident_bytes += kept.rows.n_rows * (f * kept.rows.code_width() + 8 * k + 4);
+        log::debug!("{}: block of {} frontier rows added, {} bytes resident", self.config.tag, kept.rows.n_rows, self.resident_bytes);
         self.blocks.push(kept);
         Ok(())
     }
@@ -127,9 +126,7 @@ impl PairKernel {
     fn keep(&self, block: Arc<TrainingBlock>, slots: Vec<u32>) -> Result<PairBlock> {
         let active: Vec<usize> = (0..block.n_rows).filter(|&r| slots[r] != INACTIVE).collect();
         if active.len() == block.n_rows && self.grids.iter().all(CoarseMap::is_identity) {
-            // The block itself when this kernel holds the only reference, else a copy (a cached block stays as it is).
-            let block = Arc::try_unwrap(block).unwrap_or_else(|shared| (*shared).clone());
-            return Ok(PairBlock { n_rows: block.n_rows, codes: block.codes, gamma: block.gamma, slots });
+            return Ok(PairBlock { rows: block, slots });
         }
         let (n, k, f) = (active.len(), block.n_arms, block.n_features);
         let mut gamma = try_zeroed::<i64>(n * k, "pair kernel rewards")?;
@@ -147,7 +144,8 @@ impl PairKernel {
         } else {
             Codes::U16(codes)
         };
-        Ok(PairBlock { n_rows: n, codes, gamma, slots: active.iter().map(|&r| slots[r]).collect() })
+        let rows = TrainingBlock { n_rows: n, n_features: f, n_arms: k, shift: block.shift, codes, gamma, id: 0 };
+        Ok(PairBlock { rows: Arc::new(rows), slots: active.iter().map(|&r| slots[r]).collect() })
     }
 
     /// Peak native bytes: resident blocks and routing plus the largest chunk emitted.
@@ -199,7 +197,7 @@ impl PairKernel {
             self.config.tag,
             chunk.feature_start,
             chunk.feature_end,
-            self.blocks.iter().map(|b| b.n_rows).sum::<usize>(),
+            self.blocks.iter().map(|b| b.rows.n_rows).sum::<usize>(),
             self.blocks.len(),
             self.peak_bytes()
         );
@@ -211,10 +209,10 @@ impl PairKernel {
         let r = layout.root_start + j;
         let k = self.config.n_arms;
         for (block, loc) in self.blocks.iter().zip(local) {
-            let n = block.n_rows;
+            let n = block.rows.n_rows;
             for (g, &codes_g) in layout.codes.iter().enumerate() {
-                let at = Pairs { off: layout.pair_offset(j, g), codes_g, gamma: &block.gamma, local: loc };
-                match &block.codes {
+                let at = Pairs { off: layout.pair_offset(j, g), codes_g, gamma: &block.rows.gamma, local: loc };
+                match &block.rows.codes {
                     Codes::U8(c) => at.add(&c[r * n..(r + 1) * n], &c[g * n..(g + 1) * n], slabs, k),
                     Codes::U16(c) => at.add(&c[r * n..(r + 1) * n], &c[g * n..(g + 1) * n], slabs, k),
                 }
@@ -225,13 +223,6 @@ impl PairKernel {
 
 /// A row outside the chunk's slots.
 const NONE: u32 = u32::MAX;
-
-fn kept_width(codes: &Codes) -> usize {
-    match codes {
-        Codes::U8(_) => 1,
-        Codes::U16(_) => 2,
-    }
-}
 
 /// One (root, g) pass over a block: where the 2-D histogram starts inside each slot's root part.
 struct Pairs<'a> {
