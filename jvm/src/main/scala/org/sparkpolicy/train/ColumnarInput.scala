@@ -4,9 +4,9 @@ import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.catalyst.expressions.{Alias, Attribute, Cast, Expression, Literal}
 import org.apache.spark.sql.execution.{ColumnarToRowExec, InputAdapter, ProjectExec, SparkPlan, WholeStageCodegenExec}
-import org.apache.spark.sql.execution.vectorized.ConstantColumnVector
+import org.apache.spark.sql.execution.vectorized.{ConstantColumnVector, OnHeapColumnVector}
 import org.apache.spark.sql.types._
-import org.apache.spark.sql.vectorized.{ColumnVector, ColumnarArray, ColumnarBatch, ColumnarMap}
+import org.apache.spark.sql.vectorized.{ColumnVector, ColumnarBatch}
 import org.apache.spark.unsafe.types.UTF8String
 
 /**
@@ -16,7 +16,8 @@ import org.apache.spark.unsafe.types.UTF8String
  * the vectors instead of the rows Spark's ColumnarToRow stage assembles from them (with 50 double
  * features, half of either pass's time went into building and reading those rows). Column i of every
  * batch is the frame's column i with the row path's values: a cast column converts as `Cast` does
- * (every numeric type widens to double exactly or rounds as `toDouble`), a literal is a constant vector.
+ * into a reused double vector (every numeric type widens exactly or rounds as `toDouble`), a literal is
+ * Spark's constant vector.
  *
  * `batches` is None for any other plan (a filter, a computed column, a row source): the caller reads
  * rows, with the same result. Session conf [[Conf]] = `false` turns the columnar reading off.
@@ -39,7 +40,11 @@ private[sparkpolicy] object ColumnarInput {
     val found = columnar(plan)
     if (found.isEmpty) log.debug(s"rows, not column vectors: the plan is not a projected columnar source:\n$plan")
     found.map { case (source, columns) =>
-      source.executeColumnar().map(batch => view(batch, columns))
+      source.executeColumnar().mapPartitions { batches =>
+        // One reused double vector per cast column, filled batch by batch.
+        val doubles = columns.map { case AsDouble(_, from) if from != DoubleType => new OnHeapColumnVector(4096, DoubleType); case _ => null }
+        batches.map(batch => view(batch, columns, doubles))
+      }
     }
   }
 
@@ -81,15 +86,39 @@ private[sparkpolicy] object ColumnarInput {
 
   private val constantTypes: DataType => Boolean = Set[DataType](BooleanType, IntegerType, LongType, DoubleType, StringType)
 
-  private def view(batch: ColumnarBatch, columns: Array[Source]): ColumnarBatch = {
+  private def view(batch: ColumnarBatch, columns: Array[Source], doubles: Array[OnHeapColumnVector]): ColumnarBatch = {
     val n = batch.numRows()
-    val vectors: Array[ColumnVector] = columns.map {
-      case Passed(i) => batch.column(i)
-      case AsDouble(i, DoubleType) => batch.column(i)
-      case AsDouble(i, from) => new DoubleView(batch.column(i), from)
-      case Constant(v, t) => constant(v, t, n)
-    }
+    val vectors: Array[ColumnVector] = columns.indices.map { c =>
+      columns(c) match {
+        case Passed(i) => batch.column(i)
+        case AsDouble(i, DoubleType) => batch.column(i)
+        case AsDouble(i, from) => castToDouble(batch.column(i), from, n, doubles(c))
+        case Constant(v, t) => constant(v, t, n)
+      }
+    }.toArray
     new ColumnarBatch(vectors, n)
+  }
+
+  /** `in`'s first `n` values as doubles in `out`, converted as `Cast(_, DoubleType)` converts each one. */
+  private def castToDouble(in: ColumnVector, from: DataType, n: Int, out: OnHeapColumnVector): ColumnVector = {
+    out.reset()
+    out.reserve(n)
+    val read: Int => Double = from match {
+      case ByteType => i => in.getByte(i).toDouble
+      case ShortType => i => in.getShort(i).toDouble
+      case IntegerType => i => in.getInt(i).toDouble
+      case LongType => i => in.getLong(i).toDouble
+      case FloatType => i => in.getFloat(i).toDouble
+      case BooleanType => i => if (in.getBoolean(i)) 1.0 else 0.0
+      case other => throw new IllegalStateException(s"no cast of $other to double here")
+    }
+    val nulls = in.hasNull
+    var i = 0
+    while (i < n) {
+      if (nulls && in.isNullAt(i)) out.putNull(i) else out.putDouble(i, read(i))
+      i += 1
+    }
+    out
   }
 
   private def constant(v: Any, t: DataType, rows: Int): ColumnVector = {
@@ -104,35 +133,5 @@ private[sparkpolicy] object ColumnarInput {
       case other => throw new IllegalStateException(s"no constant vector for literal $other")
     }
     c
-  }
-
-  /** A numeric (or boolean) vector read as doubles, as `Cast(_, DoubleType)` converts each value. */
-  private final class DoubleView(base: ColumnVector, from: DataType) extends ColumnVector(DoubleType) {
-    override def getDouble(rowId: Int): Double = from match {
-      case ByteType => base.getByte(rowId).toDouble
-      case ShortType => base.getShort(rowId).toDouble
-      case IntegerType => base.getInt(rowId).toDouble
-      case LongType => base.getLong(rowId).toDouble
-      case FloatType => base.getFloat(rowId).toDouble
-      case BooleanType => if (base.getBoolean(rowId)) 1.0 else 0.0
-      case _ => base.getDouble(rowId)
-    }
-    override def hasNull: Boolean = base.hasNull
-    override def numNulls: Int = base.numNulls
-    override def isNullAt(rowId: Int): Boolean = base.isNullAt(rowId)
-    override def close(): Unit = ()
-    private def notDouble = throw new UnsupportedOperationException("a double view reads only doubles")
-    override def getBoolean(rowId: Int): Boolean = notDouble
-    override def getByte(rowId: Int): Byte = notDouble
-    override def getShort(rowId: Int): Short = notDouble
-    override def getInt(rowId: Int): Int = notDouble
-    override def getLong(rowId: Int): Long = notDouble
-    override def getFloat(rowId: Int): Float = notDouble
-    override def getArray(rowId: Int): ColumnarArray = notDouble
-    override def getMap(ordinal: Int): ColumnarMap = notDouble
-    override def getDecimal(rowId: Int, precision: Int, scale: Int): Decimal = notDouble
-    override def getUTF8String(rowId: Int): UTF8String = notDouble
-    override def getBinary(rowId: Int): Array[Byte] = notDouble
-    override def getChild(ordinal: Int): ColumnVector = notDouble
   }
 }

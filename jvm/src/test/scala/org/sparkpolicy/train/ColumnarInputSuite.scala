@@ -56,14 +56,21 @@ class ColumnarInputSuite extends AnyFunSuite with SparkTestSession {
   }
 
   test("a projection of columns, numeric-to-double casts and literals reads as the rows do, partition by partition") {
-    val df = spark.read.parquet(parquet)
-    val frame = df.select(col("d"), col("i").cast(DoubleType).as("i_d"), col("l").cast(DoubleType), col("f").cast(DoubleType),
+    def frameOf(df: DataFrame): DataFrame = df.select(col("d"), col("i").cast(DoubleType).as("i_d"), col("l").cast(DoubleType), col("f").cast(DoubleType),
       col("sh").cast(DoubleType), col("by").cast(DoubleType), col("b").cast(DoubleType), col("d").cast(DoubleType).as("d_again"),
       col("s"), col("i"), col("l"), lit(true).as("kept"), lit(null).cast(StringType).as("no_label"),
       lit(null).cast(DoubleType).as("no_y"), lit(2.5).as("two_and_a_half"))
+    val df = spark.read.parquet(parquet)
+    val frame = frameOf(df)
     val rows = viaRows(frame)
     assert(rows.map(_.size).sum == 5000 && rows.size == frame.rdd.getNumPartitions)
-    assert(viaVectors(frame) == rows)
+    def same(got: Seq[Seq[Seq[Any]]], what: String): Unit =
+      assert(got == rows, s"$what: ${got.flatten.zip(rows.flatten).count { case (a, b) => a != b }} rows differ")
+    same(viaVectors(frame), "4096-row batches")
+    // Many batches per partition (the converted columns' vectors are reused from batch to batch).
+    spark.conf.set("spark.sql.parquet.columnarReaderBatchSize", "97")
+    try same(viaVectors(frameOf(spark.read.parquet(parquet))), "97-row batches")
+    finally spark.conf.unset("spark.sql.parquet.columnarReaderBatchSize")
     // The special values are really there, in both readings.
     val ds = rows.flatten.map(_.head)
     assert(ds.contains(null) && ds.contains(java.lang.Double.doubleToRawLongBits(-0.0)) &&
