@@ -142,4 +142,19 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
       intercept[IllegalArgumentException](score(s4, 0.9))
     } finally { close4(); close1() }
   }
+
+  test("the block cache budget comes from the executor's conf; a bad value is an error naming the conf") {
+    val conf = org.apache.spark.SparkEnv.get.conf
+    def configured(value: String): Unit = { conf.set(BlockCache.Conf, value); BlockCache.configure() }
+    try {
+      Seq("lots", "-1", "1.5").foreach { bad =>
+        val e = intercept[IllegalArgumentException](configured(bad))
+        assert(e.getMessage.contains(BlockCache.Conf) && e.getMessage.contains(s"'$bad'"), e.getMessage)
+      }
+      configured("0") // a whole number, 0 included, is accepted
+    } finally {
+      conf.remove(BlockCache.Conf)
+      BlockCache.configure()
+    }
+  }
 }
