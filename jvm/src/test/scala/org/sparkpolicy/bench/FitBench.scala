@@ -55,7 +55,7 @@ import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
  */
 object FitBench {
   import FitData._
-  import FitMeasures._
+  import BenchMeasures._
 
 
   /** One fit as run: its key (scenario/case/run), wall seconds, memory peaks and the fitted model. */

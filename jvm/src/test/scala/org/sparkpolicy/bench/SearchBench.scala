@@ -1,12 +1,10 @@
 package org.sparkpolicy.bench
 
 import java.nio.file.{Files, Path}
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.atomic.AtomicLong
 
-import org.apache.spark.scheduler.{SparkListener, SparkListenerStageSubmitted, SparkListenerTaskEnd}
 import org.apache.spark.sql.{Column, DataFrame, SparkSession}
 import org.apache.spark.sql.functions.{avg, col, lit, pmod, when, xxhash64}
+import org.sparkpolicy.bench.BenchMeasures.{CaseMetrics, CaseProperty}
 import org.sparkpolicy.bench.BenchSupport._
 import org.sparkpolicy.examples.LocalRun
 import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
@@ -68,30 +66,6 @@ object SearchBench {
     val idx = col(PolicyOutputColumns.ActionIndex)
     val chosen = (1 until arms).foldLeft(col("mu0")) { case (acc, a) => when(idx === a, col(s"mu$a")).otherwise(acc) }
     model.transform(data).select(avg(chosen)).head().getDouble(0)
-  }
-
-  /** The local property naming the case whose jobs run; ShuffleBytes sums their tasks' shuffle writes under it. */
-  val CaseProperty = "sparkpolicy.bench.case"
-
-  /**
-   * Task metrics per case, from the tasks of stages submitted while `CaseProperty` named that case: shuffle
-   * bytes written and bytes spilled (sums), and the largest per-task peak execution memory (JVM memory
-   * Spark's memory manager granted a task, e.g. to the map-side combine of `reduceByKey`).
-   */
-  final class CaseMetrics extends SparkListener {
-    private val stageCase = new ConcurrentHashMap[Int, String]()
-    private val sums = new ConcurrentHashMap[(String, String), AtomicLong]()
-    private def add(c: String, metric: String, v: Long): Unit = sums.computeIfAbsent((c, metric), _ => new AtomicLong()).addAndGet(v)
-    override def onStageSubmitted(e: SparkListenerStageSubmitted): Unit =
-      Option(e.properties).flatMap(p => Option(p.getProperty(CaseProperty))).foreach(stageCase.put(e.stageInfo.stageId, _))
-    override def onTaskEnd(e: SparkListenerTaskEnd): Unit =
-      for (c <- Option(stageCase.get(e.stageId)); m <- Option(e.taskMetrics)) {
-        add(c, "shuffle", m.shuffleWriteMetrics.bytesWritten)
-        add(c, "memorySpilled", m.memoryBytesSpilled)
-        add(c, "diskSpilled", m.diskBytesSpilled)
-        sums.computeIfAbsent((c, "peakExecution"), _ => new AtomicLong()).accumulateAndGet(m.peakExecutionMemory, math.max(_, _))
-      }
-    def of(c: String, metric: String): Long = Option(sums.get((c, metric))).map(_.get).getOrElse(0L)
   }
 
   final case class Case(name: String, learner: PolicyTreeLearner)
@@ -191,7 +165,7 @@ object SearchBench {
     val loadAfter = loadAverage
     Thread.sleep(3000) // the listener bus is asynchronous: let the last task-end events arrive
     def perFit(c: Case, metric: String): Long = metrics.of(s"$label/${c.name}", metric) / (reps + 1)
-    val shuffleBytes = cases.map(c => c.name -> perFit(c, "shuffle")).toMap
+    val shuffleBytes = cases.map(c => c.name -> perFit(c, "shuffleWrite")).toMap
     val greedy = timings(cases.head.name)
     val greedyLevels = models(cases.head.name).trainingSummary.levels.map(_.millis).sum / 1e3
     val results = cases.map { c =>
@@ -203,7 +177,7 @@ object SearchBench {
       println(f"  ${c.name}%-28s median ${t.median}%7.2f s [${t.min}%.2f–${t.max}%.2f], ×${t.median / greedy.median}%.2f greedy; " +
         f"levels $levelSeconds%.2f s; peak native ${m.trainingSummary.peakNativeBytesPerTask / 1e6}%.1f MB/task; " +
         f"shuffle ${shuffleBytes(c.name) / 1e6}%.0f MB, spilled ${perFit(c, "diskSpilled") / 1e6}%.0f MB to disk, " +
-        f"task peak execution memory ${metrics.of(s"$label/${c.name}", "peakExecution") / 1e6}%.0f MB; true value $value%.4f; root ${rootSplit(m)}")
+        f"task peak execution memory ${metrics.of(s"$label/${c.name}", "peakExecutionMax") / 1e6}%.0f MB; true value $value%.4f; root ${rootSplit(m)}")
       obj(
         "case" -> c.name,
         "params" -> obj(Seq("thresholdSearch", "searchDepth", "maxBins", "maxMemoryMB", "minNodeSize").map(p =>
@@ -222,7 +196,7 @@ object SearchBench {
         "peak_native_bytes_per_task" -> m.trainingSummary.peakNativeBytesPerTask,
         "shuffle_bytes_written_per_fit" -> shuffleBytes(c.name),
         "spilled_bytes_per_fit" -> obj("memory" -> perFit(c, "memorySpilled"), "disk" -> perFit(c, "diskSpilled")),
-        "max_task_peak_execution_memory_bytes" -> metrics.of(s"$label/${c.name}", "peakExecution"),
+        "max_task_peak_execution_memory_bytes" -> metrics.of(s"$label/${c.name}", "peakExecutionMax"),
         "model_depth" -> m.depth,
         "model_nodes" -> m.numNodes,
         "true_policy_value" -> value,

@@ -16,10 +16,10 @@ import org.apache.spark.sql.catalyst.rules.Rule
 import org.apache.spark.sql.execution.{ColumnarRule, FileSourceScanExec, SparkPlan}
 import org.sparkpolicy.bench.BenchSupport._
 
-/** FitBench's measurements: task metrics per fit, Parquet rows read, and the JVM's memory while a fit runs. */
-object FitMeasures {
-  /** The local property naming the fit (scenario/case/run) whose jobs run; CaseMetrics keys task metrics by it. */
-  val CaseProperty = "sparkpolicy.bench.fit"
+/** The benches' measurements: task metrics per case, Parquet rows read, and the JVM's memory while a fit runs. */
+object BenchMeasures {
+  /** The local property naming the case (or fit) whose jobs run; CaseMetrics keys task metrics by it. */
+  val CaseProperty = "sparkpolicy.bench.case"
 
   /** Task metrics per fit, from the tasks of stages submitted while `CaseProperty` named it. */
   final class CaseMetrics extends SparkListener {
@@ -124,7 +124,7 @@ class FitBenchExtensions extends (SparkSessionExtensions => Unit) {
     override def postColumnarTransitions: Rule[SparkPlan] = new Rule[SparkPlan] {
       override def apply(plan: SparkPlan): SparkPlan = {
         plan.foreach {
-          case scan: FileSourceScanExec => scan.metrics.get("numOutputRows").foreach(m => FitMeasures.ScanMetrics.ids.add(m.id))
+          case scan: FileSourceScanExec => scan.metrics.get("numOutputRows").foreach(m => BenchMeasures.ScanMetrics.ids.add(m.id))
           case _ => ()
         }
         plan
