@@ -97,6 +97,7 @@ fn kernel_config(frontier: Vec<u32>) -> KernelConfig {
         tag: String::new(),
         skip_rows: None,
         coarse_cuts: Vec::new(),
+        row_sample: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! change. Fields with a serde default may be left out; `to_json` writes every field (`null` for
 //! `None`), so parsing its output gives the same config.
 
+use crate::row_sample::RowSample;
 use serde::{Deserialize, Serialize};
 
 /// Turns one partition's rows into a training block.
@@ -46,6 +47,10 @@ pub struct KernelConfig {
     /// coarse codes. Empty: every feature's histogram holds its block codes; `None`: that feature's do.
     #[serde(default)]
     pub coarse_cuts: Vec<Option<Vec<u32>>>,
+    /// A forest tree's rows (`row_sample`): the blocks then carry one more channel than `n_arms`, the
+    /// row's hash, and only the rows the sample takes feed the histograms.
+    #[serde(default)]
+    pub row_sample: Option<RowSample>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -116,18 +116,32 @@ impl HistogramKernel {
         })
     }
 
+    /// Channels per block row: the histogrammed ones, and a forest tree's row hash after them.
+    fn block_channels(&self) -> usize {
+        self.config.n_arms + usize::from(self.config.row_sample.is_some())
+    }
+
     pub fn add_block(&mut self, block: impl Into<Arc<TrainingBlock>>) -> Result<()> {
         let block: Arc<TrainingBlock> = block.into();
-        if block.n_arms != self.config.n_arms || block.n_features != self.config.codes_per_feature.len() {
+        if block.n_arms != self.block_channels() || block.n_features != self.config.codes_per_feature.len() {
             return invalid!(
-                "training block has {} features × {} arms; the kernel expects {} × {}",
+                "training block has {} features × {} channels; the kernel expects {} × {}",
                 block.n_features,
                 block.n_arms,
                 self.config.codes_per_feature.len(),
-                self.config.n_arms
+                self.block_channels()
             );
         }
         let mut slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
+        if let Some(sample) = self.config.row_sample {
+            sample.validate()?;
+            let stride = block.n_arms;
+            for (slot, g) in slots.iter_mut().zip(block.gamma.chunks_exact(stride)) {
+                if *slot != INACTIVE && !sample.takes(g[stride - 1]) {
+                    *slot = INACTIVE;
+                }
+            }
+        }
         if let Some(skip) = self.config.skip_rows {
             let k = block.n_arms;
             if skip.channel >= k {
@@ -217,21 +231,26 @@ impl HistogramKernel {
         }
         let inactive = self.config.frontier.len();
         let k = self.config.n_arms;
+        let stride = self.block_channels();
         let mut coarse: Vec<u16> = Vec::new();
         for (block, slots) in &self.blocks {
             for (j, f) in (feature_start..feature_end).enumerate() {
                 let range = f * block.n_rows..(f + 1) * block.n_rows;
                 let off = layout.feature_offsets[j];
                 match (&block.codes, self.grids[f].table()) {
-                    (Codes::U8(c), None) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k)?,
-                    (Codes::U16(c), None) => accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k)?,
+                    (Codes::U8(c), None) => {
+                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?
+                    }
+                    (Codes::U16(c), None) => {
+                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?
+                    }
                     (c, Some(table)) => {
                         // The feature's coarse codes, mapped once per block and feature.
                         match c {
                             Codes::U8(c) => map_codes(&c[range], table, &mut coarse)?,
                             Codes::U16(c) => map_codes(&c[range], table, &mut coarse)?,
                         }
-                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k)?
+                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?
                     }
                 }
             }
@@ -263,15 +282,16 @@ fn accumulate<C: Copy + Into<usize>>(
     n_codes: usize,
     hist: &mut [i64],
     k: usize,
+    stride: usize,
 ) -> Result<()> {
     if codes.iter().any(|&c| c.into() >= n_codes) {
         return invalid!("training block has a bin code ≥ the feature's {n_codes} codes; blocks and boundaries disagree");
     }
     match k {
-        2 => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Fixed::<2>),
-        3 => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Fixed::<3>),
-        4 => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Fixed::<4>),
-        _ => accumulate_rows(codes, gamma, slots, base, inactive, feature_off, hist, Dynamic(k)),
+        2 => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Fixed::<2>),
+        3 => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Fixed::<3>),
+        4 => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Fixed::<4>),
+        _ => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Dynamic(k)),
     }
     Ok(())
 }
@@ -307,6 +327,7 @@ impl Arms for Dynamic {
 fn accumulate_rows<C: Copy + Into<usize>, A: Arms>(
     codes: &[C],
     gamma: &[i64],
+    stride: usize,
     slots: &[u32],
     base: &[usize],
     inactive: usize,
@@ -315,7 +336,8 @@ fn accumulate_rows<C: Copy + Into<usize>, A: Arms>(
     arms: A,
 ) {
     let k = arms.get();
-    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(k)) {
+    // A row's channels are `stride` ≥ k wide: the first k are histogrammed (a forest block's last is its hash).
+    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(stride)) {
         let slot = (slot as usize).min(inactive);
         let b = base[slot];
         if b == usize::MAX {

@@ -33,6 +33,7 @@ pub mod pair_search;
 pub mod pool;
 pub mod refine;
 pub mod reply;
+pub mod row_sample;
 pub mod scoring;
 pub mod split;
 pub mod split_record;
@@ -41,4 +42,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 10;
+pub const ABI_VERSION: i32 = 11;

@@ -171,6 +171,15 @@ pub struct Window {
 
 /// Best split over a (node, feature block) histogram, in loop order, with the runner-up.
 pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> {
+    best_split_among(node_hist, config, &[])
+}
+
+/// [`best_split`] over the block's features with `allowed[j]` set (a forest node's feature subset);
+/// empty `allowed`: every feature. The node's totals do not depend on it.
+pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool]) -> Result<BlockBest> {
+    if !allowed.is_empty() && allowed.len() != config.codes_per_feature.len() {
+        return invalid!("{} feature flags for a split block of {} features", allowed.len(), config.codes_per_feature.len());
+    }
     let layout = HistogramLayout::new(config.n_arms, &config.codes_per_feature);
     if node_hist.len() != layout.node_len {
         return invalid!("histogram has {} cells but the split config implies {}", node_hist.len(), layout.node_len);
@@ -194,6 +203,7 @@ pub fn best_split(node_hist: &[i64], config: &SplitConfig) -> Result<BlockBest> 
         Criterion::Outcome => outcome_reward(l, r, outcome_arms),
     };
     let per_feature: Vec<SplitCandidate> = (0..config.codes_per_feature.len())
+        .filter(|&j| allowed.get(j).copied().unwrap_or(true))
         .filter_map(|j| {
             best_split_for_feature_by(
                 config.feature_start + j,

@@ -148,6 +148,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         tag: String::new(),
         skip_rows: Some(SkipRows { channel: 2 * rows.arms, value: held_out }),
         coarse_cuts: Vec::new(),
+        row_sample: None,
     };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n).collect();

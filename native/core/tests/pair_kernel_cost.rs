@@ -42,6 +42,7 @@ fn pair_kernel_and_search_cost() {
         tag: String::new(),
         skip_rows: None,
         coarse_cuts: Vec::new(),
+        row_sample: None,
     };
     let mut kernel = HistogramKernel::new(tree.clone(), greedy).unwrap();
     kernel.add_block(block.clone()).unwrap();

@@ -113,6 +113,7 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
         tag: String::new(),
         skip_rows: None,
         coarse_cuts: cuts.clone(),
+        row_sample: None,
     };
     let mut coarse = Vec::new();
     for block in blocks(c) {

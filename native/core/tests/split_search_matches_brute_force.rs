@@ -9,7 +9,8 @@ use sparkpolicy_core::block::TrainingBlock;
 use sparkpolicy_core::config::{Chunk, Criterion, KernelConfig, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
-use sparkpolicy_core::split::{best_arm, best_split, SplitCandidate};
+use sparkpolicy_core::row_sample::{Half, RowSample};
+use sparkpolicy_core::split::{best_arm, best_split, best_split_among, SplitCandidate};
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -80,9 +81,13 @@ fn brute_force(case: &Case, rows: &[usize]) -> Option<SplitCandidate> {
 }
 
 fn brute_force_excluding(case: &Case, rows: &[usize], excluded: Option<usize>) -> Option<SplitCandidate> {
+    brute_force_among(case, rows, |f| Some(f) != excluded)
+}
+
+fn brute_force_among(case: &Case, rows: &[usize], searched: impl Fn(usize) -> bool) -> Option<SplitCandidate> {
     let k = case.n_arms;
     let mut best: Option<SplitCandidate> = None;
-    for (f, &n_codes) in case.codes_per_feature.iter().enumerate().filter(|(f, _)| Some(*f) != excluded) {
+    for (f, &n_codes) in case.codes_per_feature.iter().enumerate().filter(|(f, _)| searched(*f)) {
         let missing = (n_codes - 1) as u16;
         let is_missing = |r: usize| case.codes[f][r] == missing;
         let has_missing = rows.iter().any(|&r| is_missing(r));
@@ -131,6 +136,13 @@ fn block_of(case: &Case, rows: &[usize]) -> TrainingBlock {
     common::u8_block(codes, gamma, k)
 }
 
+fn hashed_block_of(case: &Case, rows: &[usize]) -> TrainingBlock {
+    let k = case.n_arms;
+    let codes = case.codes.iter().map(|c| rows.iter().map(|&r| c[r]).collect()).collect();
+    let gamma = rows.iter().flat_map(|&r| case.gamma[r * k..(r + 1) * k].iter().copied().chain([row_hash(r)])).collect();
+    common::u8_block(codes, gamma, k + 1)
+}
+
 /// Histograms for `frontier` of `tree`, with the rows split over `n_blocks` blocks and the
 /// features over two chunks, as partitions and memory budgets would split them.
 fn kernel_histograms(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: usize) -> Vec<Vec<i64>> {
@@ -138,6 +150,23 @@ fn kernel_histograms(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: 
 }
 
 fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_blocks: usize, threads: usize) -> Vec<Vec<i64>> {
+    kernel_histograms_sampled(case, tree, frontier, n_blocks, threads, None)
+}
+
+/// A forest row's hash channel: any integer the JVM's `>>> 11` of a 64-bit hash can give.
+fn row_hash(r: usize) -> i64 {
+    (sparkpolicy_core::row_sample::mix(r as u64 * 7919) >> 11) as i64
+}
+
+/// With `sample`, the blocks carry each row's hash as one more channel and the kernel takes the sample's rows.
+fn kernel_histograms_sampled(
+    case: &Case,
+    tree: &NodeTable,
+    frontier: &[u32],
+    n_blocks: usize,
+    threads: usize,
+    sample: Option<RowSample>,
+) -> Vec<Vec<i64>> {
     let n_rows = case.codes[0].len();
     let f = case.codes_per_feature.len();
     let mid = f.div_ceil(2);
@@ -154,11 +183,12 @@ fn kernel_histograms_threads(case: &Case, tree: &NodeTable, frontier: &[u32], n_
         tag: String::new(),
         skip_rows: None,
         coarse_cuts: Vec::new(),
+        row_sample: sample,
     };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n_rows).collect();
     for part in all.chunks(n_rows.div_ceil(n_blocks)) {
-        let block = block_of(case, part);
+        let block = if sample.is_some() { hashed_block_of(case, part) } else { block_of(case, part) };
         // Through the byte format too, as blocks travel between JVM and kernel.
         kernel.add_block(TrainingBlock::decode(&block.encode()).unwrap()).unwrap();
     }
@@ -234,6 +264,25 @@ proptest! {
         let rows: Vec<usize> = (0..case.codes[0].len()).collect();
         let expected = result.best.as_ref().and_then(|b| brute_force_excluding(&case, &rows, Some(b.feature)));
         prop_assert_eq!(result.runner_up, expected);
+    }
+
+    #[test]
+    fn a_forest_trees_rows_and_features_equal_brute_force(
+        case in case(), n_blocks in 1usize..4, tree_id in 0u32..50, rate in 0.2f64..1.0, half in 0usize..3,
+        mask in prop::collection::vec(any::<bool>(), 5),
+    ) {
+        let half = [Half::All, Half::Structure, Half::Estimation][half];
+        let sample = RowSample { seed: 7, tree: tree_id, threshold: (rate * RowSample::ALL_ROWS as f64) as u64, half };
+        let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
+        let hists = kernel_histograms_sampled(&case, &tree, &[1], n_blocks, 1, Some(sample));
+        let rows: Vec<usize> = (0..case.codes[0].len()).filter(|&r| sample.takes(row_hash(r))).collect();
+        let allowed = &mask[..case.codes_per_feature.len()];
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0, fine_codes: Vec::new(), coarse_cuts: Vec::new() };
+        let found = best_split_among(&hists[0], &config, allowed).unwrap().best;
+        prop_assert_eq!(found, brute_force_among(&case, &rows, |f| allowed[f]));
+        // The subsample's count is what the histogram holds.
+        let stride = case.n_arms + 1;
+        prop_assert_eq!(hists[0][..case.codes_per_feature[0] * stride].chunks(stride).map(|c| c[case.n_arms]).sum::<i64>(), rows.len() as i64);
     }
 
     #[test]

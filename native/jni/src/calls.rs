@@ -20,7 +20,7 @@ use sparkpolicy_core::pair_search::{best_subtree as search_subtree, pair_node_to
 use sparkpolicy_core::refine::{refine_split as refine, RefineKernel};
 use sparkpolicy_core::reply::LeafTable;
 use sparkpolicy_core::scoring::CompiledModel;
-use sparkpolicy_core::split::{best_split as search, node_totals, BlockBest, Window};
+use sparkpolicy_core::split::{best_split_among as search, node_totals, BlockBest, Window};
 use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{fixed_point, invalid, PolicyError, Result};
 use std::sync::{Arc, Mutex};
@@ -79,12 +79,14 @@ pub fn kernel_peak_bytes(handle: i64) -> Result<i64> {
 }
 
 /// The split record (`split_record`) of one merged (node, feature block) histogram.
-pub fn best_split(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
+/// `allowed`: one byte per feature of the block (nonzero: searched), or none for every feature.
+pub fn best_split(histogram: &[i64], config: &[u8], allowed: &[u8]) -> Result<Vec<i64>> {
     let config: SplitConfig = config::parse(config)?;
     if config.codes_per_feature.is_empty() {
         return invalid!("split config lists no features");
     }
-    let result = search(histogram, &config)?;
+    let allowed: Vec<bool> = allowed.iter().map(|&b| b != 0).collect();
+    let result = search(histogram, &config, &allowed)?;
     let totals = node_totals(histogram, &HistogramLayout::new(config.n_arms, &config.codes_per_feature));
     Ok(SplitRecord::new(totals, &result).encode())
 }

@@ -108,8 +108,9 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_bestSplit<'l>(
     _class: JClass<'l>,
     histogram: JLongArray<'l>,
     config: JByteArray<'l>,
+    allowed_features: JByteArray<'l>,
 ) -> JLongArray<'l> {
-    export(&mut env, |env| Ok(calls::best_split(&longs(env, &histogram)?, &bytes(env, &config)?)?))
+    export(&mut env, |env| Ok(calls::best_split(&longs(env, &histogram)?, &bytes(env, &config)?, &bytes(env, &allowed_features)?)?))
 }
 
 #[no_mangle]

@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 10;
+  public static final int ABI_VERSION = 11;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -182,8 +182,11 @@ final class NativeLib {
   /** The split record of one node's refined window: {@code node} = feature, lo, hi, totals, below, missing. */
   static native long[] refineSplit(long[] histogram, long[] node, byte[] configJson);
 
-  /** The best split of a merged (node, feature block) histogram, as a flat split record. */
-  static native long[] bestSplit(long[] histogram, byte[] configJson);
+  /**
+   * The best split of a merged (node, feature block) histogram, as a flat split record, over the block's
+   * features whose byte in {@code allowedFeatures} is nonzero (an empty array: every feature).
+   */
+  static native long[] bestSplit(long[] histogram, byte[] configJson, byte[] allowedFeatures);
 
   /**
    * Opens a level's pair-histogram kernel (the two-level search) for one partition: the tree (Arrow IPC

@@ -27,7 +27,23 @@ private[sparkpolicy] object NativeConfig {
    * coarse grid (None: its block codes; Nil: every feature's block codes), as `native/core/src/coarse.rs`.
    */
   final case class Kernel(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
-      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
+      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil, rowSample: Option[RowSample] = None)
+      extends NativeConfig
+
+  /**
+   * A forest tree's rows (`native/core/src/row_sample.rs`, which defines the rule): the blocks carry each
+   * row's hash as a last channel past `nArms`, and a row feeds the tree when its hash mixed with `seed` and
+   * `tree` falls below `threshold` (rate × 2^32) and in `half` (`all`, `structure`, `estimation`).
+   */
+  final case class RowSample(seed: Long, tree: Int, threshold: Long, half: String)
+
+  object RowSample {
+    val AllRows: Long = 1L << 32
+    val All = "all"
+    val Structure = "structure"
+    val Estimation = "estimation"
+    def threshold(rate: Double): Long = math.max(1L, math.min(AllRows, math.round(rate * AllRows.toDouble)))
+  }
 
   /**
    * Split search over one merged (node, feature block) histogram. `criterion` is `policy` (best-arm sums)

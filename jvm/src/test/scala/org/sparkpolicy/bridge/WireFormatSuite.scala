@@ -133,6 +133,8 @@ class WireFormatSuite extends AnyFunSuite {
         "stage 1 \"partition\" 0 \\ level 2"),
       NativeConfig.Kernel(7, Seq(3), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 1)), 1, "", Some(NativeConfig.SkipRows(6, 4L))),
       NativeConfig.Kernel(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "", None, Seq(Some(Seq(1, 4)), None)),
+      NativeConfig.Kernel(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "", None, Nil,
+        Some(NativeConfig.RowSample(-5L, 7, NativeConfig.RowSample.threshold(0.5), NativeConfig.RowSample.Estimation))),
       NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
       NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
       NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None)),
