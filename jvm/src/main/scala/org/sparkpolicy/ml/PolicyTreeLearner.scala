@@ -5,7 +5,6 @@ import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable, MLReader, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
-import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
@@ -66,22 +65,14 @@ class PolicyTreeLearner(override val uid: String)
       opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid),
       aipwSettings(outcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
-    val all = dataset.toDF()
-    TrainingData.validateFeatures(all.schema, $(featureCols), getCategoricalCols)
-    // One persisted projection of the columns the fit reads: the source is read once, by the validation pass,
-    // which fills it; the binning pass reads it again (AIPW adds its passes); everything after reads blocks.
-    // Without it (InputPersistence: files, cached or local data by default) both passes read the source.
-    val projection = all.select(TrainingData.sourceColumns(spec).filter(all.columns.contains).map(TrainingData.userCol): _*)
-    val persisted = InputPersistence.persists(projection)
-    val df = if (persisted) projection.persist(StorageLevel.MEMORY_AND_DISK) else projection
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
-    try {
+    FitProjection.using(dataset, spec) { df =>
       val fitted = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
       val (trained, output) = trainingOutput(fitted, df, spec)
       // The model records the reward type the fit resolved (e.g. the AIPW default).
       copyValues(new PolicyTreeModel(uid, trained, output).setParent(this)).set(rewardType, trained.rewardType)
-    } finally if (persisted) df.unpersist(blocking = false)
+    }
   }
 
   /**

@@ -29,7 +29,7 @@ private[ml] object PolicyTreePersistence {
 
   private implicit val formats: Formats = DefaultFormats
 
-  private val nodeSchema = StructType(Seq(
+  private[ml] val nodeSchema = StructType(Seq(
     StructField("node_id", IntegerType, nullable = false),
     StructField("is_leaf", BooleanType, nullable = false),
     StructField("feature", IntegerType, nullable = false),
@@ -44,22 +44,55 @@ private[ml] object PolicyTreePersistence {
   private def bits(d: Double): JValue = JString(java.lang.Long.toHexString(java.lang.Double.doubleToRawLongBits(d)))
   private def fromBits(v: JValue): Double = java.lang.Double.longBitsToDouble(java.lang.Long.parseUnsignedLong(v.extract[String], 16))
 
-  private def paramsJson(p: Params, explicit: Boolean): JValue = JObject(p.params.toList.flatMap { param =>
+  private[ml] def paramsJson(p: Params, explicit: Boolean): JValue = JObject(p.params.toList.flatMap { param =>
     val value = if (explicit) p.get(param) else p.getDefault(param)
     value.map(v => param.name -> JsonMethods.parse(param.asInstanceOf[org.apache.spark.ml.param.Param[Any]].jsonEncode(v)))
   })
 
+  private[ml] def decisionsJson(decisions: Seq[SplitDecision]): JArray = JArray(decisions.toList.map(d => JObject(
+    "depth" -> JInt(d.depth), "node" -> JInt(d.node), "split" -> JBool(d.split), "rows" -> JInt(d.rows),
+    "feature" -> JInt(d.feature), "threshold" -> bits(d.threshold), "missingLeft" -> JBool(d.missingLeft),
+    "gain" -> bits(d.gain), "runnerUpFeature" -> JInt(d.runnerUpFeature),
+    "runnerUpThreshold" -> bits(d.runnerUpThreshold), "runnerUpGain" -> bits(d.runnerUpGain))))
+
+  private[ml] def decisionsFrom(json: JValue): Vector[SplitDecision] =
+    json.children.map(d => SplitDecision((d \ "depth").extract[Int], (d \ "node").extract[Int],
+      (d \ "split").extract[Boolean], (d \ "rows").extract[Long], (d \ "feature").extract[Int], fromBits(d \ "threshold"),
+      (d \ "missingLeft").extract[Boolean], fromBits(d \ "gain"), (d \ "runnerUpFeature").extract[Int],
+      fromBits(d \ "runnerUpThreshold"), fromBits(d \ "runnerUpGain"))).toVector
+
+  private[ml] def levelsJson(levels: Seq[LevelStats]): JArray = JArray(levels.toList.map(l => JObject(
+    "depth" -> JInt(l.depth), "frontierNodes" -> JInt(l.frontierNodes), "featureBlocks" -> JInt(l.featureBlocks),
+    "nodeGroups" -> JInt(l.nodeGroups), "recordsToDriver" -> JInt(l.recordsToDriver), "nodesSplit" -> JInt(l.nodesSplit),
+    "millis" -> JInt(l.millis), "peakNativeBytesPerTask" -> JInt(l.peakNativeBytesPerTask), "nodesBuilt" -> JInt(l.nodesBuilt),
+    "nodesDerived" -> JInt(l.nodesDerived), "rowsHistogrammed" -> JInt(l.rowsHistogrammed))))
+
+  private[ml] def levelsFrom(json: JValue): Vector[LevelStats] =
+    json.children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
+      (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],
+      (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long],
+      (l \ "peakNativeBytesPerTask").extractOpt[Long].getOrElse(0L), (l \ "nodesBuilt").extractOpt[Int].getOrElse(0),
+      (l \ "nodesDerived").extractOpt[Int].getOrElse(0), (l \ "rowsHistogrammed").extractOpt[Long].getOrElse(-1L))).toVector
+
+  /** Sets `model`'s Params from a saved metadata's `defaultParamMap`, then its `paramMap` (Params it lacks are skipped). */
+  private[ml] def setParams(meta: JValue, model: Params, setDefault: (org.apache.spark.ml.param.Param[Any], Any) => Unit): Unit = {
+    def setAll(json: JValue, default: Boolean): Unit = json match {
+      case JObject(fields) => fields.foreach { case (name, v) =>
+        if (model.hasParam(name)) {
+          val p = model.getParam(name).asInstanceOf[org.apache.spark.ml.param.Param[Any]]
+          val value = p.jsonDecode(JsonMethods.compact(JsonMethods.render(v)))
+          if (default) setDefault(p, value) else model.set(p, value)
+        }
+      }
+      case _ =>
+    }
+    setAll(meta \ "defaultParamMap", default = true)
+    setAll(meta \ "paramMap", default = false)
+  }
+
   def save(model: PolicyTreeModel, trained: TrainedTree, outputSignature: String, path: String, spark: SparkSession): Unit = {
-    val decisions = JArray(trained.decisions.toList.map(d => JObject(
-      "depth" -> JInt(d.depth), "node" -> JInt(d.node), "split" -> JBool(d.split), "rows" -> JInt(d.rows),
-      "feature" -> JInt(d.feature), "threshold" -> bits(d.threshold), "missingLeft" -> JBool(d.missingLeft),
-      "gain" -> bits(d.gain), "runnerUpFeature" -> JInt(d.runnerUpFeature),
-      "runnerUpThreshold" -> bits(d.runnerUpThreshold), "runnerUpGain" -> bits(d.runnerUpGain))))
-    val levels = JArray(trained.levels.toList.map(l => JObject(
-      "depth" -> JInt(l.depth), "frontierNodes" -> JInt(l.frontierNodes), "featureBlocks" -> JInt(l.featureBlocks),
-      "nodeGroups" -> JInt(l.nodeGroups), "recordsToDriver" -> JInt(l.recordsToDriver), "nodesSplit" -> JInt(l.nodesSplit),
-      "millis" -> JInt(l.millis), "peakNativeBytesPerTask" -> JInt(l.peakNativeBytesPerTask), "nodesBuilt" -> JInt(l.nodesBuilt),
-      "nodesDerived" -> JInt(l.nodesDerived), "rowsHistogrammed" -> JInt(l.rowsHistogrammed))))
+    val decisions = decisionsJson(trained.decisions)
+    val levels = levelsJson(trained.levels)
     val metadata = JObject(
       "class" -> JString(ModelClass),
       "timestamp" -> JInt(System.currentTimeMillis()),
@@ -105,33 +138,15 @@ private[ml] object PolicyTreePersistence {
       TreeNode(r.getInt(0), r.getBoolean(1), r.getInt(2), r.getDouble(3), r.getInt(4), r.getBoolean(5), r.getInt(6), r.getLong(7),
         r.getSeq[Double](8).toVector, kindAt.exists(r.getBoolean))
     }.sortBy(_.id)
-    val levels = (t \ "levels").children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
-      (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],
-      (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long],
-      (l \ "peakNativeBytesPerTask").extractOpt[Long].getOrElse(0L), (l \ "nodesBuilt").extractOpt[Int].getOrElse(0),
-      (l \ "nodesDerived").extractOpt[Int].getOrElse(0), (l \ "rowsHistogrammed").extractOpt[Long].getOrElse(-1L))).toVector
-    val decisions = (t \ "decisions").children.map(d => SplitDecision((d \ "depth").extract[Int], (d \ "node").extract[Int],
-      (d \ "split").extract[Boolean], (d \ "rows").extract[Long], (d \ "feature").extract[Int], fromBits(d \ "threshold"),
-      (d \ "missingLeft").extract[Boolean], fromBits(d \ "gain"), (d \ "runnerUpFeature").extract[Int],
-      fromBits(d \ "runnerUpThreshold"), fromBits(d \ "runnerUpGain"))).toVector
+    val levels = levelsFrom(t \ "levels")
+    val decisions = decisionsFrom(t \ "decisions")
     val trained = TrainedTree(NodeTable(contract.vocabulary.size, nodes), contract, (t \ "rewardType").extract[String],
       (t \ "rewardShift").extract[Int], (t \ "numRows").extract[Long], levels, decisions, (t \ "bestArmOnTraining").extract[Int],
       (t \ "inputSignature").extract[String], (t \ "droppedRows").extractOpt[Long].getOrElse(0L),
       (t \ "clippedPropensities").extractOpt[Long].getOrElse(0L),
       phaseMillis = (t \ "phaseMillis").children.map(p => (p \ "phase").extract[String] -> (p \ "millis").extract[Long]).toVector)
     val model = new PolicyTreeModel((meta \ "uid").extract[String], trained, (t \ "outputSignature").extract[String])
-    def setAll(json: JValue, default: Boolean): Unit = json match {
-      case JObject(fields) => fields.foreach { case (name, v) =>
-        if (model.hasParam(name)) {
-          val p = model.getParam(name).asInstanceOf[org.apache.spark.ml.param.Param[Any]]
-          val value = p.jsonDecode(JsonMethods.compact(JsonMethods.render(v)))
-          if (default) model.setDefaultValue(p, value) else model.set(p, value)
-        }
-      }
-      case _ =>
-    }
-    setAll(meta \ "defaultParamMap", default = true)
-    setAll(meta \ "paramMap", default = false)
+    setParams(meta, model, model.setDefaultValue(_, _))
     // Models saved before rewardType was recorded keep the type their fit used (e.g. 'ipw'), never today's default.
     if (!model.isSet(model.rewardType)) model.set(model.rewardType, trained.rewardType)
     val saved = (meta \ "signatures").extract[Map[String, String]]

@@ -5,7 +5,8 @@ import scala.collection.mutable
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.catalyst.InternalRow
-import org.apache.spark.sql.functions.col
+import org.apache.spark.sql.functions.{col, shiftRightUnsigned}
+import org.apache.spark.sql.types.DoubleType
 import org.apache.spark.sql.vectorized.ColumnarBatch
 import org.apache.spark.storage.StorageLevel
 import org.sparkpolicy.bridge.{BlockBuilder, DoubleBatchWriter, NativeConfig, TaskResources}
@@ -36,23 +37,28 @@ private[sparkpolicy] object BinnedBlocks extends Serializable { // its task clos
    * The training blocks with each row's key hash beside them (`TrainingData.RowKeyName`, in block row
    * order), so the output signature can be signed from the blocks once the tree is grown.
    */
-  def buildKeyed(data: TrainingData, edges: Array[Array[Double]], shift: Int): RDD[KeyedBlock] = {
+  def buildKeyed(data: TrainingData, edges: Array[Array[Double]], shift: Int, rowHashChannel: Boolean = false): RDD[KeyedBlock] = {
     val (nFeatures, nArms) = (data.nFeatures, data.nArms)
+    // A forest's blocks carry each row's sample hash as one more, unscaled channel (`RowSample`'s input):
+    // its top 53 bits, so the double the writer carries holds it exactly.
+    val channels = nArms + (if (rowHashChannel) 1 else 0)
     // With numeric features only, the row keys are hashed here from the values the blocks get (a categorical
     // feature's key is its label, which the blocks do not see: then the frame's key column is read).
-    val keys = if (data.categoricalFlags.contains(true)) RowKeys.Column(nFeatures + nArms) else RowKeys.FromValues
+    val keys = if (data.categoricalFlags.contains(true)) RowKeys.Column(nFeatures + channels) else RowKeys.FromValues
     // Only what the blocks hold: the sample hash behind Γ is not computed again.
-    val names = (0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName) ++
-      (if (keys == RowKeys.FromValues) Nil else Seq(TrainingData.RowKeyName))
+    val columns = ((0 until nFeatures).map(TrainingData.featureName) ++ (0 until nArms).map(TrainingData.rewardName)).map(col) ++
+      (if (rowHashChannel) Seq(shiftRightUnsigned(col(TrainingData.SampleHashName), 11).cast(DoubleType)) else Nil) ++
+      (if (keys == RowKeys.FromValues) Nil else Seq(col(TrainingData.RowKeyName)))
     // Broadcast, not captured: a captured array rides in the task binary of every stage that reads the
     // blocks (each level, refinement, the output signature), 8 MB per task at 20 features × 50,000 edges.
     val shared = data.frame.sparkSession.sparkContext.broadcast(edges)
-    val frame = data.frame.select(names.map(col): _*)
+    val frame = data.frame.select(columns: _*)
     // The source's column vectors where its plan allows (a key column is a SQL hash: rows then).
     val vectors = if (keys == RowKeys.FromValues) ColumnarInput.batches(frame) else None
+    val unscaledFrom = if (rowHashChannel) Some(nArms) else None
     def blocks(feed: Feed): Iterator[KeyedBlock] = {
       FaultInjection.maybeFail("binning")
-      encodeFeed(feed, nFeatures, nArms, shared.value, shift, None, keys)
+      encodeFeed(feed, nFeatures, channels, shared.value, shift, unscaledFrom, keys)
     }
     vectors.map(_.mapPartitions(it => blocks(new BatchFeed(it))))
       .getOrElse(frame.queryExecution.toRdd.mapPartitions(it => blocks(new RowFeed(it, keys))))

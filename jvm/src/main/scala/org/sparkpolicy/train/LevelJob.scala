@@ -1,13 +1,15 @@
 package org.sparkpolicy.train
 
-import org.sparkpolicy.bridge.{HistogramLayout, NativeConfig, SplitSearch}
+import org.sparkpolicy.bridge.{HistogramLayout, NativeConfig, SplitRecord, SplitSearch}
 import org.sparkpolicy.ml.model.NodeTable
 
 /**
  * What one level's kernels and split searches need besides the blocks. The kernel routes rows on the
  * grid's fine codes and builds histograms on its histogram codes; split records come back with fine
  * thresholds (and, for coarse features, the window to refine). `treeId` names the tree in a pass over several
- * (the AIPW fold), stable from level to level; `siblings`, when set, makes the level a sibling-subtraction one.
+ * (the AIPW fold, the forest tree), stable from level to level; `siblings`, when set, makes the level a
+ * sibling-subtraction one. A forest tree's job has its `rowSample` (the kernel's rows) and `featureSubset`
+ * (each node's features).
  */
 private[sparkpolicy] final case class LevelJob(
     tree: NodeTable,
@@ -22,7 +24,9 @@ private[sparkpolicy] final case class LevelJob(
     outcomeArms: Int = 0,
     categorical: Array[Boolean] = Array.empty,
     siblings: Option[SiblingPlan] = None,
-    treeId: Int = 0) {
+    treeId: Int = 0,
+    rowSample: Option[NativeConfig.RowSample] = None,
+    featureSubset: Option[FeatureSubset] = None) {
   /**
    * The nodes the kernel histograms: the frontier, or with sibling subtraction each pair's smaller child
    * (the plan's node groups are over these). Rows of every other leaf are skipped by the kernel's routing.
@@ -47,5 +51,11 @@ private[sparkpolicy] final case class LevelJob(
   }
   def kernelConfig(tag: String): NativeConfig.Kernel =
     NativeConfig.Kernel(nChannels, grid.fineCodes.toSeq, kernelFrontier.toSeq, chunks, nativeThreads, tag,
-      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) }, grid.cutsOf(0, grid.fineCodes.length))
+      skipRows.map { case (channel, value) => NativeConfig.SkipRows(channel, value) }, grid.cutsOf(0, grid.fineCodes.length), rowSample)
+
+  /** The best split of feature block `fb` for `node`, over the node's feature subset when the job has one. */
+  def bestSplit(node: Int, fb: Int, hist: Array[Long]): SplitRecord = {
+    val (f0, f1) = plan.featureBlocks(fb)
+    splitSearches(fb).best(node, fb, hist, featureSubset.map(_.allowed(node).slice(f0, f1)).orNull)
+  }
 }

@@ -146,8 +146,7 @@ private[sparkpolicy] object LevelSearch {
     a
   }
 
-  private def chooseSplit(node: Int, fb: Int, hist: Array[Long], job: LevelJob): SplitRecord =
-    job.splitSearches(fb).best(node, fb, hist)
+  private def chooseSplit(node: Int, fb: Int, hist: Array[Long], job: LevelJob): SplitRecord = job.bestSplit(node, fb, hist)
 
   /** One partition's histogram partials, keyed by (frontier node, feature block), emitted chunk by chunk. */
   private def partitionPartials(local: Array[Array[Byte]], treeIpc: Array[Byte], job: LevelJob, tag: String,

@@ -92,15 +92,18 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
   /** The root's totals (the whole training data's per-channel sums and row count). */
   def rootTotals: Array[Long] = totals.getOrElse(1, empty)
 
-  /** The finished tree: accepted splits, and the criterion's leaf at every other node. */
-  def result(): NodeTable = {
+  /**
+   * The finished tree: accepted splits, and the criterion's leaf at every other node, from the totals the
+   * splits' records gave or, for a leaf in `leafTotals` (an honest forest tree's estimation rows), from those.
+   */
+  def result(leafTotals: collection.Map[Int, Array[Long]] = Map.empty): NodeTable = {
     val totalsOf = (id: Int) => totals.getOrElse(id, empty)
     NodeTable(criterion.width, NodeTable.grownIds(splits.keySet).map { id =>
       splits.get(id) match {
         case Some(s) =>
           TreeNode(id, isLeaf = false, s.feature, s.threshold, s.thresholdBin, s.missingLeft, -1, count(totalsOf(id)),
             Vector.fill(criterion.width)(0.0), s.categorical)
-        case None => criterion.leaf(id, totalsOf)
+        case None => criterion.leaf(id, x => leafTotals.getOrElse(x, totalsOf(x)))
       }
     })
   }

@@ -4,8 +4,7 @@ import java.nio.ByteBuffer
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.slf4j.LoggerFactory
-import org.sparkpolicy.bridge.FixedPoint
-import org.sparkpolicy.contract.{BoundaryRecipe, Contract, FeatureSpec, RewardSpec, RowHash, Signatures}
+import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.ml.model.{LevelStats, SplitDecision}
 
 /**
@@ -32,69 +31,23 @@ private[sparkpolicy] object TreeTrainer {
   def fit(df: DataFrame, spec: InputSpec, settings: TreeSettings, lockedBoundaries: Option[Array[Array[Double]]],
       aipwRewards: (TrainingData, SearchGrid, AipwSettings) => TrainingData): TrainedTree = {
     val sc = df.sparkSession.sparkContext
-    val phases = scala.collection.mutable.LinkedHashMap.empty[String, Long]
-    def timed[T](phase: String)(body: => T): T = {
-      val started = System.nanoTime()
-      sc.setJobDescription(s"PolicyTreeLearner: $phase")
-      try body finally phases(phase) = phases.getOrElse(phase, 0L) + (System.nanoTime() - started) / 1000000
-    }
-    lockedBoundaries.foreach(b => Boundaries.validate(b, spec.featureCols))
-    val sampled = lockedBoundaries.isEmpty && settings.boundaryStrategy == "exact"
+    val timer = new PhaseTimer(sc, "PolicyTreeLearner")
     try {
-      val prepared = timed("validate") {
-        TrainingData.prepare(df, spec, options = PassOptions(if (sampled) Some(settings.sampleSize) else None, signRows = true))
-      }
-      // Exact thresholds: the fine edges are the sample's distinct values (up to SearchGrid.fineBins), searched
-      // first on a coarse grid of maxBins; binned: the maxBins quantile edges are every candidate threshold.
-      val valueBins = if (settings.refines) SearchGrid.fineBins(settings.maxBins, spec.featureCols.length) else settings.maxBins
-      val placed = timed("boundaries")(lockedBoundaries.getOrElse(prepared.boundarySample match {
-        case Some(sample) => Boundaries.fromSample(sample, valueBins)
-        case None => Boundaries.approximate(prepared, settings.maxBins)
-      }))
-      val edges = Categories.withCodeEdges(placed, prepared.categories, spec.featureCols, lockedBoundaries.isDefined)
-      val categorical = prepared.categoricalFlags
-      val grid = if (settings.refines) SearchGrid(edges, settings.maxBins, categorical) else SearchGrid.binned(edges)
-      // AIPW: the outcome models are cross-fitted on the same bins before Γ exists.
-      val aipw = spec.aipw
-      val data = if (prepared.rewardType == "aipw") timed("aipw")(aipwRewards(prepared, grid, aipw)) else prepared
-      val contract = Contract(
-        spec.featureCols.toSeq.zipWithIndex.map { case (c, f) =>
-          val categories = prepared.categories(f).map(_.toSeq)
-          FeatureSpec(c, df.schema(c).dataType.simpleString, if (categories.isDefined) Contract.Categorical else Contract.Numeric,
-            Contract.MissingLearnedSide, categories)
-        },
-        data.vocabulary.toSeq,
-        RewardSpec(data.rewardType, spec.treatmentCol, spec.rewardCols.map(_.toSeq).getOrElse(Nil), spec.outcomeCol, spec.propensityCol,
-          data.aipwBase.map(b => aipw.spec(b.propensity))),
-        // Locked boundaries do not depend on maxBins or the sample, so those stay out of the manifest.
-        (if (lockedBoundaries.isDefined) BoundaryRecipe("locked", 0, 0, 0L, None)
-        else BoundaryRecipe(settings.boundaryStrategy, settings.maxBins, settings.sampleSize, RowHash.SampleSeed, spec.rowIdCol))
-          .copy(searchBins = if (settings.refines) settings.maxBins else 0),
-        edges.map(_.toSeq).toSeq)
-      val shift = FixedPoint.rewardShift(data.nRows, data.maxAbsReward)
-      val resolution = math.pow(2.0, -shift)
-      if (resolution > 1e-6 * data.meanAbsReward)
-        log.warn(s"reward resolution 2^-$shift = $resolution is coarse next to the mean |reward| ${data.meanAbsReward}: " +
-          s"max |reward| is ${data.maxAbsReward} over ${data.nRows} rows. An extreme reward (e.g. from a tiny propensity) " +
-          "limits the precision of every sum; consider clipping propensities or rewards.")
-      val keyed = BinnedBlocks.buildKeyed(data, grid.edges, shift)
+      val setup = FitSetup(df, spec, settings, lockedBoundaries, aipwRewards, timer)
+      import setup.{categorical, contract, data, grid, prepared, shift}
+      val keyed = setup.bin(timer)
       try {
-        // Materialized here, in the binning pass, so the levels only read the blocks.
-        val binned = timed("binning")(keyed.map(_.rowKeys.length.toLong).fold(0L)(_ + _))
-        if (binned != data.nRows)
-          throw new IllegalStateException(s"the binning pass saw $binned rows but the validation pass ${data.nRows}: the input " +
-            "changed between the fit's passes; persist it or make it deterministic")
         val blocks = keyed.map(_.bytes)
         val criterion = SplitCriterion.Policy(data.nArms, shift)
         val grower = new TreeGrower(criterion, settings.maxDepth, settings.minNodeSize, grid.edges, categorical)
-        val levels = timed("levels")(growLevels(blocks, grower, data.nArms, grid, settings, categorical))
+        val levels = timer("levels")(growLevels(blocks, grower, data.nArms, grid, settings, categorical))
         val tree = grower.result()
-        val outputRows = timed("signatures")(OutputSignature.hashes(keyed, tree, grid.fineCodes))
-        log.info("fit phases: " + Phases.flatMap(p => phases.get(p).map(ms => s"$p $ms ms")).mkString(", ") +
+        val outputRows = timer("signatures")(OutputSignature.hashes(keyed, tree, grid.fineCodes))
+        log.info("fit phases: " + Phases.flatMap(p => timer.get(p).map(ms => s"$p $ms ms")).mkString(", ") +
           s" (${data.nRows} rows; the input signature is taken in the validation pass)")
         TrainedTree(tree, contract, data.rewardType, shift, data.nRows, levels, grower.decisions.toVector,
           criterion.bestArm(grower.rootTotals)._1, prepared.inputSignature.get, data.droppedRows, data.clippedPropensities,
-          Some(outputRows), phases.toSeq)
+          Some(outputRows), timer.millis)
       } finally keyed.unpersist(blocking = false)
     } finally sc.setJobDescription(null)
   }
