@@ -1,0 +1,85 @@
+package org.sparkpolicy.ml
+
+import org.apache.spark.ml.Estimator
+import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
+import org.apache.spark.sql.{DataFrame, Dataset}
+import org.apache.spark.sql.types.StructType
+import org.sparkpolicy.contract.Signatures
+import org.sparkpolicy.ml.model.PolicyOutputColumns
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasForestSettings, HasNativeResources,
+  HasPolicyFeatures, HasRewardInputs, HasTreeGrowth}
+import org.sparkpolicy.rewards.AipwRewards
+import org.sparkpolicy.train.{ForestSettings, ForestTrainer, InputSpec, TrainedForest, TrainingData, TreeSettings}
+
+/**
+ * Learns a policy forest (as EconML's `PolicyForest`): `numTrees` policy trees, each grown greedily with the
+ * tree learner's criterion on a `subsamplingRate` share of the rows and, per node, a `featureSubsetStrategy`
+ * share of the features, honest by default; every random choice is a hash of the row's content (or
+ * `rowIdCol`), the tree id and `seed`, so the forest is the same in any layout. All trees grow together: one
+ * collect-less pass over the native blocks per level for every tree's frontier. The trees search the
+ * `maxBins` quantile thresholds (`thresholdSearch = "binned"`, the forest's default and only value so far)
+ * and `searchDepth = 1`.
+ *
+ * {{{
+ * val forest = new PolicyForestLearner()
+ *   .setFeatureCols(Array("recency", "history"))
+ *   .setRewardCols(Array("g0", "g1", "g2"))
+ *   .setNumTrees(100).setMaxDepth(3)
+ *   .fit(train)
+ * }}}
+ */
+class PolicyForestLearner(override val uid: String)
+    extends Estimator[PolicyForestModel] with HasPolicyFeatures[PolicyForestLearner]
+    with HasCategoricalFeatures[PolicyForestLearner] with HasRewardInputs[PolicyForestLearner]
+    with HasAipwSettings[PolicyForestLearner] with HasTreeGrowth[PolicyForestLearner] with HasBinning[PolicyForestLearner]
+    with HasNativeResources[PolicyForestLearner] with HasForestSettings[PolicyForestLearner] with DefaultParamsWritable {
+
+  def this() = this(Identifiable.randomUID("policyForestLearner"))
+
+  setDefault(thresholdSearch -> "binned")
+
+  private def opt[T](p: org.apache.spark.ml.param.Param[T]): Option[T] = get(p)
+
+  override def fit(dataset: Dataset[_]): PolicyForestModel = {
+    if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
+    if ($(thresholdSearch) != "binned")
+      throw new IllegalArgumentException(s"thresholdSearch '${$(thresholdSearch)}' is not available for forests yet: a forest's " +
+        "trees search the maxBins quantile thresholds; set thresholdSearch to 'binned' (the forest's default) or raise maxBins")
+    if ($(searchDepth) != 1)
+      throw new IllegalArgumentException(s"searchDepth ${$(searchDepth)} is not available for forests yet: a forest's trees are " +
+        "grown greedily (searchDepth 1)")
+    val native = nativeResources(dataset.sparkSession.sparkContext)
+    val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
+      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid), aipwSettings(None, native),
+      getCategoricalCols, getCategoryOrdersMap)
+    val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
+      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
+    val forest = ForestSettings($(numTrees), $(subsamplingRate), $(featureSubsetStrategy), $(honest), $(seed))
+    FitProjection.using(dataset, spec) { df =>
+      val trained = ForestTrainer.fit(df, spec, settings, forest, opt(boundaries), AipwRewards.training)
+      copyValues(new PolicyForestModel(uid, trained, trainingOutput(trained, df, spec)).setParent(this))
+        .set(rewardType, trained.rewardType)
+    }
+  }
+
+  /** The training output signature: the blocks' rows signed by the fit, and rows `handleInvalid = "skip"` left out, scored here. */
+  private def trainingOutput(trained: TrainedForest, df: DataFrame, spec: InputSpec): String = {
+    val rows = new Signatures.RowHashes().merge(trained.outputRows.get)
+    if (trained.droppedRows > 0) {
+      val draft = copyValues(new PolicyForestModel(uid, trained, ""))
+      rows.merge(Signatures.outputHashes(draft.transform(df.where(TrainingData.invalidRows(spec).get)), trained.contract,
+        PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores))
+    }
+    Signatures.outputSignature(rows)
+  }
+
+  override def transformSchema(schema: StructType): StructType = {
+    if (isDefined(featureCols)) TrainingData.validateFeatures(schema, $(featureCols), getCategoricalCols)
+    PolicyForestModel.outputSchema(schema)
+  }
+
+  override def copy(extra: ParamMap): PolicyForestLearner = defaultCopy(extra)
+}
+
+object PolicyForestLearner extends DefaultParamsReadable[PolicyForestLearner]
