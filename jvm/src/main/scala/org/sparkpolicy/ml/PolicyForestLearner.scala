@@ -8,7 +8,7 @@ import org.apache.spark.sql.types.StructType
 import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.ml.model.PolicyOutputColumns
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasForestSettings, HasNativeResources,
-  HasPolicyFeatures, HasRewardInputs, HasTreeGrowth}
+  HasPolicyFeatures, HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.rewards.AipwRewards
 import org.sparkpolicy.train.{ForestSettings, ForestTrainer, InputSpec, TrainedForest, TrainingData, TreeSettings}
 
@@ -33,7 +33,8 @@ class PolicyForestLearner(override val uid: String)
     extends Estimator[PolicyForestModel] with HasPolicyFeatures[PolicyForestLearner]
     with HasCategoricalFeatures[PolicyForestLearner] with HasRewardInputs[PolicyForestLearner]
     with HasAipwSettings[PolicyForestLearner] with HasTreeGrowth[PolicyForestLearner] with HasBinning[PolicyForestLearner]
-    with HasNativeResources[PolicyForestLearner] with HasForestSettings[PolicyForestLearner] with DefaultParamsWritable {
+    with HasNativeResources[PolicyForestLearner] with HasForestSettings[PolicyForestLearner]
+    with HasScoringBatch[PolicyForestLearner] with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("policyForestLearner"))
 

@@ -10,7 +10,7 @@ import org.apache.spark.sql.types._
 import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasForestSettings, HasNativeResources, HasPolicyFeatures,
-  HasRewardInputs, HasTreeGrowth}
+  HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.score.{ForestRows, SqlExpression}
 import org.sparkpolicy.train.{TrainedForest, TrainingData}
 
@@ -25,7 +25,8 @@ class PolicyForestModel private[sparkpolicy] (
     private val trainingOutputSignature: String)
     extends Model[PolicyForestModel] with HasPolicyFeatures[PolicyForestModel] with HasRewardInputs[PolicyForestModel]
     with HasAipwSettings[PolicyForestModel] with HasTreeGrowth[PolicyForestModel] with HasBinning[PolicyForestModel]
-    with HasNativeResources[PolicyForestModel] with HasForestSettings[PolicyForestModel] with MLWritable {
+    with HasNativeResources[PolicyForestModel] with HasForestSettings[PolicyForestModel] with HasScoringBatch[PolicyForestModel]
+    with MLWritable {
 
   private[sparkpolicy] def this(uid: String) = this(uid, null, null)
   private[sparkpolicy] def this() = this(Identifiable.randomUID("policyForestModel"))
