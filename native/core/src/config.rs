@@ -190,6 +190,9 @@ pub struct PairSplitConfig {
 pub struct ScorerConfig {
     pub n_features: usize,
     pub n_arms: usize,
+    /// The model stream holds a forest: one node table per tree, in tree order (`forest`).
+    #[serde(default)]
+    pub forest: bool,
 }
 
 /// Reading each row's leaf from a training block (`leaves`).
@@ -233,7 +236,8 @@ mod tests {
         assert_eq!((s.criterion, s.outcome_arms, s.categorical.len()), (Criterion::Policy, 0, 0));
         let outcome = r#"{"n_arms":5,"min_node_size":3,"feature_start":2,"codes_per_feature":[3,5],"criterion":"outcome","outcome_arms":2,"categorical":[true,false]}"#;
         assert_eq!(round_trip::<SplitConfig>(outcome).criterion, Criterion::Outcome);
-        round_trip::<ScorerConfig>(r#"{"n_features":3,"n_arms":2}"#);
+        assert!(!round_trip::<ScorerConfig>(r#"{"n_features":3,"n_arms":2}"#).forest);
+        assert!(round_trip::<ScorerConfig>(r#"{"n_features":3,"n_arms":2,"forest":true}"#).forest);
         let p: PairConfig = round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[3,4],"frontier":[1],{chunks}}}"#));
         assert_eq!((p.threads, p.coarse_cuts.len(), p.skip_rows), (1, 0, None));
         round_trip::<PairConfig>(&format!(

@@ -13,6 +13,16 @@ pub enum PolicyError {
 
 pub type Result<T> = std::result::Result<T, PolicyError>;
 
+impl PolicyError {
+    /// The same error with `what` (where it happened) in front of its message.
+    pub fn context(self, what: &str) -> PolicyError {
+        match self {
+            PolicyError::InvalidInput(m) => PolicyError::InvalidInput(format!("{what}: {m}")),
+            PolicyError::Internal(m) => PolicyError::Internal(format!("{what}: {m}")),
+        }
+    }
+}
+
 /// Shorthand for `Err(PolicyError::InvalidInput(format!(...)))`.
 #[macro_export]
 macro_rules! invalid {

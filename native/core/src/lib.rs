@@ -8,7 +8,7 @@
 //! → `split` and `refine` (best split of a merged histogram, then its fine threshold)
 //! (or, for a two-level search: `pair` → `pair_search`, the best depth-2 subtree's root, as a `pair_record`)
 //! → `node_table` (the tree) → `leaves` (a block's rows → their leaf, for the training output signature)
-//! → `scoring` (raw rows → arm, scores, leaf).
+//! → `scoring` (raw rows → arm, scores, leaf), or for a forest `forest` (raw rows → every tree's leaf, mean scores, arm).
 //! `outcome` holds the split criterion of the cross-fitted outcome trees behind AIPW rewards;
 //! they reuse the same blocks, histograms, candidate loop and node tables.
 
@@ -21,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod feature_batch;
 pub mod fixed_point;
+pub mod forest;
 pub mod histogram;
 pub mod histogram_layout;
 pub mod leaves;
@@ -42,4 +43,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 11;
+pub const ABI_VERSION: i32 = 12;

@@ -7,7 +7,7 @@ use crate::error::try_zeroed;
 use crate::feature_batch::float64_columns;
 use crate::node_table::NodeTable;
 use crate::{invalid, Result};
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, Float64Array, RecordBatch};
 
 /// A tree compiled for scoring. Every id up to the deepest leaf's has a step: a split goes to
 /// its child; a leaf (and an id with no node, never reached from the root) steps to itself. So
@@ -121,33 +121,53 @@ impl CompiledModel {
     }
 
     /// Scores a batch whose first `n_features` columns are the features (Float64, nulls = missing).
-    /// Level by level over the whole batch: each row's step is independent of the next row's, so
-    /// the CPU overlaps them instead of waiting on one row's chain of dependent loads.
     pub fn score_batch(&self, batch: &RecordBatch) -> Result<Scores> {
-        if batch.num_columns() < self.n_features {
-            return invalid!("scoring batch has {} columns; the model needs {} features", batch.num_columns(), self.n_features);
-        }
-        let cols = float64_columns(batch, self.n_features, "scoring")?;
-        let raw: Vec<&[f64]> = cols.iter().map(|c| c.values().as_ref()).collect();
-        let n = batch.num_rows();
-        let mut ids: Vec<u32> = try_zeroed(n, "scoring node ids")?;
+        let rows = ScoringRows::of(batch, self.n_features)?;
+        let mut ids: Vec<u32> = try_zeroed(rows.n, "scoring node ids")?;
+        self.walk(&rows, 0, &mut ids);
+        Ok(Scores { action: ids.iter().map(|&id| self.arm[id as usize]).collect(), leaf: ids.into_iter().map(|id| id as i32).collect() })
+    }
+
+    /// Walks rows `from .. from + ids.len()` to their leaves, writing each one's leaf id into `ids`.
+    /// Level by level over the rows: each row's step is independent of the next row's, so the CPU
+    /// overlaps them instead of waiting on one row's chain of dependent loads.
+    pub(crate) fn walk(&self, rows: &ScoringRows, from: usize, ids: &mut [u32]) {
         ids.fill(1);
-        let any_nulls = cols.iter().any(|c| c.null_count() > 0);
         for _ in 0..self.depth {
-            if any_nulls {
+            if rows.any_nulls {
                 for (r, id) in ids.iter_mut().enumerate() {
                     let s = &self.steps[*id as usize];
                     let f = s.feature as usize;
-                    *id = Self::step(s, if cols[f].is_null(r) { f64::NAN } else { raw[f][r] });
+                    *id = Self::step(s, if rows.cols[f].is_null(from + r) { f64::NAN } else { rows.raw[f][from + r] });
                 }
             } else {
                 for (r, id) in ids.iter_mut().enumerate() {
                     let s = &self.steps[*id as usize];
-                    *id = Self::step(s, raw[s.feature as usize][r]);
+                    *id = Self::step(s, rows.raw[s.feature as usize][from + r]);
                 }
             }
         }
-        Ok(Scores { action: ids.iter().map(|&id| self.arm[id as usize]).collect(), leaf: ids.into_iter().map(|id| id as i32).collect() })
+    }
+}
+
+/// A scoring batch's feature columns, checked once: `raw[f][r]` is row r's value of feature f
+/// (meaningless where `cols[f]` is null).
+pub(crate) struct ScoringRows<'a> {
+    pub n: usize,
+    cols: Vec<&'a Float64Array>,
+    raw: Vec<&'a [f64]>,
+    any_nulls: bool,
+}
+
+impl<'a> ScoringRows<'a> {
+    pub fn of(batch: &'a RecordBatch, n_features: usize) -> Result<ScoringRows<'a>> {
+        if batch.num_columns() < n_features {
+            return invalid!("scoring batch has {} columns; the model needs {n_features} features", batch.num_columns());
+        }
+        let cols = float64_columns(batch, n_features, "scoring")?;
+        let raw = cols.iter().map(|c| c.values().as_ref()).collect();
+        let any_nulls = cols.iter().any(|c| c.null_count() > 0);
+        Ok(ScoringRows { n: batch.num_rows(), cols, raw, any_nulls })
     }
 }
 

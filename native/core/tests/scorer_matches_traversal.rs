@@ -1,9 +1,11 @@
-//! The compiled scorer must give the same leaf, arm and scores as a direct walk of the node table.
+//! The compiled scorers must give the same leaf, arm and scores as a direct walk of the node table:
+//! a tree's, and a forest's (each tree's leaf, the mean of their values in tree order, the first best arm).
 
 mod common;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch};
 use proptest::prelude::*;
+use sparkpolicy_core::forest::CompiledForest;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
 use sparkpolicy_core::scoring::CompiledModel;
 use std::collections::HashMap;
@@ -57,13 +59,17 @@ fn value() -> impl Strategy<Value = Option<f64>> {
     prop_oneof![8 => (0i32..7).prop_map(|v| Some(v as f64 * 0.5 - 0.25 * (v % 2) as f64)), 1 => Just(None), 1 => Just(Some(f64::NAN))]
 }
 
+fn batch_of(rows: &[Vec<Option<f64>>]) -> RecordBatch {
+    let cols: Vec<(String, ArrayRef)> = (0..N_FEATURES)
+        .map(|f| (format!("x{f}"), Arc::new(Float64Array::from(rows.iter().map(|r| r[f]).collect::<Vec<_>>())) as ArrayRef))
+        .collect();
+    RecordBatch::try_from_iter(cols).unwrap()
+}
+
 proptest! {
     #[test]
     fn compiled_scorer_equals_direct_walk(table in (1u32..5).prop_flat_map(tree), rows in prop::collection::vec(prop::collection::vec(value(), N_FEATURES), 1..200)) {
-        let cols: Vec<(String, ArrayRef)> = (0..N_FEATURES)
-            .map(|f| (format!("x{f}"), Arc::new(Float64Array::from(rows.iter().map(|r| r[f]).collect::<Vec<_>>())) as ArrayRef))
-            .collect();
-        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let batch = batch_of(&rows);
         let model = CompiledModel::compile(&table, N_FEATURES, N_ARMS).unwrap();
         let out = model.score_batch(&batch).unwrap();
         for (r, row) in rows.iter().enumerate() {
@@ -77,6 +83,36 @@ proptest! {
         let mut expected: Vec<u32> = table.nodes.iter().filter(|n| n.is_leaf).map(|n| n.id).collect();
         expected.sort_unstable();
         prop_assert_eq!(leaves, expected);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// Up to 1,300 rows: batches span several of the forest's row tiles.
+    #[test]
+    fn compiled_forest_equals_direct_walks(
+        tables in prop::collection::vec((0u32..5).prop_flat_map(tree), 1..9),
+        rows in prop::collection::vec(prop::collection::vec(value(), N_FEATURES), 1..1300)
+    ) {
+        let forest = CompiledForest::compile(&tables, N_FEATURES, N_ARMS).unwrap();
+        let out = forest.score_batch(&batch_of(&rows)).unwrap();
+        let t_count = tables.len();
+        prop_assert_eq!((out.n_trees, out.n_arms), (t_count, N_ARMS));
+        for (r, row) in rows.iter().enumerate() {
+            let mut sums = [0.0f64; N_ARMS];
+            for (t, table) in tables.iter().enumerate() {
+                let leaf = walk(table, row);
+                prop_assert_eq!(out.leaves[r * t_count + t] as u32, leaf);
+                let node = table.nodes.iter().find(|n| n.id == leaf).unwrap();
+                for (s, v) in sums.iter_mut().zip(&node.values) {
+                    *s += v;
+                }
+            }
+            let means: Vec<f64> = sums.iter().map(|s| s / t_count as f64).collect();
+            prop_assert_eq!(&out.scores[r * N_ARMS..(r + 1) * N_ARMS], &means[..]);
+            let best = (0..N_ARMS).fold(0, |b, a| if means[a] > means[b] { a } else { b });
+            prop_assert_eq!(out.action[r], best as i32);
+        }
     }
 }
 

@@ -2,13 +2,14 @@
 //! numbers, handle ids and the handles' objects. `exports.rs` only converts Java values and calls
 //! one of these, so every native call can be tested and read without JNI.
 
-use crate::handles::{self, Handle, TaskScorer};
+use crate::handles::{self, Handle, Model, TaskScorer};
 use crate::{ipc, wire};
 use sparkpolicy_core::block::BlockBuilder;
 use sparkpolicy_core::block_cache::BlockBytes;
 use sparkpolicy_core::config::{
     self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
 };
+use sparkpolicy_core::forest::CompiledForest;
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::histogram_layout::HistogramLayout;
 use sparkpolicy_core::leaves;
@@ -178,30 +179,45 @@ pub fn block_cache_budget(bytes: i64) -> Result<i64> {
     Ok(cache.bytes() as i64)
 }
 
-pub fn model_compile(tree_ipc: &[u8], config: &[u8]) -> Result<i64> {
-    let tree = node_table(tree_ipc)?;
+/// Compiles a tree (one node-table batch) or, with `forest` in the config, a forest (one batch per tree).
+pub fn model_compile(model_ipc: &[u8], config: &[u8]) -> Result<i64> {
     let config: ScorerConfig = config::parse(config)?;
-    let model = CompiledModel::compile(&tree, config.n_features, config.n_arms)?;
-    Ok(handles::insert(Handle::Model(Arc::new(model))))
+    let model = if config.forest {
+        let tables = ipc::read_batches(model_ipc)?.iter().map(NodeTable::from_record_batch).collect::<Result<Vec<_>>>()?;
+        Model::Forest(Arc::new(CompiledForest::compile(&tables, config.n_features, config.n_arms)?))
+    } else {
+        Model::Tree(Arc::new(CompiledModel::compile(&node_table(model_ipc)?, config.n_features, config.n_arms)?))
+    };
+    Ok(handles::insert(Handle::Model(model)))
 }
 
-pub fn scorer_open(model: Arc<CompiledModel>) -> Result<i64> {
+pub fn scorer_open(model: Model) -> Result<i64> {
     Ok(handles::insert(Handle::Scorer(TaskScorer { model })))
 }
 
-/// The score reply (`reply`) of a feature stream: one batch out per batch in.
-pub fn score_batch(model: &CompiledModel, feature_ipc: &[u8]) -> Result<Vec<u8>> {
+/// The score reply (`reply`; a forest's, for a forest) of a feature stream: one batch out per batch in.
+pub fn score_batch(model: &Model, feature_ipc: &[u8]) -> Result<Vec<u8>> {
     let batches = ipc::read_batches(feature_ipc)?;
-    let outputs = batches.iter().map(|b| model.score_batch(b)?.to_record_batch()).collect::<Result<Vec<_>>>()?;
+    let outputs = batches
+        .iter()
+        .map(|b| match model {
+            Model::Tree(tree) => tree.score_batch(b)?.to_record_batch(),
+            Model::Forest(forest) => forest.score_batch(b)?.to_record_batch(),
+        })
+        .collect::<Result<Vec<_>>>()?;
     if outputs.is_empty() {
         return invalid!("scoring stream has no record batch");
     }
     ipc::write_batches(&outputs)
 }
 
-/// The model's leaf table (`reply`), read once per task: rows carry only their leaf.
-pub fn scorer_leaf_table(model: &CompiledModel) -> Result<Vec<u8>> {
-    ipc::write_batches(&[LeafTable::of_model(model).to_record_batch()?])
+/// The model's leaf table (`reply`), read once per task: rows carry only their leaf. A forest's rows
+/// carry their scores, so it has none.
+pub fn scorer_leaf_table(model: &Model) -> Result<Vec<u8>> {
+    match model {
+        Model::Tree(tree) => ipc::write_batches(&[LeafTable::of_model(tree).to_record_batch()?]),
+        Model::Forest(_) => invalid!("a forest scorer has no leaf table: its replies carry each row's scores"),
+    }
 }
 
 pub fn close(handle: i64) {

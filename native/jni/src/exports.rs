@@ -261,7 +261,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scoreBatch<'l>(
     ipc_bytes: JByteArray<'l>,
     length: jint,
 ) -> JByteArray<'l> {
-    export(&mut env, |env| Ok(calls::score_batch(&*handles::scorer_model(scorer)?, &bytes_prefix(env, &ipc_bytes, length)?)?))
+    export(&mut env, |env| Ok(calls::score_batch(&handles::scorer_model(scorer)?, &bytes_prefix(env, &ipc_bytes, length)?)?))
 }
 
 #[no_mangle]
@@ -270,7 +270,7 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scorerLeafTable<'l>
     _class: JClass<'l>,
     scorer: jlong,
 ) -> JByteArray<'l> {
-    export(&mut env, |_| Ok(calls::scorer_leaf_table(&*handles::scorer_model(scorer)?)?))
+    export(&mut env, |_| Ok(calls::scorer_leaf_table(&handles::scorer_model(scorer)?)?))
 }
 
 #[no_mangle]

@@ -2,6 +2,7 @@
 //! `close` idempotent and turns use-after-close into a clear error instead of undefined behaviour.
 
 use sparkpolicy_core::block::BlockBuilder;
+use sparkpolicy_core::forest::CompiledForest;
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::pair::PairKernel;
 use sparkpolicy_core::refine::RefineKernel;
@@ -21,13 +22,20 @@ pub enum Handle {
     /// One partition's pair-histogram work for one tree level (the two-level search).
     PairKernel(Mutex<PairKernel>),
     /// A compiled model: immutable, shared by every task of the executor.
-    Model(Arc<CompiledModel>),
+    Model(Model),
     /// A task's scorer: holds the shared model alive for the task's lifetime.
     Scorer(TaskScorer),
 }
 
+/// What `modelCompile` builds: a tree, or a forest of them. Cloning shares the compiled arrays.
+#[derive(Clone)]
+pub enum Model {
+    Tree(Arc<CompiledModel>),
+    Forest(Arc<CompiledForest>),
+}
+
 pub struct TaskScorer {
-    pub model: Arc<CompiledModel>,
+    pub model: Model,
 }
 
 static REGISTRY: LazyLock<Mutex<HashMap<i64, Arc<Handle>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -100,7 +108,7 @@ pub fn with_pair_kernel<R>(id: i64, f: impl FnOnce(&mut PairKernel) -> Result<R>
 }
 
 /// The compiled model behind `id`.
-pub fn model(id: i64) -> Result<Arc<CompiledModel>> {
+pub fn model(id: i64) -> Result<Model> {
     match get(id)?.as_ref() {
         Handle::Model(model) => Ok(model.clone()),
         _ => Err(wrong_kind(id, "compiled model")),
@@ -108,7 +116,7 @@ pub fn model(id: i64) -> Result<Arc<CompiledModel>> {
 }
 
 /// The model a task scorer `id` scores with.
-pub fn scorer_model(id: i64) -> Result<Arc<CompiledModel>> {
+pub fn scorer_model(id: i64) -> Result<Model> {
     match get(id)?.as_ref() {
         Handle::Scorer(task) => Ok(task.model.clone()),
         _ => Err(wrong_kind(id, "task scorer")),

@@ -10,6 +10,7 @@ use sparkpolicy_core::config::{
     self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
 };
 use sparkpolicy_core::feature_batch::FeatureBatch;
+use sparkpolicy_core::forest::ForestScores;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::pair_record::PairRecord;
 use sparkpolicy_core::reply::LeafTable;
@@ -18,8 +19,10 @@ use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{invalid, Result};
 
 /// Every format `round_trip` knows, in the order its error lists them.
-pub const FORMATS: [&str; 15] = [
+pub const FORMATS: [&str; 17] = [
     "node_table",
+    "forest_tables",
+    "forest_scores",
     "feature_batch",
     "score_reply",
     "leaf_table",
@@ -39,6 +42,8 @@ pub const FORMATS: [&str; 15] = [
 pub fn round_trip(format: &str, payload: &[u8]) -> Result<Vec<u8>> {
     match format {
         "node_table" => ipc::write_batches(&[NodeTable::from_record_batch(&ipc::read_single(payload)?)?.to_record_batch()?]),
+        "forest_tables" => stream(format, payload, |b| NodeTable::from_record_batch(b)?.to_record_batch()),
+        "forest_scores" => stream(format, payload, |b| ForestScores::from_record_batch(b)?.to_record_batch()),
         "feature_batch" => stream(format, payload, |b| FeatureBatch::from_record_batch(b)?.to_record_batch()),
         "score_reply" => stream(format, payload, |b| Scores::from_record_batch(b)?.to_record_batch()),
         "leaf_table" => ipc::write_batches(&[LeafTable::from_record_batch(&ipc::read_single(payload)?)?.to_record_batch()?]),
@@ -118,6 +123,11 @@ mod tests {
         same("score_reply", &ipc::write_batches(&[scores.clone(), scores]).unwrap());
         let model = CompiledModel::compile(&tree(), 1, 2).unwrap();
         same("leaf_table", &ipc::write_batches(&[LeafTable::of_model(&model).to_record_batch().unwrap()]).unwrap());
+        let forest = [tree().to_record_batch().unwrap(), tree().to_record_batch().unwrap().slice(0, 1)];
+        same("forest_tables", &ipc::write_batches(&forest[..1]).unwrap());
+        assert!(round_trip("forest_tables", &ipc::write_batches(&forest).unwrap()).unwrap_err().to_string().contains("missing its child"));
+        let votes = ForestScores { n_arms: 2, n_trees: 2, action: vec![1], scores: vec![0.5, 1.0], leaves: vec![2, 3] };
+        same("forest_scores", &ipc::write_batches(&[votes.clone().to_record_batch().unwrap(), votes.to_record_batch().unwrap()]).unwrap());
     }
 
     #[test]
@@ -135,7 +145,7 @@ mod tests {
             id: 42,
         };
         same("training_block", &block.encode());
-        same("scorer_config", br#"{"n_features":3,"n_arms":2}"#);
+        same("scorer_config", br#"{"n_features":3,"n_arms":2,"forest":true}"#);
         same("leaves_config", br#"{"codes_per_feature":[3,4]}"#);
         same("block_config", br#"{"n_arms":2,"edge_counts":[1],"shift":4,"unscaled_from":null}"#);
         let split = br#"{"n_arms":2,"min_node_size":1,"feature_start":0,"codes_per_feature":[3]}"#;

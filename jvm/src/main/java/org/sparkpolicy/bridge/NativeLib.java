@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 11;
+  public static final int ABI_VERSION = 12;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -217,16 +217,19 @@ final class NativeLib {
    */
   static native int[] blockLeaves(byte[] treeIpc, byte[] configJson, byte[] block);
 
-  /** Compiles a node table into an immutable, thread-safe model. */
-  static native long modelCompile(byte[] treeIpc, byte[] configJson);
+  /**
+   * Compiles a node table (or, with {@code forest} in the config, one node table per tree) into an
+   * immutable, thread-safe model.
+   */
+  static native long modelCompile(byte[] modelIpc, byte[] configJson);
 
   /** A task's scorer over a compiled model; close it at task completion. */
   static native long scorerOpen(long model);
 
-  /** Scores the Arrow IPC stream of feature batches in {@code arrowIpc[0, length)}; returns (action, leaf) batches. */
+  /** Scores the Arrow IPC stream of feature batches in {@code arrowIpc[0, length)}; returns (action, leaf) batches, or for a forest (action, scores, leaves) batches. */
   static native byte[] scoreBatch(long scorer, byte[] arrowIpc, int length);
 
-  /** The scorer's leaves as one Arrow IPC batch (leaf, scores): a row's scores are its leaf's. */
+  /** The scorer's leaves as one Arrow IPC batch (leaf, scores): a row's scores are its leaf's. A tree's only. */
   static native byte[] scorerLeafTable(long scorer);
 
   /** Frees any handle; idempotent. */

@@ -82,8 +82,8 @@ private[sparkpolicy] object NativeConfig {
   final case class PairSplit(nArms: Int, minNodeSize: Long, featureStart: Int, featureEnd: Int, codesPerFeature: Seq[Int],
       categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil) extends NativeConfig
 
-  /** Compiling a node table for scoring. */
-  final case class Scorer(nFeatures: Int, nArms: Int) extends NativeConfig
+  /** Compiling a node table (or, when `forest`, a stream of one per tree) for scoring. */
+  final case class Scorer(nFeatures: Int, nArms: Int, forest: Boolean = false) extends NativeConfig
 
   /** Reading each row's leaf from a training block: the contract's codes per feature. */
   final case class Leaves(codesPerFeature: Seq[Int]) extends NativeConfig

@@ -26,7 +26,7 @@ private[sparkpolicy] object ScorerCache {
     if (cached != null) cached.longValue
     else {
       NativeLib.load()
-      val handle = NativeLib.modelCompile(p.treeIpc, NativeConfig.toJson(NativeConfig.Scorer(p.nFeatures, p.nArms)))
+      val handle = NativeLib.modelCompile(p.modelIpc, NativeConfig.toJson(NativeConfig.Scorer(p.nFeatures, p.nArms, p.forest)))
       builds.incrementAndGet()
       cache.put(p.cacheKey, handle)
       handle

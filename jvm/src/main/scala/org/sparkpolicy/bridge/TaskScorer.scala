@@ -13,8 +13,8 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
   private val allocator = ArrowAllocator.child("sparkpolicy-scorer-reader")
   private var closed = false
   TaskResources.closeAtTaskEnd(this)
-  /** Each leaf's scores, once per task: the replies carry only each row's arm and leaf. */
-  val leafScores: LeafScores = LeafScores.fromIpc(NativeLib.scorerLeafTable(scorer), p.nArms, allocator)
+  /** A tree's leaves' scores, once per task: its replies carry only each row's arm and leaf (a forest's carry scores; null). */
+  val leafScores: LeafScores = if (p.forest) null else LeafScores.fromIpc(NativeLib.scorerLeafTable(scorer), p.nArms, allocator)
 
   @inline def set(feature: Int, value: Double): Unit = writer.set(feature, value)
   @inline def setMissing(feature: Int): Unit = writer.setNull(feature)

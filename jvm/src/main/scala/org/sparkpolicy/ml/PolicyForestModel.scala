@@ -4,14 +4,14 @@ import org.apache.spark.ml.Model
 import org.apache.spark.ml.linalg.{Vector, Vectors}
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
-import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
-import org.apache.spark.sql.functions.col
+import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasForestSettings, HasNativeResources, HasPolicyFeatures,
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
-import org.sparkpolicy.score.{ForestRows, SqlExpression}
+import org.sparkpolicy.bridge.{NodeTableIpc, ScoringPayload}
+import org.sparkpolicy.score.{ScoringPlan, ScoringSpec}
 import org.sparkpolicy.train.{TrainedForest, TrainingData}
 
 /**
@@ -130,17 +130,31 @@ class PolicyForestModel private[sparkpolicy] (
     PolicyForestModel.outputSchema(schema)
   }
 
+  @transient @volatile private var unseen: org.apache.spark.util.LongAccumulator = _
+
+  /** Categorical values unseen in training that the latest `transform` scored as missing (as `PolicyTreeModel`'s). */
+  def unseenCategoryCount: Long = Option(unseen).map(_.value.longValue).getOrElse(0L)
+
+  /**
+   * Scores natively in the same plan node as a tree: only the features some tree splits on go to the scorer,
+   * every tree renumbered to match, the forest compiled once per executor JVM.
+   */
   override def transform(dataset: Dataset[_]): DataFrame = {
     val outSchema = transformSchema(dataset.schema)
     val df = dataset.toDF()
-    val keep = df.columns.length
-    val categories = trained.contract.features.map(_.categories.map(_.toArray)).toArray
-    val features = trained.contract.featureNames.zipWithIndex.map { case (c, i) =>
-      col(SqlExpression.quote(c)).cast(if (categories(i).isDefined) StringType else DoubleType).as(s"__sparkpolicy_x$i")
+    val read = trained.trees.flatMap(_.splitFeatures).distinct.sorted
+    val trees = trained.trees.map(_.onFeatures(read))
+    val categories = read.map(trained.contract.features(_).categories.map(_.toArray)).toArray
+    val accumulator = if (categories.forall(_.isEmpty)) null else {
+      val a = df.sparkSession.sparkContext.longAccumulator(s"sparkpolicy unseen categories ($uid)")
+      unseen = a
+      a
     }
-    val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
-    val scorer = df.sparkSession.sparkContext.broadcast(new ForestRows(trained.trees, trained.vocabulary, categories))
-    withFeatures.mapPartitions(rows => scorer.value.score(rows, keep))(Encoders.row(outSchema))
+    val hash = TrainedForest.sha256(trees.size.toString +: trees.map(_.contentHash))
+    val payload = ScoringPayload(NodeTableIpc.encodeAll(trees), hash, read.length, trained.vocabulary.length, trees.size)
+    val spec = ScoringSpec(uid, hash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary, $(scoringBatchSize),
+      categories, accumulator)
+    ScoringPlan.transform(df, read.map($(featureCols)(_)), outSchema, spec)
   }
 
   override def copy(extra: ParamMap): PolicyForestModel =
@@ -149,14 +163,14 @@ class PolicyForestModel private[sparkpolicy] (
 
 object PolicyForestModel extends MLReadable[PolicyForestModel] {
   /** Each tree's leaf heap id, in tree order. */
-  val Leaves = "policy_leaves"
+  val Leaves: String = PolicyOutputColumns.Leaves
 
   override def read: MLReader[PolicyForestModel] = new PolicyForestModelReader
 
   override def load(path: String): PolicyForestModel = super.load(path)
 
   private[sparkpolicy] def outputSchema(schema: StructType): StructType = {
-    val added = PolicyOutputColumns.Fields.take(3) :+ StructField(Leaves, ArrayType(IntegerType, containsNull = false), nullable = false)
+    val added = PolicyOutputColumns.ForestFields
     added.foreach { c =>
       if (schema.fieldNames.contains(c.name)) throw new IllegalArgumentException(s"input already has a column named '${c.name}'; rename or drop it")
     }

@@ -3,7 +3,7 @@ package org.sparkpolicy.ml
 import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
-import org.apache.spark.sql.{DataFrame, Dataset, Encoders}
+import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.bridge.{NodeTableIpc, ScoringPayload}
@@ -11,7 +11,7 @@ import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns, SplitDecision}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasNativeResources, HasPolicyFeatures, HasRewardInputs,
   HasScoringBatch, HasTreeGrowth}
-import org.sparkpolicy.score.{CategoricalInputs, PartitionScorer, ScoringPlan, ScoringSpec, SqlExpression}
+import org.sparkpolicy.score.{ScoringPlan, ScoringSpec, SqlExpression}
 import org.sparkpolicy.train.{TrainedTree, TrainingData}
 
 /**
@@ -149,22 +149,7 @@ class PolicyTreeModel private[sparkpolicy] (
     val payload = ScoringPayload(NodeTableIpc.encode(tree), tree.contentHash, read.length, trained.vocabulary.length)
     val spec = ScoringSpec(uid, tree.contentHash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary,
       $(scoringBatchSize), categories, accumulator)
-    if (df.isStreaming) scoreStream(df, featureNames, spec, outSchema)
-    else ScoringPlan.scored(df, featureNames, StructType(outSchema.fields.takeRight(PolicyOutputColumns.All.length)), spec)
-  }
-
-  /** A streaming plan is scored through Rows, with the features cast in SQL behind the user's columns. */
-  private def scoreStream(df: DataFrame, featureNames: Seq[String], spec: ScoringSpec, outSchema: StructType): DataFrame = {
-    val keep = df.columns.length
-    val features = featureNames.zipWithIndex.map { case (c, i) =>
-      col(SqlExpression.quote(c)).cast(if (spec.categories(i).isDefined) StringType else DoubleType).as(s"__sparkpolicy_x$i")
-    }
-    val withFeatures = df.select(df.columns.toSeq.map(c => df.col(SqlExpression.quote(c))) ++ features: _*)
-    val featureIdx = Array.tabulate(featureNames.length)(keep + _)
-    val cat = CategoricalInputs.of(spec, Nil)
-    val (bc, vocabulary, batchRows) = (spec.payload, spec.vocabulary, spec.batchRows)
-    withFeatures.mapPartitions(rows => PartitionScorer.score(rows, bc.value, vocabulary, featureIdx, keep, batchRows, cat))(
-      Encoders.row(outSchema))
+    ScoringPlan.transform(df, featureNames, outSchema, spec)
   }
 
   /** The tree as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores, policy_leaf). */

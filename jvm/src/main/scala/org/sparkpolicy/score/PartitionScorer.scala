@@ -6,7 +6,7 @@ import org.apache.spark.sql.catalyst.expressions.{Expression, GenericRow, Joined
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.bridge.{ScoredColumns, ScoringPayload, TaskScorer}
 
-/** Scores partitions, appending arm label, arm index, per-arm scores and leaf to each row. */
+/** Scores partitions, appending arm label, arm index, per-arm scores and leaf (a forest: every tree's leaf) to each row. */
 private[sparkpolicy] object PartitionScorer {
   private val log = LoggerFactory.getLogger(getClass)
 
@@ -128,8 +128,14 @@ private[sparkpolicy] object PartitionScorer {
         val arm = out.action(i)
         values(keep) = vocabulary(arm)
         values(keep + 1) = arm
-        values(keep + 2) = scala.collection.immutable.ArraySeq.unsafeWrapArray(scorer.leafScores.scores(out.leaf(i)).clone())
-        values(keep + 3) = out.leaf(i)
+        if (p.forest) {
+          val (k, t) = (p.nArms, p.nTrees)
+          values(keep + 2) = scala.collection.immutable.ArraySeq.unsafeWrapArray(java.util.Arrays.copyOfRange(out.scores, i * k, (i + 1) * k))
+          values(keep + 3) = scala.collection.immutable.ArraySeq.unsafeWrapArray(java.util.Arrays.copyOfRange(out.leaves, i * t, (i + 1) * t))
+        } else {
+          values(keep + 2) = scala.collection.immutable.ArraySeq.unsafeWrapArray(scorer.leafScores.scores(out.leaf(i)).clone())
+          values(keep + 3) = out.leaf(i)
+        }
         new GenericRow(values): Row
       }
     }

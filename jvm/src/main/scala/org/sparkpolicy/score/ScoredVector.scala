@@ -57,3 +57,14 @@ private[sparkpolicy] final class LeafScoresVector(table: LeafScores, leaves: Int
 private[sparkpolicy] final class DoublesVector(values: Array[Double]) extends ScoredVector(DoubleType) {
   override def getDouble(rowId: Int): Double = values(rowId)
 }
+
+/** A forest's `policy_scores` (doubles) or `policy_leaves` (ints): row r's `width` values at `r * width` of one flat array. */
+private[sparkpolicy] final class RowListVector(elements: DataType, width: Int) extends ScoredVector(ArrayType(elements, containsNull = false)) {
+  var doubles: Array[Double] = Array.emptyDoubleArray
+  var ints: Array[Int] = Array.emptyIntArray
+  private val data = new ScoredVector(elements) {
+    override def getDouble(rowId: Int): Double = doubles(rowId)
+    override def getInt(rowId: Int): Int = ints(rowId)
+  }
+  override def getArray(rowId: Int): ColumnarArray = new ColumnarArray(data, rowId * width, width)
+}

@@ -34,6 +34,38 @@ class WireFormatSuite extends AnyFunSuite {
     val back = NodeTableIpc.decode(roundTrip("node_table", NodeTableIpc.encode(table)))
     assert(back == table)
     assert(back.contentHash == table.contentHash, "-0.0 and every other bit survive")
+    // A forest: one batch per tree, in tree order.
+    val stump = NodeTable(3, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 1, 10L, Vector(0.5, 1.5, -2.0))))
+    assert(NodeTableIpc.decodeAll(roundTrip("forest_tables", NodeTableIpc.encodeAll(Seq(table, stump, table)))) == Seq(table, stump, table))
+  }
+
+  test("forest score reply: per-row scores and leaves decode as the native scorer wrote them") {
+    val forest = Seq(
+      NodeTable(2, Vector(TreeNode(1, isLeaf = false, 0, 0.5, 1, missingLeft = true, -1, 4L, Vector(0.0, 0.0)),
+        TreeNode(2, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 2L, Vector(1.0, 0.25)),
+        TreeNode(3, isLeaf = true, -1, 0.0, -1, missingLeft = false, 1, 2L, Vector(0.0, 3.0)))),
+      NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 1, 4L, Vector(0.5, 0.75)))))
+    val model = NativeLib.modelCompile(NodeTableIpc.encodeAll(forest), NativeConfig.toJson(NativeConfig.Scorer(1, 2, forest = true)))
+    val scorer = NativeLib.scorerOpen(model)
+    try {
+      val writer = new DoubleBatchWriter(Seq("x0"), 4)
+      Seq(Some(0.0), Some(1.0), None).foreach { v => v.fold(writer.setNull(0))(writer.set(0, _)); writer.endRow() }
+      val ipc = writer.drainToIpc()
+      val reply = NativeLib.scoreBatch(scorer, ipc, ipc.length)
+      val allocator = ArrowAllocator.child("forest-reply-test")
+      val scored = ScoredColumns.fromIpc(roundTrip("forest_scores", reply), allocator)
+      allocator.close()
+      writer.close()
+      assert(scored.nTrees == 2 && scored.leaf == null)
+      assert(scored.leaves.toSeq == Seq(2, 1, 3, 1, 2, 1))
+      assert(scored.scores.toSeq == Seq((1.0 + 0.5) / 2, (0.25 + 0.75) / 2, (0.0 + 0.5) / 2, (3.0 + 0.75) / 2, (1.0 + 0.5) / 2, (0.25 + 0.75) / 2))
+      assert(scored.action.toSeq == Seq(0, 1, 0))
+      val noTable = intercept[IllegalArgumentException](NativeLib.scorerLeafTable(scorer))
+      assert(noTable.getMessage.contains("a forest scorer has no leaf table"), noTable.getMessage)
+    } finally {
+      NativeLib.close(scorer)
+      NativeLib.close(model)
+    }
   }
 
   test("feature batches: nulls, NaN, -0.0 and two batches in one stream") {
@@ -146,6 +178,7 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.PairSplit(3, 20L, 0, 2, Seq(66, 66, 5)),
       NativeConfig.PairSplit(2, 1L, 1, 3, Seq(4, 3, 5), Seq(false, false, true), Seq(9, 3, 5), Seq(Some(Seq(1, 4)), None, None)),
       NativeConfig.Scorer(12, 4),
+      NativeConfig.Scorer(3, 2, forest = true),
       NativeConfig.Leaves(Seq(3, 66)))
     configs.foreach { c =>
       val format = c match {
