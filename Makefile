@@ -71,6 +71,16 @@ bench-fit: classpath
 	java $(JAVA_OPTS) -Xmx$(FIT_HEAP) -Dlog4j2.configurationFile=examples/log4j2.properties \
 	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.FitBench $(FIT_ARGS)
 
+# The reference paper's forest workload (GitHub issue #13): ForestBench.scala → benches/results/forest.json
+# (docs/benchmarks.md); not part of `make test`. A 50-tree depth-7 forest over 4 arms scoring 10M Parquet rows against
+# Spark's read floor, a depth-3 tree and a JVM forest walk, plus the forest's fit on a 200k-row sample. ~20 min on
+# 2 cores; FOREST_ARGS="--rows 1000000 --reps 1" writes results/forest-quick.json.
+FOREST_ARGS ?=
+.PHONY: bench-forest
+bench-forest: classpath
+	java $(JAVA_OPTS) -Xmx8g -Dlog4j2.configurationFile=examples/log4j2.properties \
+	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.ForestBench $(FOREST_ARGS)
+
 # Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~15 min on 2 cores).
 # Its own virtualenv: EconML 0.17.0 and the dependencies it resolved to on Python 3.11, pinned, plus the test
 # venv's pyspark/numpy/pandas/pyarrow; then the wheel (bundling the jar). QUALITY_ARGS="--quick" for a smoke run.

@@ -13,7 +13,7 @@
 
 use crate::error::try_zeroed;
 use crate::node_table::NodeTable;
-use crate::scoring::{CompiledModel, ScoringRows};
+use crate::scoring::{CompiledModel, ScoringRows, Tile};
 use crate::{invalid, Result};
 use arrow_array::RecordBatch;
 
@@ -62,11 +62,13 @@ impl CompiledForest {
         let mut scores: Vec<f64> = try_zeroed(n * k, "forest scores")?;
         let mut leaves: Vec<i32> = try_zeroed(n * t_count, "forest leaves")?;
         let mut ids = vec![0u32; TILE_ROWS.min(n)];
+        let mut tile = Tile::new(self.n_features, TILE_ROWS.min(n));
         for from in (0..n).step_by(TILE_ROWS) {
             let len = TILE_ROWS.min(n - from);
             let ids = &mut ids[..len];
+            tile.load(&rows, from, len);
             for (t, tree) in self.trees.iter().enumerate() {
-                tree.walk(&rows, from, ids);
+                tree.walk_tile(&tile, ids);
                 for (i, &id) in ids.iter().enumerate() {
                     let r = from + i;
                     leaves[r * t_count + t] = id as i32;

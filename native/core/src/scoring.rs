@@ -95,9 +95,9 @@ impl CompiledModel {
     /// Branch-free (bitwise selects on bools): a random row's direction is unpredictable.
     #[inline(always)]
     fn step(s: &Step, x: f64) -> u32 {
+        // Both comparisons are false for NaN, so a missing value goes left only by `missing_left`.
         let cmp = (s.categorical & (x == s.threshold)) | (!s.categorical & (x <= s.threshold));
-        let missing = x.is_nan();
-        let left = (missing & s.missing_left) | (!missing & cmp);
+        let left = cmp | (x.is_nan() & s.missing_left);
         s.child[(!left) as usize]
     }
 
@@ -145,6 +145,49 @@ impl CompiledModel {
                     let s = &self.steps[*id as usize];
                     *id = Self::step(s, rows.raw[s.feature as usize][from + r]);
                 }
+            }
+        }
+    }
+}
+
+/// A tile of rows copied column by column into one flat buffer, nulls as NaN: `x[f * len + r]`. One
+/// index and no null test per step, for walks that read the same rows many times (a forest's trees).
+pub(crate) struct Tile {
+    pub len: usize,
+    x: Vec<f64>,
+}
+
+impl Tile {
+    pub fn new(n_features: usize, capacity: usize) -> Tile {
+        Tile { len: 0, x: vec![0.0; n_features * capacity] }
+    }
+
+    /// Loads rows `from .. from + len` of `rows`.
+    pub fn load(&mut self, rows: &ScoringRows, from: usize, len: usize) {
+        self.len = len;
+        for (f, raw) in rows.raw.iter().enumerate() {
+            let dst = &mut self.x[f * len..(f + 1) * len];
+            dst.copy_from_slice(&raw[from..from + len]);
+            if rows.cols[f].null_count() > 0 {
+                for (r, x) in dst.iter_mut().enumerate() {
+                    if rows.cols[f].is_null(from + r) {
+                        *x = f64::NAN;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl CompiledModel {
+    /// Walks the tile's rows to their leaves, writing each one's leaf id into `ids` (`tile.len` of them).
+    pub(crate) fn walk_tile(&self, tile: &Tile, ids: &mut [u32]) {
+        let len = tile.len;
+        ids.fill(1);
+        for _ in 0..self.depth {
+            for (r, id) in ids.iter_mut().enumerate() {
+                let s = &self.steps[*id as usize];
+                *id = Self::step(s, tile.x[s.feature as usize * len + r]);
             }
         }
     }
