@@ -5,13 +5,14 @@ import org.apache.spark.ml.linalg.{Vector, Vectors}
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
+import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasForestSettings, HasNativeResources, HasPolicyFeatures,
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.bridge.{NodeTableIpc, ScoringPayload}
-import org.sparkpolicy.score.{ScoringPlan, ScoringSpec}
+import org.sparkpolicy.score.{ScoringPlan, ScoringSpec, SqlExpression}
 import org.sparkpolicy.train.{TrainedForest, TrainingData}
 
 /**
@@ -104,8 +105,11 @@ class PolicyForestModel private[sparkpolicy] (
 
   def inputSignature(df: Dataset[_]): String = Signatures.input(df.toDF(), trained.contract)
 
-  def outputSignature(df: Dataset[_]): String =
-    Signatures.output(transform(df), trained.contract, PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores)
+  def outputSignature(df: Dataset[_]): String = outputSignatureOfScored(transform(df))
+
+  /** The same signature for a DataFrame scored by any backend (e.g. `transformWithSql`). */
+  def outputSignatureOfScored(scored: Dataset[_]): String =
+    Signatures.output(scored.toDF(), trained.contract, PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores)
 
   override def toString: String =
     if (fitted == null) s"PolicyForestModel: uid=$uid, empty"
@@ -155,6 +159,22 @@ class PolicyForestModel private[sparkpolicy] (
     val spec = ScoringSpec(uid, hash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary, $(scoringBatchSize),
       categories, accumulator)
     ScoringPlan.transform(df, read.map($(featureCols)(_)), outSchema, spec)
+  }
+
+  /**
+   * The forest as one Spark SQL expression yielding struct(policy_action, policy_action_index, policy_scores,
+   * policy_leaves), bit-identical to `transform`; at most `SqlExpression.MaxForestNodes` nodes in all.
+   */
+  def toSqlExpression: String = SqlExpression.forest(trained.trees, trained.contract.featureNames, trained.vocabulary.toSeq,
+    trained.contract.features(_).categories)
+
+  /** `transform` through the pure-SQL backend: same columns, bit-identical values, no native code. */
+  def transformWithSql(dataset: Dataset[_]): DataFrame = {
+    transformSchema(dataset.schema)
+    val df = dataset.toDF()
+    val tmp = "__sparkpolicy_sql"
+    df.withColumn(tmp, expr(toSqlExpression))
+      .select(df.columns.map(c => df.col(SqlExpression.quote(c))).toSeq ++ PolicyOutputColumns.ForestAll.map(c => col(s"$tmp.$c").as(c)): _*)
   }
 
   override def copy(extra: ParamMap): PolicyForestModel =

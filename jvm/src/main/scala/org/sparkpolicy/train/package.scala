@@ -7,7 +7,10 @@ package org.sparkpolicy
  * collect-less `LevelSearch` per level (below a greedy level with sibling subtraction: `SiblingPlan`, the
  * parent's histograms kept as `LevelHistograms`; or `PairLevelSearch`, the two-level search, with `PairPlan`
  * and `PairLevelJob`), the driver's reducer (`TreeGrower`, with a `SplitCriterion`: the policy reward, or an
- * AIPW outcome tree's fit), and the training output signature (`OutputSignature`).
+ * AIPW outcome tree's fit), and the training output signature (`OutputSignature`). `FitSetup` holds the
+ * steps up to binning that a forest's fit shares; `ForestTrainer` grows all of a forest's trees together
+ * (`FeatureSubset` per node, native row samples per tree) into a `TrainedForest`, signed by
+ * `ForestOutputSignature`.
  * AIPW Γ is supplied by the caller (`rewards.AipwRewards.training`), so this package never imports
  * `rewards`; it reaches native code only through `bridge`.
  */

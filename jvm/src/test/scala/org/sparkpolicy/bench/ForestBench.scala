@@ -15,7 +15,7 @@ import org.sparkpolicy.synthetic.PlantedPolicyData
  * The reference paper's forest workload (GitHub issue #13): a 50-tree, depth-7 forest over 4 arms scoring a
  * Parquet file (10M rows in full), against Spark's read floor (a `noop` write of the features), the toolkit's
  * depth-3 tree, and the same forest walked in the JVM by a `mapPartitions` (each tree's `NodeTable.leafOf`
- * and `ForestVote`, as a hand-written Spark scorer would). Also the forest's fit time, all trees grown
+ * and `ForestVote`, as a hand-written Spark scorer would) and the SQL backend (`transformWithSql`). Also the forest's fit time, all trees grown
  * together, on a sample. Cases run round-robin; medians of `reps` after one warm-up each.
  * `make bench-forest` → benches/results/forest.json (forest-quick.json for other sizes).
  */
@@ -68,6 +68,10 @@ object ForestBench {
         .where(col(PolicyOutputColumns.Scores) =!= col("jvm_scores") || col(PolicyOutputColumns.ActionIndex) =!= col("jvm_action")).count()
       require(differ == 0, s"native and JVM forest scores differ on $differ rows")
       println("  native forest and JVM walk agree on every row")
+      val sqlDiffer = forest.transform(features).withColumn("sql", expr(forest.toSqlExpression))
+        .where(col(PolicyOutputColumns.Scores) =!= col("sql.policy_scores")).count()
+      require(sqlDiffer == 0, s"native and SQL forest scores differ on $sqlDiffer rows")
+      println(s"  native forest and SQL expression (${forest.toSqlExpression.length} characters) agree on every row")
 
       val cases: Seq[(String, () => Unit)] = Seq(
         "a_floor_noop" -> (() => noop(features)),
@@ -75,7 +79,8 @@ object ForestBench {
         "c_native_forest" -> (() => noop(forest.transform(features))),
         // The same without policy_leaves (50 ints a row): Spark's generated code then never reads that column.
         "c_native_forest_no_leaves" -> (() => noop(forest.transform(features).drop(PolicyOutputColumns.Leaves))),
-        "d_jvm_forest_mapPartitions" -> (() => noop(jvmForest(forest, features, Features))))
+        "d_jvm_forest_mapPartitions" -> (() => noop(jvmForest(forest, features, Features))),
+        "e_sql_forest" -> (() => noop(forest.transformWithSql(features))))
       val timings = measureRoundRobin(cases, reps).toMap
       val floor = timings("a_floor_noop").median
       cases.map(_._1).foreach { c =>
@@ -98,7 +103,8 @@ object ForestBench {
           "native_forest_time_vs_floor" -> timings("c_native_forest").median / floor,
           "native_forest_no_leaves_time_vs_floor" -> timings("c_native_forest_no_leaves").median / floor,
           "native_forest_time_vs_tree_depth3" -> timings("c_native_forest").median / timings("b_native_tree_depth3").median,
-          "jvm_forest_time_vs_native_forest" -> timings("d_jvm_forest_mapPartitions").median / timings("c_native_forest").median)))
+          "jvm_forest_time_vs_native_forest" -> timings("d_jvm_forest_mapPartitions").median / timings("c_native_forest").median,
+          "sql_forest_time_vs_native_forest" -> timings("e_sql_forest").median / timings("c_native_forest").median)))
       println(s"wrote $out")
     } finally {
       spark.stop()

@@ -61,8 +61,21 @@ class ForestScoringSuite extends AnyFunSuite with SparkTestSession {
       assert(byId(m.transform(parquet)) == definition, s"columnar, batch $batch")
       assert(byId(m.transform(local)) == definition, s"rows, batch $batch")
     }
+    // The SQL backend: the same values, no native code.
+    assert(byId(model.transformWithSql(parquet)) == definition)
+    assert(model.outputSignatureOfScored(model.transformWithSql(parquet)) == model.outputSignature(parquet))
     val leaves = model.transform(parquet).select(PolicyOutputColumns.Leaves).head().getSeq[Int](0)
     assert(leaves.length == 9 && model.transform(parquet).schema(PolicyOutputColumns.Leaves).dataType == PolicyOutputColumns.LeavesType)
+  }
+
+  test("a forest past the SQL expression's size limit is an error naming the limit and the Params") {
+    val big = new PolicyForestLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2"))
+      .setNumTrees(3).setMaxDepth(1).fit(parquet)
+    val nodes = big.nodeTables.map(_.nodes.size).sum
+    val tables = Seq.fill(org.sparkpolicy.score.SqlExpression.MaxForestNodes / nodes + 1)(big.nodeTables).flatten
+    val e = intercept[IllegalArgumentException](org.sparkpolicy.score.SqlExpression.forest(tables, features, Seq("a", "b", "c")))
+    assert(e.getMessage.contains(s"limited to ${org.sparkpolicy.score.SqlExpression.MaxForestNodes}") &&
+      e.getMessage.contains("numTrees") && e.getMessage.contains("transform"), e.getMessage)
   }
 
   test("a forest reads only the features its trees split on") {
@@ -95,6 +108,7 @@ class ForestScoringSuite extends AnyFunSuite with SparkTestSession {
     }.toMap
     assert(byId(m.transform(test)) == definition)
     assert(m.unseenCategoryCount == 20)
+    assert(byId(m.transformWithSql(test)) == definition)
     val stream = spark.readStream.schema(test.schema).parquet(dir)
     val query = m.transform(stream).writeStream.format("memory").queryName("scored_forest")
       .trigger(org.apache.spark.sql.streaming.Trigger.AvailableNow()).start()
