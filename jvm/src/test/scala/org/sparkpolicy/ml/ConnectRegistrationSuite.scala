@@ -23,6 +23,8 @@ class ConnectRegistrationSuite extends AnyFunSuite with SparkTestSession {
   private val stages: Seq[(Class[_], String)] = Seq(
     classOf[Estimator[_]] -> "org.sparkpolicy.ml.PolicyTreeLearner",
     classOf[Transformer] -> "org.sparkpolicy.ml.PolicyTreeModel",
+    classOf[Estimator[_]] -> "org.sparkpolicy.ml.PolicyForestLearner",
+    classOf[Transformer] -> "org.sparkpolicy.ml.PolicyForestModel",
     classOf[Transformer] -> "org.sparkpolicy.ml.DoublyRobustScores",
     classOf[Evaluator] -> "org.sparkpolicy.ml.PolicyValueEvaluator",
     classOf[Evaluator] -> "org.sparkpolicy.ml.QiniEvaluator")
@@ -39,6 +41,7 @@ class ConnectRegistrationSuite extends AnyFunSuite with SparkTestSession {
       assert(found.size > 1, s"Spark's own ${service.getName} providers are missing: ${found.keys}")
     }
     assert(classOf[Model[_]].isAssignableFrom(providers(classOf[Transformer])("org.sparkpolicy.ml.PolicyTreeModel")))
+    assert(classOf[Model[_]].isAssignableFrom(providers(classOf[Transformer])("org.sparkpolicy.ml.PolicyForestModel")))
   }
 
   test("each stage has public no-arg and (uid) constructors and takes Params by name, as Connect sets them") {
@@ -81,5 +84,16 @@ class ConnectRegistrationSuite extends AnyFunSuite with SparkTestSession {
       .getMaxDepth == 2)
     assert(load(classOf[Evaluator], "org.sparkpolicy.ml.PolicyValueEvaluator", "evaluator").asInstanceOf[PolicyValueEvaluator]
       .uid == "eval-uid")
+    // The forest, built by its (uid) constructor as Connect does, fitted, saved and read back.
+    val forestLearner = providers(classOf[Estimator[_]])("org.sparkpolicy.ml.PolicyForestLearner")
+      .getConstructor(classOf[String]).newInstance("forest-uid").asInstanceOf[PolicyForestLearner]
+    forestLearner.set(forestLearner.getParam("numTrees"), 3).set(forestLearner.getParam("maxDepth"), 2)
+      .setFeatureCols(PlantedPolicyData.featureNames(3)).setRewardCols(Array("g0", "g1", "g2"))
+    val forest = forestLearner.fit(data)
+    forest.write.save(dir.resolve("forest").toString)
+    val loadedForest = load(classOf[Transformer], "org.sparkpolicy.ml.PolicyForestModel", "forest").asInstanceOf[PolicyForestModel]
+    assert(loadedForest.uid == "forest-uid" && loadedForest.signatures.asScala == forest.signatures.asScala)
+    val empty = new PolicyForestModel("empty-forest")
+    assert(intercept[IllegalStateException](empty.getNumTreesFitted).getMessage.contains("empty-forest holds no trees"))
   }
 }

@@ -1,5 +1,8 @@
 package org.sparkpolicy.ml
 
+import org.apache.spark.ml.{Pipeline, PipelineModel}
+import org.apache.spark.ml.evaluation.Evaluator
+import org.apache.spark.ml.tuning.{CrossValidator, ParamGridBuilder}
 import org.apache.spark.sql.DataFrame
 import org.apache.spark.sql.functions._
 import org.scalatest.funsuite.AnyFunSuite
@@ -125,5 +128,22 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
     }
     assert(intercept[IllegalArgumentException](forest.setSubsamplingRate(0.0)).getMessage.contains("subsamplingRate"))
     assert(intercept[IllegalArgumentException](forest.setNumTrees(0)).getMessage.contains("numTrees"))
+  }
+
+  test("a Pipeline stage and a CrossValidator estimator with hash folds, the same in any layout") {
+    val folded = HashSplit.withFoldColumn(train.drop("holdout"), 2, keyCols = Seq("id"))
+    val small = forest.setNumTrees(4)
+    val pipeline = new Pipeline().setStages(Array(small)).fit(folded)
+    val dir = java.nio.file.Files.createTempDirectory("sparkpolicy-forest-pipeline").resolve("p").toString
+    pipeline.write.save(dir)
+    val cols = Seq("id", PolicyOutputColumns.ActionIndex, PolicyOutputColumns.Scores, PolicyForestModel.Leaves).map(col)
+    assert(PipelineModel.load(dir).transform(holdout).select(cols: _*).orderBy("id").collect().toSeq ==
+      pipeline.transform(holdout).select(cols: _*).orderBy("id").collect().toSeq)
+    val grid = new ParamGridBuilder().addGrid(small.maxDepth, Array(1, 2)).build()
+    def cv(df: DataFrame) = new CrossValidator().setEstimator(small).setEstimatorParamMaps(grid).setFoldCol("fold").setNumFolds(2)
+      .setEvaluator(new PolicyValueEvaluator().setRewardCols(Array("g0", "g1", "g2")): Evaluator).fit(df)
+    val a = cv(folded)
+    assert(a.bestModel.asInstanceOf[PolicyForestModel].getMaxDepth == 2, a.avgMetrics.mkString(", "))
+    assert(cv(folded.repartition(5)).avgMetrics.toSeq == a.avgMetrics.toSeq)
   }
 }
