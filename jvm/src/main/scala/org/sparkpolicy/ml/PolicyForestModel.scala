@@ -63,6 +63,12 @@ class PolicyForestModel private[sparkpolicy] (
 
   def getTreatmentVocabulary: Array[String] = trained.vocabulary
 
+  /** The best constant arm on all the training rows (the baseline a policy must beat; `PolicyValueEvaluator.setModel`). */
+  def bestArmOnTraining: String = {
+    if (trained.bestArm < 0) throw new IllegalStateException(s"PolicyForestModel $uid was saved without its training best arm")
+    trained.vocabulary(trained.bestArm)
+  }
+
   def splitBoundaries: Array[Array[Double]] = trained.contract.boundaries.map(_.toArray).toArray
 
   /** The features each node could split on, as resolved from `featureSubsetStrategy` for this data. */

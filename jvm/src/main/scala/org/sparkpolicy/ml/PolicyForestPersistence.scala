@@ -43,6 +43,7 @@ private[ml] object PolicyForestPersistence {
         "numTrees" -> JInt(s.numTrees), "subsamplingRate" -> JDouble(s.subsamplingRate),
         "featureSubsetStrategy" -> JString(s.featureSubsetStrategy), "honest" -> JBool(s.honest), "seed" -> JInt(s.seed),
         "featureSubsetSize" -> JInt(trained.featureSubsetSize), "bestArms" -> JArray(trained.bestArms.toList.map(JInt(_))),
+        "bestArm" -> JInt(trained.bestArm),
         "levels" -> levelsJson(trained.levels), "decisions" -> JArray(trained.decisions.toList.map(decisionsJson)),
         "phaseMillis" -> JArray(trained.phaseMillis.toList.map { case (p, ms) => JObject("phase" -> JString(p), "millis" -> JInt(ms)) })))
     spark.sparkContext.parallelize(Seq(JsonMethods.compact(JsonMethods.render(metadata))), 1)
@@ -80,7 +81,7 @@ private[ml] object PolicyForestPersistence {
       (t \ "rewardType").extract[String], (t \ "rewardShift").extract[Int], (t \ "numRows").extract[Long], levelsFrom(t \ "levels"),
       (t \ "inputSignature").extract[String], (t \ "droppedRows").extract[Long], (t \ "clippedPropensities").extract[Long], None,
       (t \ "phaseMillis").children.map(p => (p \ "phase").extract[String] -> (p \ "millis").extract[Long]).toVector, settings,
-      (t \ "featureSubsetSize").extract[Int], (t \ "bestArms").extract[Vector[Int]])
+      (t \ "featureSubsetSize").extract[Int], (t \ "bestArms").extract[Vector[Int]], (t \ "bestArm").extractOrElse[Int](-1))
     val model = new PolicyForestModel((meta \ "uid").extract[String], trained, (t \ "outputSignature").extract[String])
     setParams(meta, model, model.setDefaultValue(_, _))
     val saved = (meta \ "signatures").extract[Map[String, String]]

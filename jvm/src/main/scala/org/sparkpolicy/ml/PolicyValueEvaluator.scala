@@ -46,6 +46,10 @@ class PolicyValueEvaluator(override val uid: String) extends Evaluator with Defa
   def setModel(model: PolicyTreeModel): this.type =
     setTreatmentVocabulary(model.getTreatmentVocabulary).setBestArm(model.bestArmOnTraining)
 
+  /** Takes the arm labels and the training-data best arm from a fitted forest. */
+  def setModel(model: PolicyForestModel): this.type =
+    setTreatmentVocabulary(model.getTreatmentVocabulary).setBestArm(model.bestArmOnTraining)
+
   override def isLargerBetter: Boolean = true
 
   override def copy(extra: ParamMap): PolicyValueEvaluator = defaultCopy(extra)

@@ -37,7 +37,7 @@ private[sparkpolicy] object ForestTrainer {
         val growers = Vector.fill(forest.numTrees)(new TreeGrower(criterion, settings.maxDepth, settings.minNodeSize, grid.edges,
           setup.categorical))
         val subsetSize = FeatureSubset.count(forest.featureSubsetStrategy, data.nFeatures)
-        val levels = timer("levels")(growAll(blocks, growers, data.nArms, grid, settings, forest, subsetSize, setup.categorical))
+        val (levels, allRows) = timer("levels")(growAll(blocks, growers, data.nArms, grid, settings, forest, subsetSize, setup.categorical))
         val leafTotals =
           if (forest.honest) timer("estimation")(estimationTotals(blocks, growers, data.nArms, grid, settings, forest))
           else Vector.fill(growers.size)(Map.empty[Int, Array[Long]])
@@ -47,7 +47,7 @@ private[sparkpolicy] object ForestTrainer {
           s" (${forest.numTrees} trees, ${data.nRows} rows)")
         TrainedForest(trees, growers.map(_.decisions.toVector), setup.contract, data.rewardType, shift, data.nRows, levels,
           setup.prepared.inputSignature.get, data.droppedRows, data.clippedPropensities, Some(outputRows), timer.millis, forest,
-          subsetSize, growers.map(g => criterion.bestArm(g.rootTotals)._1))
+          subsetSize, growers.map(g => criterion.bestArm(g.rootTotals)._1), criterion.bestArm(allRows)._1)
       } finally keyed.unpersist(blocking = false)
     } finally sc.setJobDescription(null)
   }
@@ -55,9 +55,13 @@ private[sparkpolicy] object ForestTrainer {
   private def sample(forest: ForestSettings, tree: Int, half: String): RowSample =
     RowSample(forest.seed, tree, RowSample.threshold(forest.subsamplingRate), half)
 
-  /** Every tree's levels in lockstep (tree id = index), with sibling subtraction below the root as a tree's fit. */
+  /**
+   * Every tree's levels in lockstep (tree id = index), with sibling subtraction below the root as a tree's fit.
+   * The root level also sums every training row (one more job, tree id T, taking all rows over one feature):
+   * the totals of the forest's best constant arm. Returns the levels' stats and those totals.
+   */
   private def growAll(blocks: RDD[Array[Byte]], growers: Vector[TreeGrower], nArms: Int, grid: SearchGrid, settings: TreeSettings,
-      forest: ForestSettings, subsetSize: Int, categorical: Array[Boolean]): Vector[LevelStats] = {
+      forest: ForestSettings, subsetSize: Int, categorical: Array[Boolean]): (Vector[LevelStats], Array[Long]) = {
     val sc = blocks.sparkContext
     val minKeys = sc.defaultParallelism
     val frontiers = Array.fill(growers.size)(Array(1))
@@ -65,6 +69,7 @@ private[sparkpolicy] object ForestTrainer {
     val half = if (forest.honest) RowSample.Structure else RowSample.All
     val levels = Vector.newBuilder[LevelStats]
     var parents: Option[LevelHistograms] = None
+    var allRows: Array[Long] = null
     var depth = 0
     try {
       while (frontiers.exists(_.nonEmpty) && depth < settings.maxDepth) {
@@ -83,14 +88,19 @@ private[sparkpolicy] object ForestTrainer {
             depth, categorical = categorical, siblings = siblings, treeId = t, rowSample = Some(sample(forest, t, half)),
             featureSubset = Some(FeatureSubset(forest.seed, t, grid.edges.length, subsetSize)).filter(_.count < grid.edges.length))
         }
+        val rootOfAll = if (depth > 0) Nil else Seq(LevelJob(growers.head.trainingTable(), Array(1),
+          LevelPlan(1, grid.histCodes.take(1), nArms, settings.maxMemoryMB), grid.codes, nArms, settings.minNodeSize,
+          settings.nativeThreads, depth, treeId = growers.size,
+          rowSample = Some(RowSample(forest.seed, growers.size, RowSample.AllRows, RowSample.All))))
         sc.setJobDescription(s"PolicyForestLearner: level $depth of ${jobs.size} trees (${jobs.map(_.frontier.length).sum} nodes, " +
           s"${jobs.map(_.kernelFrontier.length).sum} built)")
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, forest level $depth")
         val keep = settings.siblingSubtraction && depth + 1 < settings.maxDepth
-        val result = LevelSearch.search(blocks, jobs, peak, if (subtract) parents else None, keep)
+        val result = LevelSearch.search(blocks, jobs ++ rootOfAll, peak, if (subtract) parents else None, keep)
         parents.foreach(_.release())
         parents = result.kept
+        if (rootOfAll.nonEmpty) allRows = result.records.last.head.totals
         growing.zip(result.records).foreach { case (t, records) => frontiers(t) = growers(t).applyLevel(frontiers(t), records) }
         levels += LevelStats(depth, jobs.map(_.frontier.length).sum, jobs.map(_.plan.featureBlocks.size).max,
           jobs.map(_.plan.nodeGroups.size).max, result.records.map(_.length).sum, growers.map(_.splitCount).sum - splitsBefore,
@@ -98,7 +108,7 @@ private[sparkpolicy] object ForestTrainer {
         depth += 1
       }
     } finally parents.foreach(_.release())
-    levels.result()
+    (levels.result(), allRows)
   }
 
   /**

@@ -8,7 +8,8 @@ import org.sparkpolicy.ml.model.{LevelStats, NodeTable, SplitDecision}
 /**
  * Everything a forest fit produces besides the model's Params: the trees (tree id = index), each tree's
  * decision log, and the fit's record as a tree's (`TrainedTree`). `featureSubsetSize` is the resolved
- * `featureSubsetStrategy`; `bestArms` each tree's best constant arm on its own rows.
+ * `featureSubsetStrategy`; `bestArms` each tree's best constant arm on its own rows, `bestArm` the forest's on
+ * every training row (−1 in saves from before it was recorded).
  */
 private[sparkpolicy] final case class TrainedForest(
     trees: Vector[NodeTable],
@@ -25,7 +26,8 @@ private[sparkpolicy] final case class TrainedForest(
     phaseMillis: Seq[(String, Long)],
     settings: ForestSettings,
     featureSubsetSize: Int,
-    bestArms: Vector[Int]) {
+    bestArms: Vector[Int],
+    bestArm: Int) {
   def vocabulary: Array[String] = contract.vocabulary.toArray
 
   /** Tree t as a tree fit's record (no levels of its own: the forest's are shared by every tree). */

@@ -38,6 +38,10 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
     assert(signatures(one)("input") == tree.signatures.get("input"))
     // With one tree the vote is the tree's own scores, so the forest's training output signature is the tree's.
     assert(signatures(one)("output") == tree.signatures.get("output"))
+    // The best constant arm is over every training row, whatever each tree's sample.
+    assert(one.bestArmOnTraining == tree.bestArmOnTraining && model.bestArmOnTraining == tree.bestArmOnTraining)
+    val evaluator = new PolicyValueEvaluator().setRewardCols(Array("g0", "g1", "g2")).setModel(model)
+    assert(evaluator.getOrDefault(evaluator.bestArm) == tree.bestArmOnTraining)
   }
 
   test("trees draw different rows and features; the planted policy is recovered on the holdout") {
@@ -114,6 +118,7 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
     val loaded = PolicyForestModel.load(dir)
     assert(loaded.nodeTables == model.nodeTables && signatures(loaded) == signatures(model))
     assert(loaded.getNumTrees == 12 && loaded.getHonest && loaded.featureSubsetSize == model.featureSubsetSize)
+    assert(loaded.bestArmOnTraining == model.bestArmOnTraining)
     assert(loaded.outputSignature(holdout) == model.outputSignature(holdout))
   }
 
