@@ -44,6 +44,19 @@ def model(data):
                                 propensityCol="propensity", maxDepth=2)
     return learner.fit(data)
 
+
+# A small forest (4 trees, depth 2) on the same rows, for test_forest.py and test_params.py.
+FOREST_PARAMS = dict(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome", propensityCol="propensity",
+                     numTrees=4, maxDepth=2, seed=7)
+
+
+@pytest.fixture(scope="session")
+def forest(data):
+    from sparkpolicy.ml import PolicyForestLearner
+
+    return PolicyForestLearner(**FOREST_PARAMS).fit(data)
+
+
 # HashSplit on planted_rows() keyed by "id": (train rows, sum of their ids) for trainTestSplit(0.7) and the
 # rows per fold of withFoldColumn(3), as the Scala implementation computes them (checked in test_evaluation.py);
 # test_connect.py holds the DataFrame-function twin used over Connect to the same numbers.

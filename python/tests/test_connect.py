@@ -15,8 +15,9 @@ from pyspark.sql import functions as F
 
 import sparkpolicy
 from conftest import FEATURES, FOLD_COUNTS, SCHEMA, TRAIN_IDS, planted_arm, planted_rows
-from sparkpolicy.ml import (ConnectUnsupportedError, DoublyRobustScores, PolicyTreeLearner, PolicyTreeModel,
-                            PolicyValueEvaluator, QiniEvaluator, saved_model_info, train_test_split, with_fold_column)
+from sparkpolicy.ml import (ConnectUnsupportedError, DoublyRobustScores, PolicyForestLearner, PolicyForestModel,
+                            PolicyTreeLearner, PolicyTreeModel, PolicyValueEvaluator, QiniEvaluator, saved_model_info,
+                            train_test_split, with_fold_column)
 from test_qini import FIXTURES, expected
 
 SPARK_HOME = os.path.dirname(os.path.abspath(pyspark.__file__))
@@ -227,6 +228,32 @@ def test_cross_validation_with_hash_folds_over_connect(rdata):
                         foldCol="fold").fit(folded)
     assert cv.bestModel.depth == 2
     assert len(cv.avgMetrics) == 2 and cv.avgMetrics[1] > cv.avgMetrics[0]
+
+
+def test_forest_fit_transform_save_load_over_connect(remote, rdata, tmp_path):
+    # Registered like the tree (META-INF/services); seed is a LongParam, sent as an int literal.
+    forest = PolicyForestLearner(featureCols=FEATURES, treatmentCol="treatment", outcomeCol="outcome",
+                                 propensityCol="propensity", numTrees=3, maxDepth=2, seed=7).fit(rdata)
+    assert type(forest) is PolicyForestModel
+    assert forest.numTreesFitted == forest.getNumTreesFitted() == 3  # from toString, as the tree's depth
+    assert forest.getNumTrees() == 3 and forest.getSeed() == 7 and forest.getThresholdSearch() == "binned"
+    outputs = ["policy_action", "policy_action_index", "policy_scores", "policy_leaves"]
+    rows = [tuple(r) for r in forest.transform(rdata).select("id", "x0", "x1", *outputs).orderBy("id").collect()]
+    assert len(rows) == 3000 and all(len(r[-1]) == 3 for r in rows)
+    assert sum(r[3] == planted_arm(r[1], r[2]) for r in rows) >= 0.95 * len(rows)
+    path = str(tmp_path / "forest")
+    forest.write().overwrite().save(path)
+    loaded = PolicyForestModel.load(path)
+    assert type(loaded) is PolicyForestModel and loaded.uid == forest.uid and loaded.numTreesFitted == 3
+    again = [tuple(r) for r in loaded.transform(rdata).select("id", "x0", "x1", *outputs).orderBy("id").collect()]
+    assert again == rows
+    info = saved_model_info(remote, path)
+    assert info["numTrees"] == 3 and info["vocabulary"] == ["a", "b", "c"] and info["featureCols"] == FEATURES
+    for name, call in {"trees": lambda: forest.trees, "featureImportances": lambda: forest.featureImportances,
+                       "toDebugString": lambda: forest.toDebugString, "signatures": lambda: forest.signatures,
+                       "getTreatmentVocabulary": forest.getTreatmentVocabulary}.items():
+        with pytest.raises(ConnectUnsupportedError, match=f"{name} is not available over Spark Connect"):
+            call()
 
 
 EXPORT_SQL = """

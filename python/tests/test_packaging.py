@@ -26,7 +26,7 @@ def test_jar_path_points_at_the_bundled_jar():
     with zipfile.ZipFile(jar) as z:
         names = set(z.namelist())
     assert "linux-x86_64/libsparkpolicy.so" in names
-    assert "org/sparkpolicy/ml/PolicyTreeLearner.class" in names
+    assert {"org/sparkpolicy/ml/PolicyTreeLearner.class", "org/sparkpolicy/ml/PolicyForestLearner.class"} <= names
     pom_version = re.search(r"<artifactId>spark-policy-toolkit</artifactId>\s*<version>([^<]+)</version>",
                             open(os.path.join(REPO, "jvm", "pom.xml"), encoding="utf-8").read()).group(1)
     assert os.path.basename(jar) == f"spark-policy-toolkit-{pom_version}.jar"
@@ -39,8 +39,8 @@ def test_wheel_bundles_the_jar_and_is_what_is_installed():
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         jar_name = "sparkpolicy/jars/" + os.path.basename(sparkpolicy.jar_path())
-        modules = {f"sparkpolicy/ml/{m}.py" for m in ["__init__", "_connect", "_jvm_params", "_reader", "evaluation", "params",
-                                                     "rewards", "splits", "tree"]}
+        modules = {f"sparkpolicy/ml/{m}.py" for m in ["__init__", "_connect", "_jvm_params", "_reader", "evaluation", "forest",
+                                                     "params", "rewards", "splits", "tree"]}
         assert {"sparkpolicy/__init__.py", "org/sparkpolicy/ml.py", jar_name} | modules <= names
         assert "org/__init__.py" not in names  # namespace package: no claim on `org`
         bundled = z.read(jar_name)

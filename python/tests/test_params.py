@@ -6,7 +6,8 @@ import sys
 import pytest
 
 import sparkpolicy.ml._jvm_params
-from sparkpolicy.ml import DoublyRobustScores, PolicyTreeLearner, PolicyTreeModel, PolicyValueEvaluator, QiniEvaluator
+from sparkpolicy.ml import (DoublyRobustScores, PolicyForestLearner, PolicyForestModel, PolicyTreeLearner, PolicyTreeModel,
+                            PolicyValueEvaluator, QiniEvaluator)
 from sparkpolicy.ml._jvm_params import STAGES as JVM_STAGES
 from sparkpolicy.ml.params import _stage_params
 
@@ -14,8 +15,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import gen_params  # noqa: E402  (python/tools/gen_params.py, not part of the wheel)
 
-STAGES = {"learner": "PolicyTreeLearner", "model": "PolicyTreeModel", "scores": "DoublyRobustScores",
-          "value": "PolicyValueEvaluator", "qini": "QiniEvaluator"}
+STAGES = {"learner": "PolicyTreeLearner", "model": "PolicyTreeModel", "forest_learner": "PolicyForestLearner",
+          "forest": "PolicyForestModel", "scores": "DoublyRobustScores", "value": "PolicyValueEvaluator",
+          "qini": "QiniEvaluator"}
 
 
 def java_params(java_obj):
@@ -42,9 +44,9 @@ def test_generated_params_are_the_jvms(spark):
 
 
 @pytest.mark.parametrize("which", list(STAGES))
-def test_params_match_scala(which, learner, model, scores):
-    stage = {"learner": learner, "model": model, "scores": scores, "value": PolicyValueEvaluator(),
-             "qini": QiniEvaluator()}[which]
+def test_params_match_scala(which, learner, model, forest, scores):
+    stage = {"learner": learner, "model": model, "forest_learner": PolicyForestLearner(), "forest": forest,
+             "scores": scores, "value": PolicyValueEvaluator(), "qini": QiniEvaluator()}[which]
     java = stage._java_obj
     assert java.getClass().getName() == "org.sparkpolicy.ml." + STAGES[which]
     jparams = java_params(java)
@@ -57,9 +59,10 @@ def test_params_match_scala(which, learner, model, scores):
             assert stage._defaultParamMap[p] == java.getDefault(jp).get(), p.name
 
 
-@pytest.mark.parametrize("which", ["learner", "scores", "value", "qini"])
+@pytest.mark.parametrize("which", ["learner", "forest_learner", "scores", "value", "qini"])
 def test_getters_and_setters_mirror_scala(which, learner, scores):
-    stage = {"learner": learner, "scores": scores, "value": PolicyValueEvaluator(), "qini": QiniEvaluator()}[which]
+    stage = {"learner": learner, "forest_learner": PolicyForestLearner(), "scores": scores, "value": PolicyValueEvaluator(),
+             "qini": QiniEvaluator()}[which]
     java_methods = {m.getName() for m in stage._java_obj.getClass().getMethods()}
     for p in stage.params:
         name = p.name[0].upper() + p.name[1:]
@@ -67,14 +70,17 @@ def test_getters_and_setters_mirror_scala(which, learner, scores):
         assert hasattr(stage, "get" + name), p.name
     if which in ("learner", "scores"):
         assert "setOutcomeModel" in java_methods and hasattr(stage, "setOutcomeModel")
+    if which == "forest_learner":  # the Scala forest has none; the Python one refuses (test_forest.py)
+        assert "setOutcomeModel" not in java_methods
 
 
-@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, DoublyRobustScores, PolicyValueEvaluator, QiniEvaluator])
+@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, PolicyForestLearner, DoublyRobustScores, PolicyValueEvaluator,
+                                         QiniEvaluator])
 def test_keyword_arguments_are_the_params_with_the_jvm_defaults(stage_class):
     """The explicit __init__ / setParams signatures document every Param with the JVM's default (None: no default)."""
     table = _stage_params(stage_class.__name__)
     for method in [stage_class.__init__, getattr(stage_class, "setParams", None)]:
-        if method is None:  # only the learner has setParams
+        if method is None:  # only the learners have setParams
             continue
         keywords = {k: v.default for k, v in inspect.signature(method).parameters.items() if v.kind is v.KEYWORD_ONLY}
         assert sorted(keywords) == sorted(table), method.__qualname__
@@ -82,8 +88,8 @@ def test_keyword_arguments_are_the_params_with_the_jvm_defaults(stage_class):
             assert default == table[name].get("default"), f"{method.__qualname__}: {name}={default!r}"
 
 
-@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, PolicyTreeModel, DoublyRobustScores, PolicyValueEvaluator,
-                                         QiniEvaluator])
+@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, PolicyTreeModel, PolicyForestLearner, PolicyForestModel,
+                                         DoublyRobustScores, PolicyValueEvaluator, QiniEvaluator])
 def test_stages_build_their_params_from_the_table_without_a_jvm(stage_class):
     """What a Connect client (no JVM) gets: class-level Params, docs, defaults and setters come from the table,
     and the Python mixins are the Scala traits."""
@@ -103,6 +109,15 @@ def test_model_api_names_exist_in_scala(model):
                  "outputSignature", "outputSignatureOfScored", "toSqlExpression", "transformWithSql",
                  "bestArmOnTraining", "splitBoundaries"]:
         assert name in java_methods and hasattr(PolicyTreeModel, name), name
+
+
+def test_forest_model_api_names_exist_in_scala(forest):
+    java_methods = {m.getName() for m in forest._java_obj.getClass().getMethods()}
+    python_names = {"numTreesFitted": "getNumTreesFitted"}  # numTrees is the Param, as in Scala
+    for name in ["numTreesFitted", "getNumTreesFitted", "trees", "featureImportances", "featureSubsetSize",
+                 "getTreatmentVocabulary", "splitBoundaries", "unseenCategoryCount", "toDebugString", "signatures",
+                 "inputSignature", "outputSignature"]:
+        assert python_names.get(name, name) in java_methods and hasattr(PolicyForestModel, name), name
 
 
 def test_python_values_reach_scala_typed(learner):
@@ -129,8 +144,8 @@ def test_outcome_model_is_saved_and_loaded_with_the_stage(spark, stage_class, tm
 def test_every_stage_loads_back_as_its_python_class(spark, tmp_path):
     """pyspark maps a loaded Java stage to Python by its class name, through the org.sparkpolicy.ml alias module."""
     from sparkpolicy.ml import PolicyValueEvaluator, QiniEvaluator
-    for stage in [PolicyTreeLearner(featureCols=["a"]), DoublyRobustScores(featureCols=["a"]), PolicyValueEvaluator(),
-                  QiniEvaluator()]:
+    for stage in [PolicyTreeLearner(featureCols=["a"]), PolicyForestLearner(featureCols=["a"], numTrees=3),
+                  DoublyRobustScores(featureCols=["a"]), PolicyValueEvaluator(), QiniEvaluator()]:
         path = str(tmp_path / type(stage).__name__)
         stage.write().save(path)
         loaded = type(stage).load(path)

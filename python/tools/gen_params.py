@@ -13,7 +13,8 @@ import os
 import sys
 
 PACKAGE = "org.sparkpolicy.ml"
-STAGES = ["PolicyTreeLearner", "PolicyTreeModel", "DoublyRobustScores", "PolicyValueEvaluator", "QiniEvaluator"]
+STAGES = ["PolicyTreeLearner", "PolicyTreeModel", "PolicyForestLearner", "PolicyForestModel", "DoublyRobustScores",
+          "PolicyValueEvaluator", "QiniEvaluator"]
 
 # Spark's typed Param classes, and for a plain Param[T] the Java type of its getter or setter.
 _PARAM_CLASSES = {"IntParam": "toInt", "LongParam": "toInt", "FloatParam": "toFloat", "DoubleParam": "toFloat",
@@ -75,7 +76,7 @@ def read_jvm_params(spark):
     package = spark.sparkContext._jvm.org.sparkpolicy.ml
     traits, stages = {}, {}
     for stage in STAGES:
-        obj = getattr(package, stage)()  # PolicyTreeModel's no-arg constructor is public in bytecode (for Connect)
+        obj = getattr(package, stage)()  # the models' no-arg constructors are public in bytecode (for Connect)
         methods = {}
         for m in obj.getClass().getMethods():
             methods.setdefault(m.getName(), []).append(m)

@@ -7,10 +7,13 @@ are namespace packages (no ``__init__.py``), so they do not claim the names for 
 """
 from sparkpolicy.ml import (  # noqa: F401
     DoublyRobustScores,
+    PolicyForestLearner,
+    PolicyForestModel,
     PolicyTreeLearner,
     PolicyTreeModel,
     PolicyValueEvaluator,
     QiniEvaluator,
 )
 
-__all__ = ["DoublyRobustScores", "PolicyTreeLearner", "PolicyTreeModel", "PolicyValueEvaluator", "QiniEvaluator"]
+__all__ = ["DoublyRobustScores", "PolicyForestLearner", "PolicyForestModel", "PolicyTreeLearner", "PolicyTreeModel",
+           "PolicyValueEvaluator", "QiniEvaluator"]

@@ -24,6 +24,13 @@ TRAITS = {
         'categoricalCols': {'doc': 'feature columns to treat as categorical (a subset of featureCols); string features are categorical anyway, and a numeric column listed here is coded by its value as a string', 'converter': 'toListString'},
         'categoryOrders': {'doc': "optional JSON object {column: [label, ...]} fixing a categorical feature's category codes (code i = label i); default: the observed labels sorted by UTF-8 bytes", 'converter': 'toString', 'default': '{}'},
     },
+    'HasForestSettings': {
+        'featureSubsetStrategy': {'doc': "features each node may split on, drawn by a hash of (seed, tree, node, feature): 'all', 'sqrt', 'log2', 'onethird', a fraction in (0, 1] or a whole number of features", 'converter': 'toString', 'default': 'all'},
+        'honest': {'doc': 'each tree chooses its splits on one half of its rows and takes its leaf values from the other half (as EconML)', 'converter': 'toBoolean', 'default': True},
+        'numTrees': {'doc': 'trees in the forest (1 to 10,000)', 'converter': 'toInt', 'default': 100},
+        'seed': {'doc': 'seed of every random choice of the forest (rows, features)', 'converter': 'toInt', 'default': 42},
+        'subsamplingRate': {'doc': "share of the rows each tree draws, without replacement, by a hash of the row's content (or rowIdCol), the seed and the tree: in (0, 1]", 'converter': 'toFloat', 'default': 0.5},
+    },
     'HasNativeResources': {
         'maxMemoryMB': {'doc': 'per-task native histogram budget in MiB; frontier nodes and feature blocks are grouped to fit', 'converter': 'toInt', 'default': 256},
         'nativeThreads': {'doc': 'native threads per task for histograms; 0 uses spark.task.cpus. Results do not depend on it', 'converter': 'toInt', 'default': 0},
@@ -59,6 +66,20 @@ STAGES = {
         'setters': ['boundarySampleSize', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'handleInvalid', 'maxBins', 'maxMemoryMB', 'nativeThreads', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rewardsCol', 'rowIdCol', 'treatmentCol', 'treatmentVocabulary'],
         'params': {
             'rewardsCol': {'doc': 'output array<double> column of Γ per arm, vocabulary order', 'converter': 'toString', 'default': 'rewards'},
+        },
+    },
+    'PolicyForestLearner': {
+        'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasForestSettings', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
+        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'featureSubsetStrategy', 'handleInvalid', 'honest', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'numTrees', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'seed', 'subsamplingRate', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
+        'params': {
+            'thresholdSearch': {'doc': "'exact' (default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'binned'},
+        },
+    },
+    'PolicyForestModel': {
+        'traits': ['HasAipwSettings', 'HasBinning', 'HasForestSettings', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
+        'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'crossFitFolds', 'featureCols', 'featureSubsetStrategy', 'handleInvalid', 'honest', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'numTrees', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'seed', 'subsamplingRate', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
+        'params': {
+            'thresholdSearch': {'doc': "'exact' (default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'binned'},
         },
     },
     'PolicyTreeLearner': {

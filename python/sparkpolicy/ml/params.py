@@ -136,6 +136,11 @@ class _HasScoringBatch(_JvmParams, trait="HasScoringBatch"):
     """How transform feeds the native scorer (Scala: HasScoringBatch)."""
 
 
+class _HasForestSettings(_JvmParams, trait="HasForestSettings"):
+    """How a policy forest draws its trees: how many, which rows and features each sees, honesty, seed
+    (Scala: HasForestSettings)."""
+
+
 class _HasCategoricalFeatures(_JvmParams, trait="HasCategoricalFeatures"):
     """Which features are categorical, and their category order (Scala: HasCategoricalFeatures)."""
 

@@ -171,17 +171,23 @@ class PolicyTreeModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAipwS
 
 
 def saved_model_info(spark, path: str) -> Dict[str, object]:
-    """What a saved :class:`PolicyTreeModel` records, read as plain data (works over Spark Connect, where the
-    model's own methods are blocked): ``uid``, ``featureCols``, ``vocabulary``, ``bestArmOnTraining``,
-    ``boundaries``, ``signatures``, ``numRows`` and ``rewardType``."""
+    """What a saved :class:`PolicyTreeModel` or :class:`~sparkpolicy.ml.PolicyForestModel` records, read as plain
+    data (works over Spark Connect, where the models' own methods are blocked): ``uid``, ``featureCols``,
+    ``vocabulary``, ``boundaries``, ``signatures``, ``numRows`` and ``rewardType``; a tree's also
+    ``bestArmOnTraining``, a forest's ``numTrees``."""
     import json
 
     meta = json.loads(spark.read.text(path.rstrip("/") + "/metadata").first()[0])
-    if meta.get("class") != f"{_JAVA_PACKAGE}.PolicyTreeModel":
-        raise ValueError(f"{path} holds a {meta.get('class')}, not a {_JAVA_PACKAGE}.PolicyTreeModel")
+    models = [f"{_JAVA_PACKAGE}.PolicyTreeModel", f"{_JAVA_PACKAGE}.PolicyForestModel"]
+    if meta.get("class") not in models:
+        raise ValueError(f"{path} holds a {meta.get('class')}, not a {' or a '.join(models)}")
     manifest, training = meta["contract"]["manifest"], meta["training"]
     vocabulary = list(manifest["vocabulary"])
-    return {"uid": meta["uid"], "featureCols": [f["name"] for f in manifest["features"]], "vocabulary": vocabulary,
-            "bestArmOnTraining": vocabulary[training["bestArmOnTraining"]],
+    info = {"uid": meta["uid"], "featureCols": [f["name"] for f in manifest["features"]], "vocabulary": vocabulary,
             "boundaries": [[float(v) for v in b] for b in meta["contract"]["boundaries"]],
             "signatures": dict(meta["signatures"]), "numRows": training["numRows"], "rewardType": training["rewardType"]}
+    if meta["class"] == models[0]:
+        info["bestArmOnTraining"] = vocabulary[training["bestArmOnTraining"]]
+    else:
+        info["numTrees"] = training["numTrees"]
+    return info
