@@ -75,6 +75,9 @@ def test_python_transform_is_the_scala_transform(spark, forest, data):
     assert scored_rows(python) == scored_rows(scala)
     assert forest.outputSignature(data.orderBy("x2", "id")) == forest.signatures["output"]
     assert forest.inputSignature(data) == forest.signatures["input"]
+    # The SQL backend from Python: the same signature, and the best arm over every training row.
+    assert forest.outputSignatureOfScored(forest.transformWithSql(data)) == forest.signatures["output"]
+    assert forest.bestArmOnTraining == jmodel.bestArmOnTraining() and forest.bestArmOnTraining in forest.getTreatmentVocabulary()
 
 
 def test_save_load_round_trip(forest, data, tmp_path):

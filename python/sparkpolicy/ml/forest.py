@@ -176,6 +176,29 @@ class PolicyForestModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAip
         _not_over_connect("outputSignature", "compute it from a classic session or Scala")
         return self._call_java("outputSignature", df)
 
+    def outputSignatureOfScored(self, scored: DataFrame) -> str:
+        """The output signature of a DataFrame scored by any backend (e.g. :meth:`transformWithSql`)."""
+        _not_over_connect("outputSignatureOfScored", "compute it from a classic session or Scala")
+        return self._call_java("outputSignatureOfScored", scored)
+
+    @property
+    def bestArmOnTraining(self) -> str:
+        """The best constant arm over every training row (the baseline a policy must beat)."""
+        _not_over_connect("bestArmOnTraining", "read it from a classic session or Scala")
+        return self._call_java("bestArmOnTraining")
+
+    def toSqlExpression(self) -> str:
+        """The forest as one Spark SQL expression yielding
+        struct(policy_action, policy_action_index, policy_scores, policy_leaves); at most 20,000 nodes."""
+        _not_over_connect("toSqlExpression", "export it once from a classic session or Scala and apply it with "
+                          "F.expr(sql) (see docs/quickstart.md)")
+        return self._call_java("toSqlExpression")
+
+    def transformWithSql(self, df: DataFrame) -> DataFrame:
+        """``transform`` through the pure-SQL backend: same columns, bit-identical values, no native code."""
+        _not_over_connect("transformWithSql", "use transform(df), or apply an exported toSqlExpression() with F.expr")
+        return DataFrame(self._java_obj.transformWithSql(df._jdf), df.sparkSession)
+
     def setOutcomeModel(self, regressor):
         """Not available for forests (the Scala forest has no outcome-model setter); raises NotImplementedError."""
         _no_outcome_model("PolicyForestModel")
