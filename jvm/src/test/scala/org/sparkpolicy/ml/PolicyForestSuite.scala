@@ -151,4 +151,17 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
     assert(a.bestModel.asInstanceOf[PolicyForestModel].getMaxDepth == 2, a.avgMetrics.mkString(", "))
     assert(cv(folded.repartition(5)).avgMetrics.toSeq == a.avgMetrics.toSeq)
   }
+
+  test("with noisy rewards the forest's holdout value is at least the single tree's; 2 native threads change nothing") {
+    val noisy = PlantedPolicyData.generate(spark, 20000, numFeatures = 6, numPartitions = 4, noiseSd = 6.0, seed = 11L).cache()
+    val (fit, test) = (noisy.where(!col("holdout")), noisy.where(col("holdout")))
+    val tree = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2")).setMaxDepth(3).fit(fit)
+    val forest3 = forest.setMaxDepth(3).setNumTrees(20).fit(fit)
+    val treeValue = PlantedPolicyData.trueValue(tree.transform(test), PolicyOutputColumns.ActionIndex)
+    val forestValue = PlantedPolicyData.trueValue(forest3.transform(test), PolicyOutputColumns.ActionIndex)
+    assert(forestValue >= treeValue, s"forest $forestValue < tree $treeValue")
+    val threaded = forest.setMaxDepth(3).setNumTrees(20).setNativeThreads(2).fit(fit)
+    assert(threaded.nodeTables == forest3.nodeTables && signatures(threaded) == signatures(forest3))
+    noisy.unpersist()
+  }
 }
