@@ -175,7 +175,9 @@ private[ml] object SavedModelDirectory {
   def endsEarly(e: Throwable, length: Int): Boolean =
     Iterator.iterate(e)(_.getCause).takeWhile(_ != null).exists {
       case j: com.fasterxml.jackson.core.JsonProcessingException =>
-        String.valueOf(j.getOriginalMessage).contains("end-of-input") || Option(j.getLocation).exists(_.getCharOffset >= length)
+        // Or at its last character (a number cut after its '.', a literal cut short): one line, so the column places it.
+        String.valueOf(j.getOriginalMessage).contains("end-of-input") ||
+          Option(j.getLocation).exists(l => math.max(l.getCharOffset, l.getColumnNr - 1L) >= length - 1)
       case _ => false
     }
 
