@@ -1,4 +1,5 @@
 """Fit, transform, persistence, Pipeline use and errors through the Python API."""
+import glob
 import os
 
 import pytest
@@ -76,6 +77,45 @@ def test_save_load_is_bit_identical(model, data, tmp_path):
     assert info["signatures"] == model.signatures and info["vocabulary"] == model.getTreatmentVocabulary()
     assert info["bestArmOnTraining"] == model.bestArmOnTraining and info["boundaries"] == model.splitBoundaries
     assert info["uid"] == model.uid and info["featureCols"] == FEATURES and info["numRows"] == 3000
+
+
+def test_a_corrupt_save_fails_naming_the_path_and_the_part(model, data, tmp_path):
+    """Issue #13: the JVM's message (the path and the part at fault) reaches Python; saved_model_info says as much."""
+    def refused(path, prefix, words):
+        with pytest.raises(IllegalArgumentException) as e:
+            PolicyTreeModel.load(path)
+        assert str(e.value).startswith(prefix) and words in str(e.value) and "Job aborted" not in str(e.value), str(e.value)
+
+    def info_refused(path, words):
+        with pytest.raises(ValueError) as e:
+            saved_model_info(data.sparkSession, path)
+        assert str(e.value).startswith(f"{path}/metadata") and words in str(e.value), str(e.value)
+
+    def overwrite(file, content):
+        with open(file, "wb") as f:
+            f.write(content)
+        crc = os.path.join(os.path.dirname(file), f".{os.path.basename(file)}.crc")  # Hadoop's checksum of the old bytes
+        if os.path.exists(crc):
+            os.remove(crc)
+
+    missing = str(tmp_path / "nowhere")
+    refused(missing, missing, "no saved model here")
+    info_refused(missing, "cannot be read")
+    path = str(tmp_path / "model")
+    model.write().save(path)
+    overwrite(glob.glob(f"{path}/data/part-*")[0], b"not a parquet file")
+    refused(path, f"{path}/data", "not a Parquet node table")
+    meta_file = f"{path}/metadata/part-00000"
+    with open(meta_file, "rb") as f:
+        line = f.read().rstrip(b"\n")
+    for cut in (len(line) // 3, len(line) // 2, len(line) - 1, line.index(b":null") + 3):  # the last one inside "null"
+        overwrite(meta_file, line[:cut])
+        refused(path, f"{path}/metadata", "truncated JSON")
+        info_refused(path, "truncated JSON")
+    other = str(tmp_path / "learner")
+    PolicyTreeLearner().setFeatureCols(["x0"]).save(other)
+    refused(other, f"{other}/metadata says class {sparkpolicy.ml._JAVA_PACKAGE}.PolicyTreeLearner", "expected")
+    info_refused(other, "says class")
 
 
 def test_learner_save_load_keeps_params(tmp_path):

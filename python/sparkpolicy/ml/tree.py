@@ -174,20 +174,40 @@ def saved_model_info(spark, path: str) -> Dict[str, object]:
     """What a saved :class:`PolicyTreeModel` or :class:`~sparkpolicy.ml.PolicyForestModel` records, read as plain
     data (works over Spark Connect, where the models' own methods are blocked): ``uid``, ``featureCols``,
     ``vocabulary``, ``boundaries``, ``signatures``, ``numRows`` and ``rewardType``; a tree's also
-    ``bestArmOnTraining``, a forest's ``numTrees``."""
+    ``bestArmOnTraining``, a forest's ``numTrees``. A missing, corrupt or foreign save raises ``ValueError``
+    naming ``<path>/metadata`` and what is wrong with it, as the models' ``load`` does."""
     import json
 
-    meta = json.loads(spark.read.text(path.rstrip("/") + "/metadata").first()[0])
+    where = path.rstrip("/") + "/metadata"
+    try:
+        first = spark.read.text(where).first()
+    except Exception as e:  # AnalysisException (no such path), a failed read (checksum): all name the path below
+        raise ValueError(f"{where}: cannot be read ({str(e).strip().splitlines()[0]})") from e
+    line = first[0] if first is not None else ""
+    if not line.strip():
+        raise ValueError(f"{where}: empty (no JSON line)")
+    try:
+        meta = json.loads(line)
+    except json.JSONDecodeError as e:
+        # Cut short: the parser ran off the end, stopped in a string it never saw closed, or in a literal cut short.
+        cut = (e.pos >= len(line) - 1 or e.msg.startswith("Unterminated string")
+               or any(literal.startswith(line[e.pos:]) for literal in ("true", "false", "null")))
+        raise ValueError(f"{where}: {'truncated' if cut else 'not valid'} JSON ({e.msg}, at character {e.pos + 1})") from e
+    if not isinstance(meta, dict):
+        raise ValueError(f"{where}: is JSON but not an object: not a saved Spark ML stage")
     models = [f"{_JAVA_PACKAGE}.PolicyTreeModel", f"{_JAVA_PACKAGE}.PolicyForestModel"]
     if meta.get("class") not in models:
-        raise ValueError(f"{path} holds a {meta.get('class')}, not a {' or a '.join(models)}")
-    manifest, training = meta["contract"]["manifest"], meta["training"]
-    vocabulary = list(manifest["vocabulary"])
-    info = {"uid": meta["uid"], "featureCols": [f["name"] for f in manifest["features"]], "vocabulary": vocabulary,
-            "boundaries": [[float(v) for v in b] for b in meta["contract"]["boundaries"]],
-            "signatures": dict(meta["signatures"]), "numRows": training["numRows"], "rewardType": training["rewardType"]}
-    if meta["class"] == models[0]:
-        info["bestArmOnTraining"] = vocabulary[training["bestArmOnTraining"]]
-    else:
-        info["numTrees"] = training["numTrees"]
-    return info
+        raise ValueError(f"{where} says class {meta.get('class')}; expected {' or '.join(models)}")
+    try:
+        manifest, training = meta["contract"]["manifest"], meta["training"]
+        vocabulary = list(manifest["vocabulary"])
+        info = {"uid": meta["uid"], "featureCols": [f["name"] for f in manifest["features"]], "vocabulary": vocabulary,
+                "boundaries": [[float(v) for v in b] for b in meta["contract"]["boundaries"]],
+                "signatures": dict(meta["signatures"]), "numRows": training["numRows"], "rewardType": training["rewardType"]}
+        if meta["class"] == models[0]:
+            info["bestArmOnTraining"] = vocabulary[training["bestArmOnTraining"]]
+        else:
+            info["numTrees"] = training["numTrees"]
+        return info
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise ValueError(f"{where}: a field is missing or malformed ({type(e).__name__}: {e})") from e

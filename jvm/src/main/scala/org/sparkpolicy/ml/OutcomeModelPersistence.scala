@@ -73,7 +73,7 @@ private[ml] object OutcomeModelPersistence {
   }
 
   /** The session's Hadoop settings, as Spark's own readers see them (storage keys set with `spark.conf.set` too). */
-  private def hadoopConf(session: SparkSession): Configuration = {
+  private[ml] def hadoopConf(session: SparkSession): Configuration = {
     val conf = new Configuration(session.sparkContext.hadoopConfiguration)
     session.conf.getAll.foreach { case (k, v) => conf.set(k, v) }
     conf

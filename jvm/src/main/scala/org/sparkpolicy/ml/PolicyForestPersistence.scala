@@ -7,7 +7,7 @@ import org.apache.spark.sql.types._
 import org.json4s._
 import org.json4s.jackson.JsonMethods
 import org.sparkpolicy.contract.Contract
-import org.sparkpolicy.ml.model.{NodeTable, TreeNode}
+import org.sparkpolicy.ml.model.NodeTable
 import org.sparkpolicy.train.{ForestSettings, TrainedForest}
 
 /**
@@ -55,40 +55,46 @@ private[ml] object PolicyForestPersistence {
     spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema).write.parquet(new Path(path, "data").toString)
   }
 
+  /** Loads a saved forest; a missing, corrupt or foreign save fails with an [[InvalidSavedModelException]] naming the part. */
   def load(path: String, spark: SparkSession): PolicyForestModel = {
-    import PolicyTreePersistence.{decisionsFrom, levelsFrom, setParams}
-    val meta = JsonMethods.parse(spark.sparkContext.textFile(new Path(path, "metadata").toString, 1).first())
-    val cls = (meta \ "class").extract[String]
-    if (cls != ModelClass) throw new IllegalArgumentException(s"$path holds a $cls, not a $ModelClass")
-    val version = (meta \ "formatVersion").extractOpt[Int].getOrElse(0)
+    import PolicyTreePersistence.{checkCategories, checkSignatures, decisionsFrom, levelsFrom, nodeOf, phaseMillisFrom, setParams}
+    val dir = new SavedModelDirectory(path, spark)
+    val meta = dir.metadata(ModelClass, PolicyTreePersistence.ModelClass -> "PolicyTreeModel.load")
+    val version = meta.opt[Int]("formatVersion").getOrElse(0)
     if (version != FormatVersion)
-      throw new IllegalArgumentException(s"$path was saved in PolicyForestModel format version $version; this version reads " +
-        s"format $FormatVersion only${if (version > FormatVersion) " (saved by a newer release: upgrade to load it)" else ""}")
-    val contract = Contract.fromJson(JsonMethods.compact(JsonMethods.render(meta \ "contract")))
-    val t = meta \ "training"
-    val byTree = spark.read.parquet(new Path(path, "data").toString).collect().groupBy(_.getInt(0))
-    val numTrees = (t \ "numTrees").extract[Int]
-    val trees = (0 until numTrees).toVector.map { i =>
-      val nodes = byTree.getOrElse(i, throw new IllegalStateException(s"$path: tree $i of $numTrees has no nodes")).toVector.map { r =>
-        TreeNode(r.getInt(1), r.getBoolean(2), r.getInt(3), r.getDouble(4), r.getInt(5), r.getBoolean(6), r.getInt(7), r.getLong(8),
-          r.getSeq[Double](9).toVector, r.getBoolean(10))
-      }.sortBy(_.id)
-      NodeTable(contract.vocabulary.size, nodes)
+      dir.fail("metadata", s"PolicyForestModel format version $version; this release reads format $FormatVersion only" +
+        (if (version > FormatVersion) " (saved by a newer release: upgrade to load it)" else ""))
+    val contract = meta.decode("contract")(c => Contract.fromJson(JsonMethods.compact(JsonMethods.render(c))))
+    val numTrees = meta.field[Int]("training.numTrees")
+    if (numTrees < 1) dir.fail("metadata", s"field 'training.numTrees' is $numTrees; a forest has at least one tree")
+    val decisions = meta.decode("training.decisions")(_.children.map(decisionsFrom).toVector)
+    val bestArms = meta.field[Vector[Int]]("training.bestArms")
+    Seq("training.decisions" -> decisions.size, "training.bestArms" -> bestArms.size).foreach { case (name, n) =>
+      if (n != numTrees) dir.fail("metadata", s"field '$name' has $n entries; 'training.numTrees' is $numTrees")
     }
-    val settings = ForestSettings(numTrees, (t \ "subsamplingRate").extract[Double], (t \ "featureSubsetStrategy").extract[String],
-      (t \ "honest").extract[Boolean], (t \ "seed").extract[Long])
-    val trained = TrainedForest(trees, (t \ "decisions").children.map(decisionsFrom).toVector, contract,
-      (t \ "rewardType").extract[String], (t \ "rewardShift").extract[Int], (t \ "numRows").extract[Long], levelsFrom(t \ "levels"),
-      (t \ "inputSignature").extract[String], (t \ "droppedRows").extract[Long], (t \ "clippedPropensities").extract[Long], None,
-      (t \ "phaseMillis").children.map(p => (p \ "phase").extract[String] -> (p \ "millis").extract[Long]).toVector, settings,
-      (t \ "featureSubsetSize").extract[Int], (t \ "bestArms").extract[Vector[Int]], (t \ "bestArm").extractOrElse[Int](-1))
-    val model = new PolicyForestModel((meta \ "uid").extract[String], trained, (t \ "outputSignature").extract[String])
-    setParams(meta, model, model.setDefaultValue(_, _))
-    val saved = (meta \ "signatures").extract[Map[String, String]]
-    val loaded = scala.jdk.CollectionConverters.MapHasAsScala(model.signatures).asScala.toMap
-    if (saved != loaded)
-      throw new IllegalStateException(s"$path: the loaded forest's signatures differ from the saved ones (corrupt or edited files): " +
-        saved.keys.filter(k => saved.get(k) != loaded.get(k)).mkString(", "))
+    val byTree = dir.nodeRows(schema.fields.toSeq, optional = Set.empty)._2.groupBy(_.getInt(0))
+    val strays = byTree.keys.filter(i => i < 0 || i >= numTrees).toSeq.sorted
+    val missing = (0 until numTrees).filterNot(byTree.contains)
+    if (strays.nonEmpty || missing.nonEmpty)
+      dir.fail("data", s"the tree column does not match the metadata's $numTrees trees (0..${numTrees - 1}): " +
+        Seq(Option.when(strays.nonEmpty)(s"rows for tree ${strays.take(5).mkString(", ")}"),
+          Option.when(missing.nonEmpty)(s"no rows for tree ${missing.take(5).mkString(", ")}")).flatten.mkString("; "))
+    val trees = (0 until numTrees).toVector.map { i =>
+      val tree = NodeTable(contract.vocabulary.size, byTree(i).toVector.map(nodeOf(_, 1, categorical = true)).sortBy(_.id))
+      tree.structureProblem(contract.features.size).foreach(p => dir.fail("data", s"tree $i's node table fails its structure checks: $p"))
+      checkCategories(dir, contract, tree, s"tree $i's node table")
+      tree
+    }
+    val settings = ForestSettings(numTrees, meta.field[Double]("training.subsamplingRate"),
+      meta.field[String]("training.featureSubsetStrategy"), meta.field[Boolean]("training.honest"), meta.field[Long]("training.seed"))
+    val trained = TrainedForest(trees, decisions, contract, meta.field[String]("training.rewardType"),
+      meta.field[Int]("training.rewardShift"), meta.field[Long]("training.numRows"), meta.decode("training.levels")(levelsFrom),
+      meta.field[String]("training.inputSignature"), meta.field[Long]("training.droppedRows"),
+      meta.field[Long]("training.clippedPropensities"), None, meta.decode("training.phaseMillis")(phaseMillisFrom), settings,
+      meta.field[Int]("training.featureSubsetSize"), bestArms, meta.opt[Int]("training.bestArm").getOrElse(-1))
+    val model = new PolicyForestModel(meta.field[String]("uid"), trained, meta.field[String]("training.outputSignature"))
+    meta.decode("paramMap")(_ => setParams(meta.json, model, model.setDefaultValue(_, _)))
+    checkSignatures(dir, meta, model.signatures)
     model
   }
 }

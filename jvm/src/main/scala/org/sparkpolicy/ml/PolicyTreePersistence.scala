@@ -71,8 +71,11 @@ private[ml] object PolicyTreePersistence {
     json.children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
       (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],
       (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long],
-      (l \ "peakNativeBytesPerTask").extractOpt[Long].getOrElse(0L), (l \ "nodesBuilt").extractOpt[Int].getOrElse(0),
-      (l \ "nodesDerived").extractOpt[Int].getOrElse(0), (l \ "rowsHistogrammed").extractOpt[Long].getOrElse(-1L))).toVector
+      orElse(l \ "peakNativeBytesPerTask", 0L), orElse(l \ "nodesBuilt", 0), orElse(l \ "nodesDerived", 0),
+      orElse(l \ "rowsHistogrammed", -1L))).toVector
+
+  /** A field older formats lack: `absent` then, but a value of another type fails (`extractOpt` would drop it silently). */
+  private def orElse[T: Manifest](v: JValue, absent: T): T = if (v == JNothing) absent else v.extract[T]
 
   /** Sets `model`'s Params from a saved metadata's `defaultParamMap`, then its `paramMap` (Params it lacks are skipped). */
   private[ml] def setParams(meta: JValue, model: Params, setDefault: (org.apache.spark.ml.param.Param[Any], Any) => Unit): Unit = {
@@ -121,40 +124,61 @@ private[ml] object PolicyTreePersistence {
     spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema).write.parquet(new Path(path, "data").toString)
   }
 
+  /** Loads a saved tree; a missing, corrupt or foreign save fails with an [[InvalidSavedModelException]] naming the part. */
   def load(path: String, spark: SparkSession): PolicyTreeModel = {
-    val metaPath = new Path(path, "metadata").toString
-    val meta = JsonMethods.parse(spark.sparkContext.textFile(metaPath, 1).first())
-    val cls = (meta \ "class").extract[String]
-    if (cls != ModelClass) throw new IllegalArgumentException(s"$path holds a $cls, not a $ModelClass")
-    val version = (meta \ "formatVersion").extractOpt[Int].getOrElse(0)
+    val dir = new SavedModelDirectory(path, spark)
+    val meta = dir.metadata(ModelClass, PolicyForestPersistence.ModelClass -> "PolicyForestModel.load")
+    val version = meta.opt[Int]("formatVersion").getOrElse(0)
     if (version != FormatVersion && version != NumericFormatVersion)
-      throw new IllegalArgumentException(s"$path was saved in PolicyTreeModel format version $version; this version reads " +
-        s"formats $NumericFormatVersion and $FormatVersion only${if (version > FormatVersion) " (saved by a newer release: upgrade to load it)" else ""}")
-    val contract = Contract.fromJson(JsonMethods.compact(JsonMethods.render(meta \ "contract")))
-    val t = meta \ "training"
-    val data = spark.read.parquet(new Path(path, "data").toString)
-    val kindAt = Some(data.schema.fieldNames.indexOf("categorical")).filter(_ >= 0) // absent in format 1: every split numeric
-    val nodes = data.collect().toVector.map { r =>
-      TreeNode(r.getInt(0), r.getBoolean(1), r.getInt(2), r.getDouble(3), r.getInt(4), r.getBoolean(5), r.getInt(6), r.getLong(7),
-        r.getSeq[Double](8).toVector, kindAt.exists(r.getBoolean))
-    }.sortBy(_.id)
-    val levels = levelsFrom(t \ "levels")
-    val decisions = decisionsFrom(t \ "decisions")
-    val trained = TrainedTree(NodeTable(contract.vocabulary.size, nodes), contract, (t \ "rewardType").extract[String],
-      (t \ "rewardShift").extract[Int], (t \ "numRows").extract[Long], levels, decisions, (t \ "bestArmOnTraining").extract[Int],
-      (t \ "inputSignature").extract[String], (t \ "droppedRows").extractOpt[Long].getOrElse(0L),
-      (t \ "clippedPropensities").extractOpt[Long].getOrElse(0L),
-      phaseMillis = (t \ "phaseMillis").children.map(p => (p \ "phase").extract[String] -> (p \ "millis").extract[Long]).toVector)
-    val model = new PolicyTreeModel((meta \ "uid").extract[String], trained, (t \ "outputSignature").extract[String])
-    setParams(meta, model, model.setDefaultValue(_, _))
+      dir.fail("metadata", s"PolicyTreeModel format version $version; this release reads formats $NumericFormatVersion and " +
+        s"$FormatVersion only${if (version > FormatVersion) " (saved by a newer release: upgrade to load it)" else ""}")
+    val contract = meta.decode("contract")(c => Contract.fromJson(JsonMethods.compact(JsonMethods.render(c))))
+    // Format 1 has no `categorical` column (every split numeric); format 2 must have it, or its category splits would read as numeric.
+    val (columns, rows) = dir.nodeRows(nodeSchema.fields.toSeq, optional = if (version == FormatVersion) Set.empty else Set("categorical"))
+    val nodes = rows.toVector.map(r => nodeOf(r, 0, columns.contains("categorical"))).sortBy(_.id)
+    val tree = NodeTable(contract.vocabulary.size, nodes)
+    tree.structureProblem(contract.features.size).foreach(p => dir.fail("data", s"node table fails its structure checks: $p"))
+    checkCategories(dir, contract, tree, "node table")
+    val trained = TrainedTree(tree, contract, meta.field[String]("training.rewardType"), meta.field[Int]("training.rewardShift"),
+      meta.field[Long]("training.numRows"), meta.decode("training.levels")(levelsFrom),
+      meta.decode("training.decisions")(decisionsFrom), meta.field[Int]("training.bestArmOnTraining"),
+      meta.field[String]("training.inputSignature"), meta.opt[Long]("training.droppedRows").getOrElse(0L),
+      meta.opt[Long]("training.clippedPropensities").getOrElse(0L),
+      phaseMillis = meta.decodeIfPresent("training.phaseMillis")(phaseMillisFrom).getOrElse(Vector.empty))
+    val model = new PolicyTreeModel(meta.field[String]("uid"), trained, meta.field[String]("training.outputSignature"))
+    meta.decode("paramMap")(_ => setParams(meta.json, model, model.setDefaultValue(_, _)))
     // Models saved before rewardType was recorded keep the type their fit used (e.g. 'ipw'), never today's default.
     if (!model.isSet(model.rewardType)) model.set(model.rewardType, trained.rewardType)
-    val saved = (meta \ "signatures").extract[Map[String, String]]
-    val loaded = scala.jdk.CollectionConverters.MapHasAsScala(model.signatures).asScala.toMap
-    if (saved != loaded)
-      throw new IllegalStateException(s"$path: the loaded model's signatures differ from the saved ones (corrupt or edited files): " +
-        saved.keys.filter(k => saved.get(k) != loaded.get(k)).mkString(", "))
+    checkSignatures(dir, meta, model.signatures)
     model
+  }
+
+  /** A node from `r`'s node-table columns from index `at` on (`nodeSchema`'s order), `categorical` when the row has it. */
+  private[ml] def nodeOf(r: Row, at: Int, categorical: Boolean): TreeNode =
+    TreeNode(r.getInt(at), r.getBoolean(at + 1), r.getInt(at + 2), r.getDouble(at + 3), r.getInt(at + 4), r.getBoolean(at + 5),
+      r.getInt(at + 6), r.getLong(at + 7), r.getSeq[Double](at + 8).toVector, categorical && r.getBoolean(at + 9))
+
+  /** Category splits only on categorical features, each on one of its codes (`render` and the scorer index labels by code). */
+  private[ml] def checkCategories(dir: SavedModelDirectory, contract: Contract, tree: NodeTable, what: String): Unit =
+    tree.nodes.filter(n => !n.isLeaf && n.categorical).foreach { n =>
+      val f = contract.features(n.feature)
+      val codes = f.categories.map(_.size).getOrElse(
+        dir.fail("data", s"$what fails its structure checks: split node ${n.id} is a category split on numeric feature '${f.name}'"))
+      if (n.threshold != n.threshold.floor || n.threshold < 0 || n.threshold >= codes)
+        dir.fail("data", s"$what fails its structure checks: split node ${n.id} splits '${f.name}' on code ${n.threshold}; " +
+          s"it has codes 0..${codes - 1}")
+    }
+
+  private[ml] def phaseMillisFrom(json: JValue): Vector[(String, Long)] =
+    json.children.map(p => (p \ "phase").extract[String] -> (p \ "millis").extract[Long]).toVector
+
+  /** The saved signatures must be the loaded model's: anything else is a corrupt or edited save. */
+  private[ml] def checkSignatures(dir: SavedModelDirectory, meta: SavedMetadata, signatures: java.util.Map[String, String]): Unit = {
+    val saved = meta.field[Map[String, String]]("signatures")
+    val loaded = scala.jdk.CollectionConverters.MapHasAsScala(signatures).asScala.toMap
+    if (saved != loaded)
+      dir.fail("signatures", "the loaded model's signatures differ from those in its metadata (corrupt or edited files): " +
+        saved.keySet.union(loaded.keySet).filter(k => saved.get(k) != loaded.get(k)).toSeq.sorted.mkString(", "))
   }
 }
 

@@ -69,6 +69,26 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
     withScorer(stump, 1)(s => assert(score(s, 0.7).action.toSeq == Seq(1)))
   }
 
+  test("the JVM's node-table structure checks (run when a saved model loads) find what the native scorer refuses") {
+    val split = stump.nodes.head
+    val broken = Seq(
+      "missing child" -> stump.copy(nodes = stump.nodes.filterNot(_.id == 3)),
+      "orphan" -> stump.copy(nodes = Vector(leaf(1, 0), leaf(2, 1))),
+      "no root" -> stump.copy(nodes = stump.nodes.tail),
+      "duplicate id" -> stump.copy(nodes = stump.nodes :+ leaf(3, 0)),
+      "arm out of range" -> stump.copy(nodes = stump.nodes.map(n => if (n.id == 2) n.copy(arm = 2) else n)),
+      "negative feature" -> stump.copy(nodes = split.copy(feature = -1) +: stump.nodes.tail),
+      "NaN threshold" -> stump.copy(nodes = split.copy(threshold = Double.NaN) +: stump.nodes.tail),
+      "one arm" -> NodeTable(1, Vector(leaf(1, 0).copy(values = Vector(1.0)))))
+    assert(stump.structureProblem(1).isEmpty)
+    broken.foreach { case (what, table) =>
+      val jvm = table.structureProblem(1).getOrElse(fail(s"$what: the JVM checks pass"))
+      val native = intercept[IllegalArgumentException](
+        NativeLib.modelCompile(NodeTableIpc.encode(table), NativeConfig.toJson(NativeConfig.Scorer(1, table.nArms))))
+      assert(native.getMessage.contains(jvm), s"$what: native '${native.getMessage}', JVM '$jvm'")
+    }
+  }
+
   test("a scoring batch with too few columns is refused") {
     val twoFeatures = stump.copy(nodes = stump.nodes.map(n => if (n.isLeaf) n else n.copy(feature = 1)))
     withScorer(twoFeatures, 2) { s =>

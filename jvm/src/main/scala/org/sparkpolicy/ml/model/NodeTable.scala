@@ -33,6 +33,29 @@ final case class NodeTable(nArms: Int, nodes: Vector[TreeNode]) {
     node
   }
 
+  /**
+   * The first structural fault, if any, with the messages of the native scorer's checks (`NodeTable::validate` in
+   * `native/core/src/node_table.rs`: a root, unique ids, a parent split for every non-root node, both children of every
+   * split, leaf arms in range), plus what the JVM relies on besides: K values on every node and, given `nFeatures`,
+   * split features in range (the native scorer checks that against the columns when compiling).
+   */
+  def structureProblem(nFeatures: Int = Int.MaxValue): Option[String] = {
+    val leafById = scala.collection.mutable.HashMap.empty[Int, Boolean]
+    val duplicate = nodes.find(n => leafById.put(n.id, n.isLeaf).isDefined)
+    def nodeProblem(n: TreeNode): Option[String] =
+      if (n.id > 1 && !leafById.get(n.id / 2).contains(false)) Some(s"node ${n.id} has no parent split ${n.id / 2}")
+      else if (n.values.size != nArms) Some(s"node ${n.id} has ${n.values.size} values; expected one per arm ($nArms)")
+      else if (n.isLeaf) Option.when(n.arm < 0 || n.arm >= nArms)(s"leaf ${n.id} has arm ${n.arm}; expected 0..${nArms - 1}")
+      else if (n.feature < 0) Some(s"split node ${n.id} has feature index ${n.feature}")
+      else if (n.feature >= nFeatures) Some(s"split node ${n.id} reads feature index ${n.feature}, but there are only $nFeatures features")
+      else if (n.threshold.isNaN) Some(s"split node ${n.id} has a NaN threshold")
+      else Seq(2 * n.id, 2 * n.id + 1).find(c => !leafById.contains(c)).map(c => s"split node ${n.id} is missing its child $c")
+    if (nArms < 2) Some(s"node table has $nArms value columns; a policy needs at least 2 arms")
+    else if (duplicate.isDefined) Some(s"node table has node_id ${duplicate.get.id} twice")
+    else if (!leafById.contains(1)) Some("node table has no root (node_id 1)")
+    else nodes.iterator.map(nodeProblem).collectFirst { case Some(p) => p }
+  }
+
   /** SHA-256 over a canonical encoding (nodes by id, fixed-width big-endian fields, doubles as bits). */
   def contentHash: String = {
     val digest = MessageDigest.getInstance("SHA-256")
