@@ -7,6 +7,7 @@ use arrow_array::{ArrayRef, Float64Array, RecordBatch};
 use criterion::{Criterion, Throughput};
 use sparkpolicy_core::forest::CompiledForest;
 use sparkpolicy_core::node_table::{NodeTable, TreeNode};
+use sparkpolicy_core::row_sample::mix;
 use sparkpolicy_core::scoring::CompiledModel;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -16,16 +17,13 @@ const FEATURES: usize = 10;
 const ARMS: usize = 4;
 const ROWS: usize = 4096;
 
-/// SplitMix64: a tiny deterministic PRNG.
+/// Deterministic pseudo-random numbers: the crate's splitmix64 finalizer over a counter.
 struct SplitMix(u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0 += 1;
+        mix(self.0)
     }
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64

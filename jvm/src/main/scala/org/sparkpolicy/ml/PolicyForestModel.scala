@@ -5,7 +5,6 @@ import org.apache.spark.ml.linalg.{Vector, Vectors}
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
-import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.contract.{Contract, Signatures}
 import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns}
@@ -13,7 +12,7 @@ import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasForestSettings
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.bridge.{NodeTableIpc, ScoringPayload}
 import org.sparkpolicy.score.{ScoringPlan, ScoringSpec, SqlExpression}
-import org.sparkpolicy.train.{TrainedForest, TrainingData}
+import org.sparkpolicy.train.TrainedForest
 
 /**
  * A learned policy forest. `transform` appends `policy_action` (arm label), `policy_action_index`,
@@ -129,16 +128,8 @@ class PolicyForestModel private[sparkpolicy] (
     }).mkString
   }
 
-  override def transformSchema(schema: StructType): StructType = {
-    TrainingData.validateFeatures(schema, $(featureCols))
-    trained.contract.features.foreach { f =>
-      val actual = schema(f.name).dataType.simpleString
-      if (actual != f.dataType)
-        throw new IllegalArgumentException(s"feature column '${f.name}' has type $actual but the model's contract says ${f.dataType}; " +
-          s"cast it to ${f.dataType} so scoring sees the same values as training")
-    }
-    PolicyForestModel.outputSchema(schema)
-  }
+  override def transformSchema(schema: StructType): StructType =
+    ModelTransform.schema(schema, $(featureCols), trained.contract, forest = true)
 
   @transient @volatile private var unseen: org.apache.spark.util.LongAccumulator = _
 
@@ -155,12 +146,10 @@ class PolicyForestModel private[sparkpolicy] (
     val read = trained.trees.flatMap(_.splitFeatures).distinct.sorted
     val trees = trained.trees.map(_.onFeatures(read))
     val categories = read.map(trained.contract.features(_).categories.map(_.toArray)).toArray
-    val accumulator = if (categories.forall(_.isEmpty)) null else {
-      val a = df.sparkSession.sparkContext.longAccumulator(s"sparkpolicy unseen categories ($uid)")
-      unseen = a
-      a
-    }
-    val hash = TrainedForest.sha256(trees.size.toString +: trees.map(_.contentHash))
+    val accumulator = ModelTransform.unseenCounter(df.sparkSession.sparkContext, uid, categories)
+    if (accumulator != null) unseen = accumulator
+    // The renumbering is a function of the trees, so the forest's model signature identifies the compiled trees.
+    val hash = trained.modelSignature
     val payload = ScoringPayload(NodeTableIpc.encodeAll(trees), hash, read.length, trained.vocabulary.length, trees.size)
     val spec = ScoringSpec(uid, hash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary, $(scoringBatchSize),
       categories, accumulator)
@@ -177,10 +166,7 @@ class PolicyForestModel private[sparkpolicy] (
   /** `transform` through the pure-SQL backend: same columns, bit-identical values, no native code. */
   def transformWithSql(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema)
-    val df = dataset.toDF()
-    val tmp = "__sparkpolicy_sql"
-    df.withColumn(tmp, expr(toSqlExpression))
-      .select(df.columns.map(c => df.col(SqlExpression.quote(c))).toSeq ++ PolicyOutputColumns.ForestAll.map(c => col(s"$tmp.$c").as(c)): _*)
+    ModelTransform.withSql(dataset, toSqlExpression, forest = true)
   }
 
   override def copy(extra: ParamMap): PolicyForestModel =
@@ -195,11 +181,6 @@ object PolicyForestModel extends MLReadable[PolicyForestModel] {
 
   override def load(path: String): PolicyForestModel = super.load(path)
 
-  private[sparkpolicy] def outputSchema(schema: StructType): StructType = {
-    val added = PolicyOutputColumns.ForestFields
-    added.foreach { c =>
-      if (schema.fieldNames.contains(c.name)) throw new IllegalArgumentException(s"input already has a column named '${c.name}'; rename or drop it")
-    }
-    StructType(schema.fields ++ added)
-  }
+  private[sparkpolicy] def outputSchema(schema: StructType): StructType = ModelTransform.outputSchema(schema, forest = true)
+
 }

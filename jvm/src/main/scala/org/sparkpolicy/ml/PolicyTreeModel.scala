@@ -4,7 +4,6 @@ import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
-import org.apache.spark.sql.functions.{col, expr}
 import org.apache.spark.sql.types._
 import org.sparkpolicy.bridge.{NodeTableIpc, ScoringPayload}
 import org.sparkpolicy.contract.{Contract, Signatures}
@@ -12,7 +11,7 @@ import org.sparkpolicy.ml.model.{NodeTable, PolicyOutputColumns, SplitDecision}
 import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasNativeResources, HasPolicyFeatures, HasRewardInputs,
   HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.score.{ScoringPlan, ScoringSpec, SqlExpression}
-import org.sparkpolicy.train.{TrainedTree, TrainingData}
+import org.sparkpolicy.train.TrainedTree
 
 /**
  * A learned policy tree. `transform` appends `policy_action` (arm label), `policy_action_index`,
@@ -122,16 +121,8 @@ class PolicyTreeModel private[sparkpolicy] (
   def unseenCategoryCount: Long = Option(unseen).map(_.value.longValue).getOrElse(0L)
 
   /** Checks the input against the contract: every feature present with its training type. */
-  override def transformSchema(schema: StructType): StructType = {
-    TrainingData.validateFeatures(schema, $(featureCols))
-    trained.contract.features.foreach { f =>
-      val actual = schema(f.name).dataType.simpleString
-      if (actual != f.dataType)
-        throw new IllegalArgumentException(s"feature column '${f.name}' has type $actual but the model's contract says ${f.dataType}; " +
-          s"cast it to ${f.dataType} so scoring sees the same values as training")
-    }
-    PolicyTreeModel.outputSchema(schema)
-  }
+  override def transformSchema(schema: StructType): StructType =
+    ModelTransform.schema(schema, $(featureCols), trained.contract, forest = false)
 
   override def transform(dataset: Dataset[_]): DataFrame = {
     val outSchema = transformSchema(dataset.schema)
@@ -141,11 +132,8 @@ class PolicyTreeModel private[sparkpolicy] (
     val tree = trained.tree.onFeatures(read)
     val featureNames = read.map($(featureCols)(_))
     val categories = read.map(trained.contract.features(_).categories.map(_.toArray)).toArray
-    val accumulator = if (categories.forall(_.isEmpty)) null else {
-      val a = df.sparkSession.sparkContext.longAccumulator(s"sparkpolicy unseen categories ($uid)")
-      unseen = a
-      a
-    }
+    val accumulator = ModelTransform.unseenCounter(df.sparkSession.sparkContext, uid, categories)
+    if (accumulator != null) unseen = accumulator
     val payload = ScoringPayload(NodeTableIpc.encode(tree), tree.contentHash, read.length, trained.vocabulary.length)
     val spec = ScoringSpec(uid, tree.contentHash, df.sparkSession.sparkContext.broadcast(payload), trained.vocabulary,
       $(scoringBatchSize), categories, accumulator)
@@ -158,10 +146,7 @@ class PolicyTreeModel private[sparkpolicy] (
   /** `transform` through the pure-SQL backend: same columns, bit-identical values, no native code. */
   def transformWithSql(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema)
-    val df = dataset.toDF()
-    val tmp = "__sparkpolicy_sql"
-    df.withColumn(tmp, expr(toSqlExpression))
-      .select(df.columns.map(c => df.col(SqlExpression.quote(c))).toSeq ++ PolicyOutputColumns.All.map(c => col(s"$tmp.$c").as(c)): _*)
+    ModelTransform.withSql(dataset, toSqlExpression, forest = false)
   }
 
   override def copy(extra: ParamMap): PolicyTreeModel =
@@ -173,10 +158,6 @@ object PolicyTreeModel extends MLReadable[PolicyTreeModel] {
 
   override def load(path: String): PolicyTreeModel = super.load(path)
 
-  private[sparkpolicy] def outputSchema(schema: StructType): StructType = {
-    PolicyOutputColumns.All.foreach { c =>
-      if (schema.fieldNames.contains(c)) throw new IllegalArgumentException(s"input already has a column named '$c'; rename or drop it")
-    }
-    StructType(schema.fields ++ PolicyOutputColumns.Fields)
-  }
+  private[sparkpolicy] def outputSchema(schema: StructType): StructType = ModelTransform.outputSchema(schema, forest = false)
+
 }

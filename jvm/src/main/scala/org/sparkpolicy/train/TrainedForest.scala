@@ -42,8 +42,7 @@ private[sparkpolicy] final case class TrainedForest(
 }
 
 private[sparkpolicy] object TrainedForest {
-  /** SHA-256 of the parts, each followed by a newline. */
-  def sha256(parts: Seq[String]): String = {
+  private def sha256(parts: Seq[String]): String = {
     val digest = MessageDigest.getInstance("SHA-256")
     parts.foreach(p => digest.update((p + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)))
     digest.digest().map(b => f"$b%02x").mkString
