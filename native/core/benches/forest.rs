@@ -1,5 +1,5 @@
 //! Throughput of the forest scorer (`CompiledForest::score_batch`), one core: the reference paper's
-//! workload shape, 50 complete depth-7 trees over 4 arms and 10 features, on 4,096-row batches (the
+//! workload shape, 50 complete depth-7 trees over 4 arms and 16 features, on 4,096-row batches (the
 //! default `scoringBatchSize`) of uniform values without nulls; and one depth-3 tree for comparison.
 //! Throughput is counted in rows. `cargo bench -p sparkpolicy-core --bench forest`.
 
@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-const FEATURES: usize = 10;
+const FEATURES: usize = 16;
 const ARMS: usize = 4;
 const ROWS: usize = 4096;
 

@@ -1,4 +1,4 @@
-//! A policy forest compiled for scoring: its trees' `CompiledModel`s, immutable and shared by every
+//! A policy forest compiled for scoring: its `TileTree`s, immutable and shared by every
 //! task of an executor. A forest crosses JNI as an IPC stream of one node-table batch per tree, in
 //! tree order (`node_table`'s columns, the same K value columns in every batch).
 //!
@@ -7,24 +7,30 @@
 //! trees; the action is the first arm with the largest mean.
 //!
 //! The walk: rows are taken a tile at a time, and every tree walks the whole tile level by level
-//! (`CompiledModel::walk`) before the next tile, so the tile's feature values stay in cache across
+//! (`TileTree::walk`) before the next tile, so the tile's feature values stay in cache across
 //! all the trees while each tree's steps, a few KB, stay in L1. Within one tree a tile's rows are
 //! independent, so their dependent loads overlap (the tree scorer's reason for level order).
 
 use crate::error::try_zeroed;
 use crate::node_table::NodeTable;
-use crate::scoring::{CompiledModel, ScoringRows, Tile};
+use crate::scoring::ScoringRows;
+use crate::tile_tree::{Tile, TileTree};
 use crate::{invalid, Result};
 use arrow_array::RecordBatch;
 
-/// Rows walked through every tree before the next: 512 rows × 8 bytes is 4 KB per feature column.
-const TILE_ROWS: usize = 512;
+/// Rows walked through every tree before the next: as many as keep the tile's values within 32 KB, an L1
+/// data cache (256 rows of 16 features; 16 to 512 rows). At 16 features 256-row tiles ran about a fifth
+/// faster than 512-row (64 KB) ones in `benches/forest.rs`.
+fn tile_rows(n_features: usize) -> usize {
+    (4_096 / n_features.max(1)).clamp(16, 512)
+}
 
 #[derive(Debug, Clone)]
 pub struct CompiledForest {
     pub n_features: usize,
     pub n_arms: usize,
-    trees: Vec<CompiledModel>,
+    tile_rows: usize,
+    trees: Vec<TileTree>,
 }
 
 /// Outputs of one scored batch: per row its action, its K mean scores (`scores[r * K + a]`) and
@@ -43,12 +49,13 @@ impl CompiledForest {
         if tables.is_empty() {
             return invalid!("a forest needs at least one tree; the forest stream holds no node table");
         }
+        let tile_rows = tile_rows(n_features);
         let trees = tables
             .iter()
             .enumerate()
-            .map(|(t, table)| CompiledModel::compile(table, n_features, n_arms).map_err(|e| e.context(&format!("forest tree {t}"))))
+            .map(|(t, table)| TileTree::compile(table, n_features, n_arms, tile_rows).map_err(|e| e.context(&format!("forest tree {t}"))))
             .collect::<Result<Vec<_>>>()?;
-        Ok(CompiledForest { n_features, n_arms, trees })
+        Ok(CompiledForest { n_features, n_arms, tile_rows, trees })
     }
 
     pub fn n_trees(&self) -> usize {
@@ -61,22 +68,19 @@ impl CompiledForest {
         let (n, k, t_count) = (rows.n, self.n_arms, self.trees.len());
         let mut scores: Vec<f64> = try_zeroed(n * k, "forest scores")?;
         let mut leaves: Vec<i32> = try_zeroed(n * t_count, "forest leaves")?;
-        let mut ids = vec![0u32; TILE_ROWS.min(n)];
-        let mut tile = Tile::new(self.n_features, TILE_ROWS.min(n));
-        for from in (0..n).step_by(TILE_ROWS) {
-            let len = TILE_ROWS.min(n - from);
+        let stride = self.tile_rows;
+        let mut ids = vec![0u32; stride.min(n)];
+        let mut tile = Tile::new(self.n_features, stride);
+        for from in (0..n).step_by(stride) {
+            let len = stride.min(n - from);
             let ids = &mut ids[..len];
             tile.load(&rows, from, len);
             for (t, tree) in self.trees.iter().enumerate() {
-                tree.walk_tile(&tile, ids);
+                tree.walk(&tile, ids);
                 for (i, &id) in ids.iter().enumerate() {
-                    let r = from + i;
-                    leaves[r * t_count + t] = id as i32;
-                    let values = tree.leaf_values(id as usize);
-                    for (s, v) in scores[r * k..(r + 1) * k].iter_mut().zip(values) {
-                        *s += v;
-                    }
+                    leaves[(from + i) * t_count + t] = id as i32;
                 }
+                add_leaf_values(&mut scores[from * k..(from + len) * k], ids, tree.values(), k);
             }
         }
         let trees = t_count as f64;
@@ -92,6 +96,31 @@ impl CompiledForest {
             action.push(best as i32);
         }
         Ok(ForestScores { n_arms: k, n_trees: t_count, action, scores, leaves })
+    }
+}
+
+/// `acc[i * k + a] += values[ids[i] * k + a]`: each row's leaf values added to its sums, unrolled for
+/// the usual arm counts.
+fn add_leaf_values(acc: &mut [f64], ids: &[u32], values: &[f64], k: usize) {
+    fn add<const K: usize>(acc: &mut [f64], ids: &[u32], values: &[f64]) {
+        for (row, &id) in acc.chunks_exact_mut(K).zip(ids) {
+            let v = &values[id as usize * K..][..K];
+            for a in 0..K {
+                row[a] += v[a];
+            }
+        }
+    }
+    match k {
+        2 => add::<2>(acc, ids, values),
+        3 => add::<3>(acc, ids, values),
+        4 => add::<4>(acc, ids, values),
+        _ => {
+            for (row, &id) in acc.chunks_exact_mut(k).zip(ids) {
+                for (s, v) in row.iter_mut().zip(&values[id as usize * k..][..k]) {
+                    *s += v;
+                }
+            }
+        }
     }
 }
 

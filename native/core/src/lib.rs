@@ -38,6 +38,7 @@ pub mod row_sample;
 pub mod scoring;
 pub mod split;
 pub mod split_record;
+mod tile_tree;
 
 pub use error::{PolicyError, Result};
 

@@ -115,6 +115,10 @@ impl CompiledModel {
         &self.values[leaf * self.n_arms..(leaf + 1) * self.n_arms]
     }
 
+    pub(crate) fn values(&self) -> &[f64] {
+        &self.values
+    }
+
     /// Every leaf's id, in ascending order.
     pub fn leaf_ids(&self) -> impl Iterator<Item = usize> + '_ {
         (1..self.is_leaf.len()).filter(|&id| self.is_leaf[id])
@@ -150,44 +154,15 @@ impl CompiledModel {
     }
 }
 
-/// A tile of rows copied column by column into one flat buffer, nulls as NaN: `x[f * len + r]`. One
-/// index and no null test per step, for walks that read the same rows many times (a forest's trees).
-pub(crate) struct Tile {
-    pub len: usize,
-    x: Vec<f64>,
-}
-
-impl Tile {
-    pub fn new(n_features: usize, capacity: usize) -> Tile {
-        Tile { len: 0, x: vec![0.0; n_features * capacity] }
-    }
-
-    /// Loads rows `from .. from + len` of `rows`.
-    pub fn load(&mut self, rows: &ScoringRows, from: usize, len: usize) {
-        self.len = len;
-        for (f, raw) in rows.raw.iter().enumerate() {
-            let dst = &mut self.x[f * len..(f + 1) * len];
-            dst.copy_from_slice(&raw[from..from + len]);
-            if rows.cols[f].null_count() > 0 {
-                for (r, x) in dst.iter_mut().enumerate() {
-                    if rows.cols[f].is_null(from + r) {
-                        *x = f64::NAN;
-                    }
-                }
-            }
-        }
-    }
-}
-
 impl CompiledModel {
-    /// Walks the tile's rows to their leaves, writing each one's leaf id into `ids` (`tile.len` of them).
-    pub(crate) fn walk_tile(&self, tile: &Tile, ids: &mut [u32]) {
-        let len = tile.len;
+    /// Walks rows `0 .. ids.len()` to their leaves, writing each one's leaf id into `ids`; `value(f, r)` reads
+    /// row r's value of feature f (NaN = missing). Level by level, as `walk`.
+    pub(crate) fn walk_values(&self, ids: &mut [u32], value: impl Fn(usize, usize) -> f64) {
         ids.fill(1);
         for _ in 0..self.depth {
             for (r, id) in ids.iter_mut().enumerate() {
                 let s = &self.steps[*id as usize];
-                *id = Self::step(s, tile.x[s.feature as usize * len + r]);
+                *id = Self::step(s, value(s.feature as usize, r));
             }
         }
     }
@@ -197,8 +172,8 @@ impl CompiledModel {
 /// (meaningless where `cols[f]` is null).
 pub(crate) struct ScoringRows<'a> {
     pub n: usize,
-    cols: Vec<&'a Float64Array>,
-    raw: Vec<&'a [f64]>,
+    pub cols: Vec<&'a Float64Array>,
+    pub raw: Vec<&'a [f64]>,
     any_nulls: bool,
 }
 

@@ -14,29 +14,38 @@ use std::sync::Arc;
 const N_FEATURES: usize = 4;
 const N_ARMS: usize = 3;
 
-/// A random full tree of `depth` whose splits use values from a small grid, so rows land on thresholds.
+/// A random tree of at most `depth` levels: each node above the bottom splits with probability about
+/// 3/4, so leaves sit at every depth; a split is numeric or (one in four) categorical, on values from a
+/// small grid, so rows land on thresholds and codes.
 fn tree(depth: u32) -> impl Strategy<Value = NodeTable> {
-    let n_internal = (1usize << depth) - 1;
-    let splits = prop::collection::vec((0..N_FEATURES as i32, 0i32..6, any::<bool>()), n_internal);
-    let leaves = prop::collection::vec((0..N_ARMS as i32, prop::collection::vec(-5.0f64..5.0, N_ARMS)), 1 << depth);
+    let n_ids = (1usize << (depth + 1)) - 1;
+    let splits = prop::collection::vec((0u8..4, 0..N_FEATURES as i32, 0i32..6, any::<bool>(), 0u8..4), n_ids);
+    let leaves = prop::collection::vec((0..N_ARMS as i32, prop::collection::vec(-5.0f64..5.0, N_ARMS)), n_ids);
     (splits, leaves).prop_map(move |(splits, leaves)| {
         let mut nodes = Vec::new();
-        for (i, (f, t, m)) in splits.into_iter().enumerate() {
-            nodes.push(TreeNode {
-                id: i as u32 + 1,
-                is_leaf: false,
-                feature: f,
-                threshold: t as f64 * 0.5,
-                threshold_bin: t,
-                missing_left: m,
-                categorical: false,
-                arm: -1,
-                count: 0,
-                values: vec![0.0; N_ARMS],
-            });
-        }
-        for (i, (arm, values)) in leaves.into_iter().enumerate() {
-            nodes.push(common::leaf_node((1 << depth) + i as u32, arm, 1, values));
+        let mut open = vec![1u32];
+        while let Some(id) = open.pop() {
+            let i = id as usize - 1;
+            let (grow, f, t, m, kind) = splits[i];
+            if id.ilog2() < depth && (id == 1 || grow > 0) {
+                let categorical = kind == 0;
+                nodes.push(TreeNode {
+                    id,
+                    is_leaf: false,
+                    feature: f,
+                    threshold: if categorical { t as f64 } else { t as f64 * 0.5 },
+                    threshold_bin: t,
+                    missing_left: m,
+                    categorical,
+                    arm: -1,
+                    count: 0,
+                    values: vec![0.0; N_ARMS],
+                });
+                open.extend([2 * id, 2 * id + 1]);
+            } else {
+                let (arm, values) = leaves[i].clone();
+                nodes.push(common::leaf_node(id, arm, 1, values));
+            }
         }
         NodeTable { n_arms: N_ARMS, nodes }
     })
@@ -47,7 +56,13 @@ fn walk(table: &NodeTable, row: &[Option<f64>]) -> u32 {
     let mut node = by_id[&1];
     while !node.is_leaf {
         let left = match row[node.feature as usize] {
-            Some(x) if !x.is_nan() => x <= node.threshold,
+            Some(x) if !x.is_nan() => {
+                if node.categorical {
+                    x == node.threshold
+                } else {
+                    x <= node.threshold
+                }
+            }
             _ => node.missing_left,
         };
         node = by_id[&(2 * node.id + if left { 0 } else { 1 })];
@@ -56,7 +71,14 @@ fn walk(table: &NodeTable, row: &[Option<f64>]) -> u32 {
 }
 
 fn value() -> impl Strategy<Value = Option<f64>> {
-    prop_oneof![8 => (0i32..7).prop_map(|v| Some(v as f64 * 0.5 - 0.25 * (v % 2) as f64)), 1 => Just(None), 1 => Just(Some(f64::NAN))]
+    prop_oneof![
+        8 => (0i32..7).prop_map(|v| Some(v as f64 * 0.5 - 0.25 * (v % 2) as f64)),
+        2 => (0i32..6).prop_map(|v| Some(v as f64)),
+        1 => Just(Some(f64::INFINITY)),
+        1 => Just(Some(f64::NEG_INFINITY)),
+        1 => Just(None),
+        1 => Just(Some(f64::NAN))
+    ]
 }
 
 fn batch_of(rows: &[Vec<Option<f64>>]) -> RecordBatch {
