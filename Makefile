@@ -81,6 +81,17 @@ bench-forest: classpath
 	java $(JAVA_OPTS) -Xmx8g -Dlog4j2.configurationFile=examples/log4j2.properties \
 	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.ForestBench $(FOREST_ARGS)
 
+# Forest fit time against MLlib (GitHub issue #13): ForestFitBench.scala → benches/results/forest-fit.json
+# (docs/benchmarks.md); not part of `make test`. PolicyForestLearner (3 arms, given rewards) vs VectorAssembler +
+# RandomForestRegressor (label g1), 100 trees, depth 4, maxBins 32, subsamplingRate 0.5 without replacement,
+# featureSubsetStrategy onethird, on the same Parquet file of 1M rows × 20 features, round-robin (warm-up + 3 rounds).
+# Other sizes or rounds write results/forest-fit-quick.json, e.g. FOREST_FIT_ARGS="--rows 100000 --reps 1".
+FOREST_FIT_ARGS ?=
+.PHONY: bench-forest-fit
+bench-forest-fit: classpath
+	java $(JAVA_OPTS) -Xmx8g -Dlog4j2.configurationFile=examples/log4j2.properties \
+	  -cp jvm/target/test-classes:$(JAR):$$(cat $(CLASSPATH_FILE)) org.sparkpolicy.bench.ForestFitBench $(FOREST_FIT_ARGS)
+
 # Policy quality against EconML (benches/quality.py, docs/benchmarks.md): not part of `make test` (~15 min on 2 cores).
 # Its own virtualenv: EconML 0.17.0 and the dependencies it resolved to on Python 3.11, pinned, plus the test
 # venv's pyspark/numpy/pandas/pyarrow; then the wheel (bundling the jar). QUALITY_ARGS="--quick" for a smoke run.
@@ -98,6 +109,16 @@ bench-quality: python-wheel $(BENCH_PY)
 	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
 	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
 	$(BENCH_PY) benches/quality.py $(QUALITY_ARGS)
+
+# Forest quality (GitHub issue #13, benches/forest_quality.py, docs/benchmarks.md): PolicyForestLearner vs
+# PolicyTreeLearner vs EconML PolicyTree and PolicyForest on quality.py's DGPs → results/forest-quality.json; the
+# bench-quality virtualenv. FOREST_QUALITY_ARGS="--quick" for a smoke run (results/forest-quality-quick.json).
+FOREST_QUALITY_ARGS ?=
+.PHONY: bench-forest-quality
+bench-forest-quality: python-wheel $(BENCH_PY)
+	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
+	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+	$(BENCH_PY) benches/forest_quality.py $(FOREST_QUALITY_ARGS)
 
 # rustfmt and clippy (warnings are errors) first, so style drift fails as loudly as a broken test;
 # skipped with a notice on a toolchain installed without those components.
