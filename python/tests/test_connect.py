@@ -236,7 +236,7 @@ def test_forest_fit_transform_save_load_over_connect(remote, rdata, tmp_path):
                                  propensityCol="propensity", numTrees=3, maxDepth=2, seed=7).fit(rdata)
     assert type(forest) is PolicyForestModel
     assert forest.numTreesFitted == forest.getNumTreesFitted() == 3  # from toString, as the tree's depth
-    assert forest.getNumTrees() == 3 and forest.getSeed() == 7 and forest.getThresholdSearch() == "binned"
+    assert forest.getNumTrees() == 3 and forest.getSeed() == 7 and forest.getThresholdSearch() == "exact"
     outputs = ["policy_action", "policy_action_index", "policy_scores", "policy_leaves"]
     rows = [tuple(r) for r in forest.transform(rdata).select("id", "x0", "x1", *outputs).orderBy("id").collect()]
     assert len(rows) == 3000 and all(len(r[-1]) == 3 for r in rows)

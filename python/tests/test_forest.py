@@ -20,7 +20,7 @@ def test_forest_recovers_the_planted_policy(forest, data):
     assert type(forest) is PolicyForestModel
     assert forest.numTreesFitted == forest.getNumTreesFitted() == 4
     assert forest.getNumTrees() == 4 and forest.getMaxDepth() == 2 and forest.getSeed() == 7
-    assert forest.getThresholdSearch() == "binned" and forest.getHonest() and forest.getSubsamplingRate() == 0.5
+    assert forest.getThresholdSearch() == "exact" and forest.getHonest() and forest.getSubsamplingRate() == 0.5
     assert forest.getTreatmentVocabulary() == ["a", "b", "c"] and forest.getFeatureCols() == FEATURES
     rows = forest.transform(data).select("x0", "x1", *OUTPUT).collect()
     assert len(rows) == 3000
@@ -87,7 +87,7 @@ def test_save_load_round_trip(forest, data, tmp_path):
     assert type(loaded) is PolicyForestModel and loaded.uid == forest.uid
     assert loaded.signatures == forest.signatures and loaded.toDebugString == forest.toDebugString
     assert loaded.numTreesFitted == 4 and loaded.getNumTrees() == 4 and loaded.getSeed() == 7
-    assert loaded.getFeatureCols() == FEATURES and loaded.getMaxDepth() == 2 and loaded.getThresholdSearch() == "binned"
+    assert loaded.getFeatureCols() == FEATURES and loaded.getMaxDepth() == 2 and loaded.getThresholdSearch() == "exact"
     assert scored_rows(loaded.transform(data)) == scored_rows(forest.transform(data))
     info = saved_model_info(data.sparkSession, path)
     assert info["uid"] == forest.uid and info["numTrees"] == 4 and "bestArmOnTraining" not in info
@@ -108,7 +108,7 @@ def test_learner_save_load_keeps_the_forest_params(tmp_path):
     assert type(loaded) is PolicyForestLearner and loaded.uid == learner.uid
     assert (loaded.getNumTrees(), loaded.getSubsamplingRate(), loaded.getFeatureSubsetStrategy(), loaded.getHonest(),
             loaded.getSeed(), loaded.getMaxDepth()) == (7, 0.8, "sqrt", False, 3, 3)
-    assert loaded.getFeatureCols() == ["x0", "x1"] and loaded.getThresholdSearch() == "binned"
+    assert loaded.getFeatureCols() == ["x0", "x1"] and loaded.getThresholdSearch() == "exact"
     assert not loaded.isSet(loaded.rewardCols) and loaded.getMinNodeSize() == 1
 
 
@@ -117,7 +117,7 @@ def test_learner_save_load_keeps_the_forest_params(tmp_path):
     ("numTrees", 10001, "numTrees"),
     ("featureSubsetStrategy", "bogus", "featureSubsetStrategy"),
     ("subsamplingRate", 0.0, "subsamplingRate"),
-    ("thresholdSearch", "exact", "thresholdSearch 'exact'"),
+    ("thresholdSearch", "quantile", "thresholdSearch.*quantile"),
     ("searchDepth", 2, "searchDepth 2"),
 ])
 def test_bad_params_are_errors_naming_the_param(data, param, value, message):

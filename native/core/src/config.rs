@@ -1,6 +1,7 @@
 //! The small JSON config blobs that accompany each native call: `BlockConfig` (blockBuilderOpen),
-//! `KernelConfig` (kernelOpen), `SplitConfig` (bestSplit), `PairConfig` (pairKernelOpen), `PairSplitConfig`
-//! (bestSubtree), `ScorerConfig` (modelCompile), `LeavesConfig` (blockLeaves). Field names
+//! `KernelConfig` (kernelOpen), `RefineConfig` (refineKernelOpen), `SplitConfig` (bestSplit), `PairConfig`
+//! (pairKernelOpen), `PairSplitConfig` (bestSubtree), `ScorerConfig` (modelCompile), `LeavesConfig`
+//! (blockLeaves). Field names
 //! are the wire format shared with `jvm/.../bridge/NativeConfig.scala` (Jackson, snake_case); bump `ABI_VERSION` when they
 //! change. Fields with a serde default may be left out; `to_json` writes every field (`null` for
 //! `None`), so parsing its output gives the same config.
@@ -125,6 +126,10 @@ pub struct RefineConfig {
     pub tag: String,
     #[serde(default)]
     pub skip_rows: Option<SkipRows>,
+    /// A forest tree's rows, as in `KernelConfig::row_sample`: the blocks carry the row hash as one more
+    /// channel than `n_arms`, and only the rows the sample takes feed the window histograms.
+    #[serde(default)]
+    pub row_sample: Option<RowSample>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -249,6 +254,14 @@ mod tests {
         round_trip::<PairSplitConfig>(
             r#"{"n_arms":2,"min_node_size":5,"feature_start":1,"feature_end":2,"codes_per_feature":[4,4],"categorical":[false,true],"fine_codes":[9,4],"coarse_cuts":[[1,4],null]}"#,
         );
+        let windows = r#""windows":[{"slot":0,"feature":0,"lo":1,"hi":3}],"chunks":[{"start":0,"end":1}]"#;
+        let r: RefineConfig = round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[9],"frontier":[1],{windows}}}"#));
+        assert_eq!((r.tag.as_str(), r.skip_rows, r.row_sample), ("", None, None));
+        let sampled = format!(
+            r#"{{"n_arms":2,"codes_per_feature":[9],"frontier":[1],{windows},"tag":"t","row_sample":{{"seed":-5,"tree":7,"threshold":2147483648,"half":"structure"}}}}"#
+        );
+        let sample = round_trip::<RefineConfig>(&sampled).row_sample.unwrap();
+        assert_eq!((sample.seed, sample.tree, sample.threshold, sample.half), (-5, 7, 1 << 31, crate::row_sample::Half::Structure));
         assert_eq!(round_trip::<LeavesConfig>(r#"{"codes_per_feature":[3,66]}"#).codes_per_feature, vec![3, 66]);
         assert!(String::from_utf8(to_json(&s).unwrap()).unwrap().contains(r#""criterion":"policy""#));
     }

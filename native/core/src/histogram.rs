@@ -134,13 +134,7 @@ impl HistogramKernel {
         }
         let mut slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
         if let Some(sample) = self.config.row_sample {
-            sample.validate()?;
-            let stride = block.n_arms;
-            for (slot, g) in slots.iter_mut().zip(block.gamma.chunks_exact(stride)) {
-                if *slot != INACTIVE && !sample.takes(g[stride - 1]) {
-                    *slot = INACTIVE;
-                }
-            }
+            sample.mask(&mut slots, &block.gamma, block.n_arms)?;
         }
         if let Some(skip) = self.config.skip_rows {
             let k = block.n_arms;

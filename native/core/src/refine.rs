@@ -6,7 +6,8 @@
 //! starting from the sums below `lo` and the missing sums the coarse split record carries.
 //!
 //! Window histograms travel as one flat i64 array per chunk: windows in order, each `(hi − lo + 1)`
-//! codes × `[K sums, count]`.
+//! codes × `[K sums, count]`. A forest tree's kernel (`RefineConfig::row_sample`) reads blocks with the
+//! row hash as a last channel and counts only the rows its sample takes, as the histogram kernel does.
 
 use crate::block::{Codes, TrainingBlock};
 use crate::config::{RefineConfig, SplitConfig};
@@ -60,18 +61,26 @@ impl RefineKernel {
         Ok(RefineKernel { config, tree, blocks: Vec::new() })
     }
 
+    /// Channels per block row: the histogrammed ones, and a forest tree's row hash after them.
+    fn block_channels(&self) -> usize {
+        self.config.n_arms + usize::from(self.config.row_sample.is_some())
+    }
+
     pub fn add_block(&mut self, block: impl Into<Arc<TrainingBlock>>) -> Result<()> {
         let block: Arc<TrainingBlock> = block.into();
-        if block.n_arms != self.config.n_arms || block.n_features != self.config.codes_per_feature.len() {
+        if block.n_arms != self.block_channels() || block.n_features != self.config.codes_per_feature.len() {
             return invalid!(
-                "training block has {} features × {} arms; the refine kernel expects {} × {}",
+                "training block has {} features × {} channels; the refine kernel expects {} × {}",
                 block.n_features,
                 block.n_arms,
                 self.config.codes_per_feature.len(),
-                self.config.n_arms
+                self.block_channels()
             );
         }
         let mut slots = route_rows(&self.tree, &self.config.frontier, &self.config.codes_per_feature, &block)?;
+        if let Some(sample) = self.config.row_sample {
+            sample.mask(&mut slots, &block.gamma, block.n_arms)?;
+        }
         if let Some(skip) = self.config.skip_rows {
             let k = block.n_arms;
             if skip.channel >= k {
@@ -101,14 +110,15 @@ impl RefineKernel {
             len += (w.hi - w.lo + 1) * stride;
         }
         let mut hist = try_zeroed::<i64>(len, "refine histograms")?;
+        let k = self.config.n_arms;
         for (block, slots) in &self.blocks {
             for (w, &off) in windows.iter().zip(&offsets) {
                 match &block.codes {
                     Codes::U8(c) => {
-                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], block, slots, w, off, &mut hist)
+                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], k, block, slots, w, off, &mut hist)
                     }
                     Codes::U16(c) => {
-                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], block, slots, w, off, &mut hist)
+                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], k, block, slots, w, off, &mut hist)
                     }
                 }
             }
@@ -117,24 +127,26 @@ impl RefineKernel {
     }
 }
 
+/// Adds one block's rows of window `w` into `hist`: `k` channels summed per row (a forest block's row hash,
+/// past them, is skipped).
 fn accumulate_window<C: Copy + Into<usize>>(
     codes: &[C],
+    k: usize,
     block: &TrainingBlock,
     slots: &[u32],
     w: &crate::config::RefineWindow,
     off: usize,
     hist: &mut [i64],
 ) {
-    let k = block.n_arms;
     let slot = w.slot as u32;
-    for ((&code, &s), g) in codes.iter().zip(slots).zip(block.gamma.chunks_exact(k)) {
+    for ((&code, &s), g) in codes.iter().zip(slots).zip(block.gamma.chunks_exact(block.n_arms)) {
         let code = code.into();
         if s != slot || code < w.lo || code > w.hi {
             continue;
         }
         let cell = off + (code - w.lo) * (k + 1);
         let h = &mut hist[cell..cell + k + 1];
-        h[..k].iter_mut().zip(g).for_each(|(a, v)| *a += v);
+        h[..k].iter_mut().zip(&g[..k]).for_each(|(a, v)| *a += v);
         h[k] += 1;
     }
 }

@@ -56,6 +56,18 @@ impl RowSample {
             }
     }
 
+    /// Marks `INACTIVE` every routed slot whose row the sample does not take: `gamma` is the block's
+    /// row-major channels, `stride` per row, the hash last.
+    pub fn mask(&self, slots: &mut [u32], gamma: &[i64], stride: usize) -> crate::Result<()> {
+        self.validate()?;
+        for (slot, g) in slots.iter_mut().zip(gamma.chunks_exact(stride)) {
+            if *slot != crate::histogram::INACTIVE && !self.takes(g[stride - 1]) {
+                *slot = crate::histogram::INACTIVE;
+            }
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> crate::Result<()> {
         if self.threshold == 0 || self.threshold > Self::ALL_ROWS {
             return crate::invalid!("row sample threshold {} is outside 1..=2^32", self.threshold);

@@ -2,6 +2,8 @@
 //! of the refinement window returns (rows summed one by one, ties to the first in loop order), never
 //! less than the coarse winner, and the exhaustive fine optimum whenever that optimum lies in the window.
 //! Rows come in several blocks (partitions) whose partial histograms are added, as `reduceByKey` does.
+//! A forest tree's refine kernel (a row sample over blocks carrying the row hash) counts exactly the
+//! rows its sample takes.
 
 mod common;
 
@@ -10,6 +12,7 @@ use sparkpolicy_core::config::{Chunk, KernelConfig, RefineConfig, RefineWindow, 
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::refine::{refine_split, RefineKernel};
+use sparkpolicy_core::row_sample::{mix, Half, RowSample};
 use sparkpolicy_core::split::{best_arm, best_split, SplitCandidate};
 
 #[derive(Debug, Clone)]
@@ -142,6 +145,7 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
         chunks: vec![WindowRange { start: 0, end: 1 }],
         tag: String::new(),
         skip_rows: None,
+        row_sample: None,
     };
     let mut fine = vec![0i64; (window.hi - window.lo + 1) * (c.n_arms + 1)];
     for block in blocks(c) {
@@ -192,4 +196,81 @@ proptest! {
             }
         }
     }
+}
+
+/// The window histograms of `config` over `blocks`, one kernel per block, summed.
+fn window_histograms(tree: &NodeTable, config: &RefineConfig, blocks: Vec<sparkpolicy_core::block::TrainingBlock>) -> Vec<i64> {
+    let mut acc = Vec::new();
+    for block in blocks {
+        let mut kernel = RefineKernel::new(tree.clone(), config.clone()).unwrap();
+        kernel.add_block(block).unwrap();
+        add(&mut acc, kernel.emit(0).unwrap());
+    }
+    acc
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn a_sampled_refine_kernel_counts_only_its_rows(c in case(), seed in any::<i64>(), tree_id in 0u32..50, rate in 0.05f64..1.0,
+        half in prop::sample::select(vec![Half::All, Half::Structure, Half::Estimation])) {
+        let k = c.n_arms;
+        let mut tree = root();
+        tree.n_arms = k;
+        tree.nodes = vec![common::leaf_node(1, 0, 0, vec![0.0; k])];
+        let n = c.codes.len();
+        let hashes: Vec<i64> = (0..n).map(|i| (mix(i as u64 ^ 0x5eed) >> 11) as i64).collect();
+        let sample = RowSample { seed, tree: tree_id, threshold: ((rate * RowSample::ALL_ROWS as f64).round() as u64).clamp(1, RowSample::ALL_ROWS), half };
+        let lo = 0;
+        let hi = c.fine_codes - 3;
+        let config = RefineConfig {
+            n_arms: k,
+            codes_per_feature: vec![c.fine_codes],
+            frontier: vec![1],
+            windows: vec![RefineWindow { slot: 0, feature: 0, lo, hi }],
+            chunks: vec![WindowRange { start: 0, end: 1 }],
+            tag: String::new(),
+            skip_rows: None,
+            row_sample: None,
+        };
+        // The forest's blocks: Γ then the row hash, per row, in the case's partitions.
+        let per = n.div_ceil(c.blocks);
+        let with_hash: Vec<_> = (0..n).step_by(per).map(|s| {
+            let e = (s + per).min(n);
+            let gamma = (s..e).flat_map(|r| c.gamma[r * k..(r + 1) * k].iter().copied().chain([hashes[r]])).collect();
+            common::u8_block(vec![c.codes[s..e].to_vec()], gamma, k + 1)
+        }).collect();
+        let sampled = window_histograms(&tree, &RefineConfig { row_sample: Some(sample), ..config.clone() }, with_hash);
+        // The same rows filtered by hand, in one plain block.
+        let kept: Vec<usize> = (0..n).filter(|&r| sample.takes(hashes[r])).collect();
+        let expected = if kept.is_empty() {
+            vec![0i64; (hi - lo + 1) * (k + 1)]
+        } else {
+            let codes = kept.iter().map(|&r| c.codes[r]).collect();
+            let gamma = kept.iter().flat_map(|&r| c.gamma[r * k..(r + 1) * k].iter().copied()).collect();
+            window_histograms(&tree, &config, vec![common::u8_block(vec![codes], gamma, k)])
+        };
+        prop_assert_eq!(sampled, expected);
+    }
+}
+
+#[test]
+fn a_sampled_refine_kernel_refuses_blocks_without_the_hash_channel() {
+    let mut tree = root();
+    tree.n_arms = 2;
+    tree.nodes = vec![common::leaf_node(1, 0, 0, vec![0.0; 2])];
+    let config = RefineConfig {
+        n_arms: 2,
+        codes_per_feature: vec![6],
+        frontier: vec![1],
+        windows: vec![RefineWindow { slot: 0, feature: 0, lo: 0, hi: 2 }],
+        chunks: vec![WindowRange { start: 0, end: 1 }],
+        tag: String::new(),
+        skip_rows: None,
+        row_sample: Some(RowSample { seed: 1, tree: 0, threshold: RowSample::ALL_ROWS, half: Half::All }),
+    };
+    let mut kernel = RefineKernel::new(tree, config).unwrap();
+    let e = kernel.add_block(common::u8_block(vec![vec![0, 1]], vec![1, 2, 3, 4], 2)).unwrap_err().to_string();
+    assert!(e.contains("2 channels") && e.contains("1 × 3"), "{e}");
 }

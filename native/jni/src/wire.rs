@@ -160,6 +160,10 @@ mod tests {
         let root = SplitCandidate { feature: 0, threshold_bin: 1, missing_left: true, reward: 9, left: vec![1, 1], right: vec![2, 1] };
         let subtree = SubtreeBest { best: Some(root.clone()), left_child: Some(root), ..Default::default() };
         same("pair_record", &PairRecord::new(vec![3, 2], &subtree).to_le_bytes());
+        let refine = br#"{"n_arms":2,"codes_per_feature":[5],"frontier":[1],"windows":[{"slot":0,"feature":0,"lo":0,"hi":2}],"chunks":[{"start":0,"end":1}],"row_sample":{"seed":3,"tree":1,"threshold":4294967296,"half":"estimation"}}"#;
+        let out = round_trip("refine_config", refine).unwrap();
+        assert_eq!(config::parse::<RefineConfig>(&out).unwrap(), config::parse::<RefineConfig>(refine).unwrap());
+        assert!(config::parse::<RefineConfig>(&out).unwrap().row_sample.is_some());
         let kernel = br#"{"n_arms":2,"codes_per_feature":[3],"frontier":[1],"chunks":[],"skip_rows":{"channel":1,"value":0}}"#;
         let out = round_trip("kernel_config", kernel).unwrap();
         assert_eq!(config::parse::<KernelConfig>(&out).unwrap(), config::parse::<KernelConfig>(kernel).unwrap());

@@ -55,7 +55,7 @@ TRAITS = {
         'maxDepth': {'doc': 'maximum depth of the tree (1 to 12)', 'converter': 'toInt', 'default': 3},
         'minNodeSize': {'doc': "minimum number of rows in each child of a split (policytree's min.node.size)", 'converter': 'toInt', 'default': 1},
         'searchDepth': {'doc': "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree (policytree's hybrid search; with maxDepth 2 the optimal depth-2 tree over the coarse grid)", 'converter': 'toInt', 'default': 1},
-        'thresholdSearch': {'doc': "'exact' (the tree's default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned' (a forest's default and only value so far): only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'exact'},
+        'thresholdSearch': {'doc': "'exact' (default, for trees and forests): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'exact'},
     },
 }
 
@@ -71,16 +71,12 @@ STAGES = {
     'PolicyForestLearner': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasForestSettings', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
         'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'featureSubsetStrategy', 'handleInvalid', 'honest', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'numTrees', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'seed', 'subsamplingRate', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
-        'params': {
-            'thresholdSearch': {'doc': "'exact' (the tree's default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned' (a forest's default and only value so far): only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'binned'},
-        },
+        'params': {},
     },
     'PolicyForestModel': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasForestSettings', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
         'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'crossFitFolds', 'featureCols', 'featureSubsetStrategy', 'handleInvalid', 'honest', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'numTrees', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'seed', 'subsamplingRate', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
-        'params': {
-            'thresholdSearch': {'doc': "'exact' (the tree's default): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned' (a forest's default and only value so far): only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'binned'},
-        },
+        'params': {},
     },
     'PolicyTreeLearner': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],

@@ -31,9 +31,11 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
     Learns a policy forest (as EconML's ``PolicyForest``): ``numTrees`` policy trees, each grown greedily with
     the tree learner's criterion on a ``subsamplingRate`` share of the rows and, per node, a
     ``featureSubsetStrategy`` share of the features, honest by default. Every random choice is a hash of the
-    row's content (or ``rowIdCol``), the tree and ``seed``, so the forest is the same in any layout. The trees
-    search the ``maxBins`` quantile thresholds (``thresholdSearch="binned"``, the forest's default and only
-    value) with ``searchDepth=1``. Wraps ``org.sparkpolicy.ml.PolicyForestLearner``.
+    row's content (or ``rowIdCol``), the tree and ``seed``, so the forest is the same in any layout. Thresholds
+    are exact as a tree's by default (``thresholdSearch="exact"``: each level's winners, searched on a coarse
+    ``maxBins`` grid, are refined at full resolution for every tree in one more pass, on each tree's own rows);
+    ``thresholdSearch="binned"`` searches only the ``maxBins`` quantile thresholds. Trees grow greedily
+    (``searchDepth=1``). Wraps ``org.sparkpolicy.ml.PolicyForestLearner``.
 
     >>> learner = PolicyForestLearner(featureCols=["recency", "history"], treatmentCol="segment",
     ...                               outcomeCol="spend", numTrees=50, maxDepth=3)   # AIPW rewards
@@ -47,7 +49,7 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
                  maxBins=64, maxMemoryMB=256, boundarySampleSize=50000, boundaryStrategy="exact",
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
-                 handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="binned",
+                 handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
                  searchDepth=1, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
                  seed=42):
         super().__init__()
@@ -60,7 +62,7 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
                   maxBins=64, maxMemoryMB=256, boundarySampleSize=50000, boundaryStrategy="exact",
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
-                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="binned",
+                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
                   searchDepth=1, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
                   seed=42) -> "PolicyForestLearner":
         """Sets the params given as keywords (the others keep their values)."""

@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 12;
+  public static final int ABI_VERSION = 13;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;

@@ -61,9 +61,12 @@ private[sparkpolicy] object NativeConfig {
   /** Windows `[start, end)` of a refine config, emitted together. */
   final case class WindowRange(start: Int, end: Int)
 
-  /** One level's threshold-refinement pass over one partition (`refine.rs`). */
+  /**
+   * One level's threshold-refinement pass over one partition (`refine.rs`). A forest tree's pass has its
+   * `rowSample` (the blocks then carry the row hash past `nArms`, as for `Kernel`).
+   */
   final case class Refine(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], windows: Seq[Window], chunks: Seq[WindowRange],
-      tag: String, skipRows: Option[SkipRows] = None) extends NativeConfig
+      tag: String, skipRows: Option[SkipRows] = None, rowSample: Option[RowSample] = None) extends NativeConfig
 
   /**
    * One level's pair-histogram pass over one partition (the two-level search): chunks are frontier slots ×

@@ -17,9 +17,10 @@ import org.sparkpolicy.train.{ForestSettings, ForestTrainer, InputSpec, TrainedF
  * tree learner's criterion on a `subsamplingRate` share of the rows and, per node, a `featureSubsetStrategy`
  * share of the features, honest by default; every random choice is a hash of the row's content (or
  * `rowIdCol`), the tree id and `seed`, so the forest is the same in any layout. All trees grow together: one
- * collect-less pass over the native blocks per level for every tree's frontier. The trees search the
- * `maxBins` quantile thresholds (`thresholdSearch = "binned"`, the forest's default and only value so far)
- * and `searchDepth = 1`.
+ * collect-less pass over the native blocks per level for every tree's frontier. Thresholds are exact as a
+ * tree's by default (`thresholdSearch = "exact"`: each level's winners, searched on a coarse grid of
+ * `maxBins`, are refined at full resolution in one more bounded pass for every tree, on each tree's own
+ * rows); `"binned"` searches only the `maxBins` quantile thresholds. Trees grow greedily (`searchDepth = 1`).
  *
  * {{{
  * val forest = new PolicyForestLearner()
@@ -38,15 +39,10 @@ class PolicyForestLearner(override val uid: String)
 
   def this() = this(Identifiable.randomUID("policyForestLearner"))
 
-  setDefault(thresholdSearch -> "binned")
-
   private def opt[T](p: org.apache.spark.ml.param.Param[T]): Option[T] = get(p)
 
   override def fit(dataset: Dataset[_]): PolicyForestModel = {
     if (!isDefined(featureCols)) throw new IllegalArgumentException("featureCols is not set")
-    if ($(thresholdSearch) != "binned")
-      throw new IllegalArgumentException(s"thresholdSearch '${$(thresholdSearch)}' is not available for forests yet: a forest's " +
-        "trees search the maxBins quantile thresholds; set thresholdSearch to 'binned' (the forest's default) or raise maxBins")
     if ($(searchDepth) != 1)
       throw new IllegalArgumentException(s"searchDepth ${$(searchDepth)} is not available for forests yet: a forest's trees are " +
         "grown greedily (searchDepth 1)")

@@ -31,8 +31,6 @@ class PolicyForestModel private[sparkpolicy] (
   private[sparkpolicy] def this(uid: String) = this(uid, null, null)
   private[sparkpolicy] def this() = this(Identifiable.randomUID("policyForestModel"))
 
-  setDefault(thresholdSearch -> "binned")
-
   private def trained: TrainedForest = {
     if (fitted == null)
       throw new IllegalStateException(s"PolicyForestModel $uid holds no trees: it was created empty; get a usable model from " +

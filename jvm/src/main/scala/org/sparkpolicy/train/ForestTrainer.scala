@@ -13,8 +13,10 @@ import org.sparkpolicy.ml.model.{LevelStats, NodeTable}
  * tree, node and feature block). Tree t takes the rows its `RowSample` takes (a hash of the row's content
  * or `rowIdCol`, the seed and t) and splits each node on its `FeatureSubset`; an honest tree chooses its
  * splits on the structure half of its rows and then takes its leaf values from the estimation half, in
- * one more pass for all trees. Every tree searches the coarse grid (`maxBins` quantile edges) and is not
- * refined.
+ * one more pass for all trees. With exact thresholds (a coarse grid) every level's winners are then refined
+ * at full resolution in one more bounded pass for all trees (`ThresholdRefinement.runAll`, partials keyed by
+ * tree and node, each tree counting its own sampled rows), as a tree's are; binned, the `maxBins` quantile
+ * edges are every candidate.
  */
 private[sparkpolicy] object ForestTrainer {
   private val log = LoggerFactory.getLogger(getClass)
@@ -24,7 +26,7 @@ private[sparkpolicy] object ForestTrainer {
 
   def fit(df: DataFrame, spec: InputSpec, settings: TreeSettings, forest: ForestSettings, lockedBoundaries: Option[Array[Array[Double]]],
       aipwRewards: (TrainingData, SearchGrid, AipwSettings) => TrainingData): TrainedForest = {
-    require(!settings.refines && settings.searchDepth == 1, "a forest grows greedy trees on binned thresholds")
+    require(settings.searchDepth == 1, "a forest grows greedy trees")
     val sc = df.sparkSession.sparkContext
     val timer = new PhaseTimer(sc, "PolicyForestLearner")
     try {
@@ -56,7 +58,8 @@ private[sparkpolicy] object ForestTrainer {
     RowSample(forest.seed, tree, RowSample.threshold(forest.subsamplingRate), half)
 
   /**
-   * Every tree's levels in lockstep (tree id = index), with sibling subtraction below the root as a tree's fit.
+   * Every tree's levels in lockstep (tree id = index), with sibling subtraction below the root as a tree's fit,
+   * and on a coarse grid one refinement pass per level for every tree's winners (on each tree's search rows).
    * The root level also sums every training row (one more job, tree id T, taking all rows over one feature):
    * the totals of the forest's best constant arm. Returns the levels' stats and those totals.
    */
@@ -101,7 +104,13 @@ private[sparkpolicy] object ForestTrainer {
         parents.foreach(_.release())
         parents = result.kept
         if (rootOfAll.nonEmpty) allRows = result.records.last.head.totals
-        growing.zip(result.records).foreach { case (t, records) => frontiers(t) = growers(t).applyLevel(frontiers(t), records) }
+        val choices = growing.zip(result.records).map { case (t, records) => growers(t).choose(frontiers(t), records) }
+        val refined =
+          if (!grid.isCoarse) choices
+          else ThresholdRefinement.runAll(blocks, growing.zip(jobs).zip(choices).map { case ((t, job), c) =>
+            RefineJob(t, job.tree, frontiers(t), c, job.rowSample)
+          }, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth, "PolicyForestLearner")
+        growing.zip(refined).foreach { case (t, c) => frontiers(t) = growers(t).applyChoices(c) }
         levels += LevelStats(depth, jobs.map(_.frontier.length).sum, jobs.map(_.plan.featureBlocks.size).max,
           jobs.map(_.plan.nodeGroups.size).max, result.records.map(_.length).sum, growers.map(_.splitCount).sum - splitsBefore,
           (System.nanoTime() - started) / 1000000, peak.value, result.nodesBuilt, result.nodesDerived, result.rowsHistogrammed)

@@ -172,6 +172,8 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None)),
       NativeConfig.Refine(3, Seq(9, 4), Seq(2, 3), Seq(NativeConfig.Window(0, 0, 0, 3), NativeConfig.Window(1, 0, 2, 6)),
         Seq(NativeConfig.WindowRange(0, 1), NativeConfig.WindowRange(1, 2)), "refine level 1", Some(NativeConfig.SkipRows(2, 1L))),
+      NativeConfig.Refine(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Window(0, 1, 0, 1)), Seq(NativeConfig.WindowRange(0, 1)),
+        "refine tree 4 level 2", None, Some(NativeConfig.RowSample(9L, 4, NativeConfig.RowSample.AllRows, NativeConfig.RowSample.Structure))),
       NativeConfig.Pair(3, Seq(4, 66), Seq(2, 3), Seq(NativeConfig.Chunk(0, 2, 1, 2)), 2, "pair \"level\" 1"),
       NativeConfig.Pair(7, Seq(9, 3, 5), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 3)), 1, "", Some(NativeConfig.SkipRows(6, 2L)),
         Seq(Some(Seq(1, 4)), None, Some(Seq.empty))),

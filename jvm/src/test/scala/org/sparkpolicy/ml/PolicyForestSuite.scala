@@ -30,7 +30,7 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
   private def signatures(m: PolicyForestModel) = scala.jdk.CollectionConverters.MapHasAsScala(m.signatures).asScala.toMap
 
   test("one tree on every row and feature, not honest, is the tree learner's binned tree") {
-    val one = forest.setNumTrees(1).setSubsamplingRate(1.0).setHonest(false).fit(train)
+    val one = forest.setNumTrees(1).setSubsamplingRate(1.0).setHonest(false).setThresholdSearch("binned").fit(train)
     val tree = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2"))
       .setTreatmentVocabulary(PlantedPolicyData.Arms.toArray).setMaxDepth(2).setThresholdSearch("binned").fit(train)
     assert(one.nodeTables.head == tree.nodeTable, s"${one.toDebugString}\n${tree.toDebugString}")
@@ -123,8 +123,8 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
   }
 
   test("bad Params are errors naming them") {
-    val exact = intercept[IllegalArgumentException](forest.setThresholdSearch("exact").fit(train))
-    assert(exact.getMessage.contains("thresholdSearch 'exact'"))
+    val search = intercept[IllegalArgumentException](forest.setThresholdSearch("fine"))
+    assert(search.getMessage.contains("thresholdSearch") && search.getMessage.contains("fine"), search.getMessage)
     val deep = intercept[IllegalArgumentException](forest.setSearchDepth(2).fit(train))
     assert(deep.getMessage.contains("searchDepth 2"))
     Seq("bogus", "0", "1.5", "-1").foreach { s =>

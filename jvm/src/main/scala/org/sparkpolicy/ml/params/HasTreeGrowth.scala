@@ -13,9 +13,9 @@ trait HasTreeGrowth[S] extends Params { self: S =>
   final val boundaries: DoubleArrayArrayParam = new DoubleArrayArrayParam(this, "boundaries",
     "locked split boundaries per feature (featureCols order); when set, no boundaries are computed")
   final val thresholdSearch: Param[String] = new Param[String](this, "thresholdSearch",
-    "'exact' (the tree's default): every distinct value of the boundary sample is a candidate threshold, searched on a " +
-      "coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned' (a forest's default and " +
-      "only value so far): only the maxBins quantile boundaries",
+    "'exact' (default, for trees and forests): every distinct value of the boundary sample is a candidate threshold, " +
+      "searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the " +
+      "maxBins quantile boundaries",
     ParamValidators.inArray(Array("exact", "binned")))
   final val searchDepth: IntParam = new IntParam(this, "searchDepth",
     "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree " +
