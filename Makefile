@@ -120,6 +120,17 @@ bench-forest-quality: python-wheel $(BENCH_PY)
 	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
 	$(BENCH_PY) benches/forest_quality.py $(FOREST_QUALITY_ARGS)
 
+# Forest scoring against a lean PySpark peer (GitHub issue #13, benches/forest_peer.py, docs/benchmarks.md): the
+# native forest vs a mapInArrow NumPy scorer of the same 50-tree depth-7 forest over 10M rows × 16 features, with
+# Spark's read floor, in one PySpark session → results/forest-peer.json (~15 min on 2 cores); the bench-quality
+# virtualenv. FOREST_PEER_ARGS="--rows 1000000 --reps 1" writes results/forest-peer-quick.json.
+FOREST_PEER_ARGS ?=
+.PHONY: bench-forest-peer
+bench-forest-peer: python-wheel $(BENCH_PY)
+	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
+	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+	$(BENCH_PY) benches/forest_peer.py $(FOREST_PEER_ARGS)
+
 # rustfmt and clippy (warnings are errors) first, so style drift fails as loudly as a broken test;
 # skipped with a notice on a toolchain installed without those components.
 test-rust:

@@ -12,8 +12,10 @@
 //! independent, so their dependent loads overlap (the tree scorer's reason for level order).
 
 use crate::error::try_zeroed;
+use crate::feature_ranks::FeatureRanks;
 use crate::node_table::NodeTable;
 use crate::scoring::ScoringRows;
+use crate::simd::Kernel;
 use crate::tile_tree::{Tile, TileTree};
 use crate::{invalid, Result};
 use arrow_array::RecordBatch;
@@ -30,6 +32,8 @@ pub struct CompiledForest {
     pub n_features: usize,
     pub n_arms: usize,
     tile_rows: usize,
+    /// Every tree's split values per feature: `None` when they cannot be ranked (a NaN threshold).
+    ranks: Option<FeatureRanks>,
     trees: Vec<TileTree>,
 }
 
@@ -50,12 +54,16 @@ impl CompiledForest {
             return invalid!("a forest needs at least one tree; the forest stream holds no node table");
         }
         let tile_rows = tile_rows(n_features);
+        // Out-of-range features are `CompiledModel::compile`'s error, named per tree below.
+        let ranks = FeatureRanks::of(tables, n_features);
         let trees = tables
             .iter()
             .enumerate()
-            .map(|(t, table)| TileTree::compile(table, n_features, n_arms, tile_rows).map_err(|e| e.context(&format!("forest tree {t}"))))
+            .map(|(t, table)| {
+                TileTree::compile(table, n_features, n_arms, tile_rows, ranks.as_ref()).map_err(|e| e.context(&format!("forest tree {t}")))
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok(CompiledForest { n_features, n_arms, tile_rows, trees })
+        Ok(CompiledForest { n_features, n_arms, tile_rows, ranks, trees })
     }
 
     pub fn n_trees(&self) -> usize {
@@ -64,24 +72,21 @@ impl CompiledForest {
 
     /// Scores a batch whose first `n_features` columns are the features (Float64, nulls = missing).
     pub fn score_batch(&self, batch: &RecordBatch) -> Result<ForestScores> {
+        self.score(batch, true)
+    }
+
+    /// `score_batch`, its tile loop compiled for the CPU's widest vectors (`simd::widest`) or not: the
+    /// same results either way, which the tests check.
+    fn score(&self, batch: &RecordBatch, widest: bool) -> Result<ForestScores> {
         let rows = ScoringRows::of(batch, self.n_features)?;
         let (n, k, t_count) = (rows.n, self.n_arms, self.trees.len());
         let mut scores: Vec<f64> = try_zeroed(n * k, "forest scores")?;
         let mut leaves: Vec<i32> = try_zeroed(n * t_count, "forest leaves")?;
-        let stride = self.tile_rows;
-        let mut ids = vec![0u32; stride.min(n)];
-        let mut tile = Tile::new(self.n_features, stride);
-        for from in (0..n).step_by(stride) {
-            let len = stride.min(n - from);
-            let ids = &mut ids[..len];
-            tile.load(&rows, from, len);
-            for (t, tree) in self.trees.iter().enumerate() {
-                tree.walk(&tile, ids);
-                for (i, &id) in ids.iter().enumerate() {
-                    leaves[(from + i) * t_count + t] = id as i32;
-                }
-                add_leaf_values(&mut scores[from * k..(from + len) * k], ids, tree.values(), k);
-            }
+        let tiles = WalkTiles { forest: self, rows: &rows, scores: &mut scores, leaves: &mut leaves };
+        if widest {
+            crate::simd::widest(tiles);
+        } else {
+            tiles.run();
         }
         let trees = t_count as f64;
         let mut action = Vec::with_capacity(n);
@@ -99,9 +104,50 @@ impl CompiledForest {
     }
 }
 
+/// Every tile of rows through every tree: each row's leaf per tree into `leaves`, and its trees' leaf
+/// values summed in tree order into `scores`.
+struct WalkTiles<'a> {
+    forest: &'a CompiledForest,
+    rows: &'a ScoringRows<'a>,
+    scores: &'a mut [f64],
+    leaves: &'a mut [i32],
+}
+
+impl Kernel for WalkTiles<'_> {
+    type Out = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let WalkTiles { forest: f, rows, scores, leaves } = self;
+        let (n, k, t_count) = (rows.n, f.n_arms, f.trees.len());
+        let stride = f.tile_rows;
+        // A tile's leaves tree by tree (`tile_leaves[t * stride + i]`), copied row by row into `leaves` after
+        // the tile's last tree: writing `leaves` tree by tree would touch a cache line per row per tree.
+        let mut tile_leaves = vec![0u32; t_count * stride.min(n)];
+        let values = f.trees.iter().any(TileTree::needs_values);
+        let mut tile = Tile::new(f.n_features, stride, f.ranks.is_some(), values);
+        for from in (0..n).step_by(stride) {
+            let len = stride.min(n - from);
+            tile.load(rows, from, len, f.ranks.as_ref());
+            for (t, tree) in f.trees.iter().enumerate() {
+                let ids = &mut tile_leaves[t * len..(t + 1) * len];
+                tree.walk(&tile, ids);
+                add_leaf_values(&mut scores[from * k..(from + len) * k], ids, tree.values(), k);
+            }
+            for (i, row) in leaves[from * t_count..(from + len) * t_count].chunks_exact_mut(t_count).enumerate() {
+                for (t, leaf) in row.iter_mut().enumerate() {
+                    *leaf = tile_leaves[t * len + i] as i32;
+                }
+            }
+        }
+    }
+}
+
 /// `acc[i * k + a] += values[ids[i] * k + a]`: each row's leaf values added to its sums, unrolled for
 /// the usual arm counts.
+#[inline(always)]
 fn add_leaf_values(acc: &mut [f64], ids: &[u32], values: &[f64], k: usize) {
+    #[inline(always)]
     fn add<const K: usize>(acc: &mut [f64], ids: &[u32], values: &[f64]) {
         for (row, &id) in acc.chunks_exact_mut(K).zip(ids) {
             let v = &values[id as usize * K..][..K];
@@ -151,6 +197,52 @@ mod tests {
         let mean = |a: f64, b: f64| (0.0 + a + b) / 2.0;
         assert_eq!(out.scores, vec![mean(1.0, 0.7), mean(0.0, 0.3), mean(0.0, 0.1), mean(3.0, 0.2), mean(1.0, 0.7), mean(0.0, 0.3)]);
         assert_eq!(out.action, vec![0, 1, 0]);
+    }
+
+    /// A path of `depth` splits, numeric and categorical in turn, missing values left and right.
+    fn path(depth: u32) -> NodeTable {
+        let mut nodes = Vec::new();
+        let mut id = 1;
+        for d in 0..depth {
+            let mut s = split(id, (d % 3) as i32, (d % 4) as f64, 0, d % 3 == 0, 2);
+            s.categorical = d % 2 == 1;
+            nodes.push(s);
+            let (next, off) = if d % 2 == 0 { (2 * id, 2 * id + 1) } else { (2 * id + 1, 2 * id) };
+            nodes.push(leaf(off, (d % 2) as i32, vec![d as f64, 1.0 / (d + 1) as f64]));
+            id = next;
+        }
+        nodes.push(leaf(id, 0, vec![0.5, 0.25]));
+        NodeTable { n_arms: 2, nodes }
+    }
+
+    #[test]
+    fn widest_vectors_portable_loop_and_each_trees_own_walk_agree() {
+        let grid = [
+            None,
+            Some(f64::NAN),
+            Some(f64::NEG_INFINITY),
+            Some(-0.0),
+            Some(0.0),
+            Some(0.5),
+            Some(1.0),
+            Some(2.0),
+            Some(3.0),
+            Some(f64::INFINITY),
+        ];
+        let column = |f: usize| -> ArrayRef {
+            Arc::new(Float64Array::from((0..1000).map(|r| grid[(r * (f + 3) + r / 7) % grid.len()]).collect::<Vec<_>>()))
+        };
+        let batch = RecordBatch::try_from_iter((0..3).map(|f| (format!("x{f}"), column(f)))).unwrap();
+        // Shallow trees take the padded walk on rank codes; the 14-deep one keeps the scorer's walk.
+        let trees: Vec<NodeTable> = [0, 1, 5, 7, 14, 3].iter().map(|&d| path(d)).collect();
+        let forest = CompiledForest::compile(&trees, 3, 2).unwrap();
+        let (wide, portable) = (forest.score(&batch, true).unwrap(), forest.score(&batch, false).unwrap());
+        assert_eq!(wide, portable);
+        for (t, tree) in trees.iter().enumerate() {
+            let own = crate::scoring::CompiledModel::compile(tree, 3, 2).unwrap().score_batch(&batch).unwrap().leaf;
+            let got: Vec<i32> = (0..batch.num_rows()).map(|r| wide.leaves[r * trees.len() + t]).collect();
+            assert_eq!(got, own, "tree {t}");
+        }
     }
 
     #[test]

@@ -20,7 +20,6 @@ import org.sparkpolicy.synthetic.PlantedPolicyData
  * `make bench-forest` → benches/results/forest.json (forest-quick.json for other sizes).
  */
 object ForestBench {
-  private val Features = 10
   private val Rewards = Seq("r0", "r1", "r2", "r3")
 
   def main(args: Array[String]): Unit = {
@@ -31,7 +30,9 @@ object ForestBench {
     val depth = opts.getOrElse("depth", "7").toInt
     val reps = opts.getOrElse("reps", "3").toInt
     val partitions = opts.getOrElse("partitions", "16").toInt
-    val full = rows == 10000000L && trees == 50 && depth == 7 && reps >= 3
+    // The paper's shape: 16 features (runs before 2026-12-03 used 10).
+    val Features = opts.getOrElse("features", "16").toInt
+    val full = rows == 10000000L && trees == 50 && depth == 7 && reps >= 3 && Features == 16
     val out = Path.of(opts.getOrElse("out", "benches/results")).resolve(if (full) "forest.json" else "forest-quick.json")
     val spark = LocalRun.session("local[2]", "sparkpolicy-forest-bench")
       .config("spark.sql.shuffle.partitions", "4").config("spark.sql.files.maxPartitionBytes", "64m").getOrCreate()
