@@ -142,7 +142,8 @@ fn descend8(hi: &[u32], offset: &[u32], leaf: &[u32], depth: usize, q: &[u32], i
             for (id, lane) in id.iter_mut().zip(&lane) {
                 let i = _mm256_and_si256(*id, step_mask);
                 // SAFETY (all three gathers): indices are masked to the slice's length (see the caller).
-                let (o, h) = unsafe { (_mm256_i32gather_epi32::<4>(offset.as_ptr() as _, i), _mm256_i32gather_epi32::<4>(hi.as_ptr() as _, i)) };
+                let (o, h) =
+                    unsafe { (_mm256_i32gather_epi32::<4>(offset.as_ptr() as _, i), _mm256_i32gather_epi32::<4>(hi.as_ptr() as _, i)) };
                 let at = _mm256_and_si256(_mm256_add_epi32(_mm256_and_si256(o, offset_bits), *lane), q_mask);
                 let code = unsafe { _mm256_i32gather_epi32::<4>(q.as_ptr() as _, at) };
                 let is_categorical = _mm256_cmpeq_epi32(_mm256_and_si256(o, categorical), categorical);
@@ -168,7 +169,14 @@ fn descend8(hi: &[u32], offset: &[u32], leaf: &[u32], depth: usize, q: &[u32], i
 /// Every vector path this CPU can run, each one's output for the same walk (tests compare them with the
 /// portable loop).
 #[cfg(test)]
-pub(crate) fn descend_every_path(hi: &[u32], offset: &[u32], leaf: &[u32], depth: usize, q: &[u32], n: usize) -> Vec<(&'static str, Vec<u32>)> {
+pub(crate) fn descend_every_path(
+    hi: &[u32],
+    offset: &[u32],
+    leaf: &[u32],
+    depth: usize,
+    q: &[u32],
+    n: usize,
+) -> Vec<(&'static str, Vec<u32>)> {
     let mut out = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {
