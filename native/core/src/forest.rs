@@ -81,7 +81,11 @@ impl CompiledForest {
         let rows = ScoringRows::of(batch, self.n_features)?;
         let (n, k, t_count) = (rows.n, self.n_arms, self.trees.len());
         let mut scores: Vec<f64> = try_zeroed(n * k, "forest scores")?;
-        let mut leaves: Vec<i32> = try_zeroed(n * t_count, "forest leaves")?;
+        // Filled in row order by the walk, so reserved rather than zeroed (a batch's leaves are T ints a row).
+        let mut leaves: Vec<i32> = Vec::new();
+        leaves
+            .try_reserve_exact(n * t_count)
+            .map_err(|_| crate::error::PolicyError::InvalidInput(format!("cannot allocate forest leaves: {} ints", n * t_count)))?;
         let tiles = WalkTiles { forest: self, rows: &rows, scores: &mut scores, leaves: &mut leaves };
         if widest {
             crate::simd::widest(tiles);
@@ -110,7 +114,7 @@ struct WalkTiles<'a> {
     forest: &'a CompiledForest,
     rows: &'a ScoringRows<'a>,
     scores: &'a mut [f64],
-    leaves: &'a mut [i32],
+    leaves: &'a mut Vec<i32>,
 }
 
 impl Kernel for WalkTiles<'_> {
@@ -134,10 +138,8 @@ impl Kernel for WalkTiles<'_> {
                 tree.walk(&tile, ids);
                 add_leaf_values(&mut scores[from * k..(from + len) * k], ids, tree.values(), k);
             }
-            for (i, row) in leaves[from * t_count..(from + len) * t_count].chunks_exact_mut(t_count).enumerate() {
-                for (t, leaf) in row.iter_mut().enumerate() {
-                    *leaf = tile_leaves[t * len + i] as i32;
-                }
+            for i in 0..len {
+                leaves.extend((0..t_count).map(|t| tile_leaves[t * len + i] as i32));
             }
         }
     }
