@@ -133,5 +133,6 @@ def test_python_type_errors_and_unsupported_outcome_model():
     with pytest.raises(TypeError):
         PolicyForestLearner().setHonest("yes")
     from pyspark.ml.regression import LinearRegression
-    with pytest.raises(NotImplementedError, match="PolicyForestLearner has no setOutcomeModel"):
-        PolicyForestLearner().setOutcomeModel(LinearRegression())
+    from sparkpolicy.ml import PolicyForestModel
+    with pytest.raises(NotImplementedError, match="PolicyForestModel has no setOutcomeModel: .*set it on PolicyForestLearner"):
+        PolicyForestModel.setOutcomeModel(None, LinearRegression())

@@ -68,10 +68,8 @@ def test_getters_and_setters_mirror_scala(which, learner, scores):
         name = p.name[0].upper() + p.name[1:]
         assert hasattr(stage, "set" + name) and ("set" + name) in java_methods, p.name
         assert hasattr(stage, "get" + name), p.name
-    if which in ("learner", "scores"):
+    if which in ("learner", "forest_learner", "scores"):
         assert "setOutcomeModel" in java_methods and hasattr(stage, "setOutcomeModel")
-    if which == "forest_learner":  # the Scala forest has none; the Python one refuses (test_forest.py)
-        assert "setOutcomeModel" not in java_methods
 
 
 @pytest.mark.parametrize("stage_class", [PolicyTreeLearner, PolicyForestLearner, DoublyRobustScores, PolicyValueEvaluator,
@@ -129,7 +127,7 @@ def test_python_values_reach_scala_typed(learner):
     assert [list(b) for b in bounds] == [[1.0, 2.0], [0.5]]
 
 
-@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, DoublyRobustScores])
+@pytest.mark.parametrize("stage_class", [PolicyTreeLearner, PolicyForestLearner, DoublyRobustScores])
 def test_outcome_model_is_saved_and_loaded_with_the_stage(spark, stage_class, tmp_path):
     from pyspark.ml.regression import LinearRegression
     stage = stage_class(featureCols=["a"], treatmentCol="w", outcomeCol="y").setOutcomeModel(LinearRegression(regParam=0.25))

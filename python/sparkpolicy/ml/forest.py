@@ -17,11 +17,9 @@ from .tree import PolicyTreeModel
 
 
 def _no_outcome_model(stage: str):
-    # The Scala forest has no setOutcomeModel: its AIPW rewards always come from the native outcome trees.
-    # Refused here, because the Python mixin's version would be silently ignored.
-    raise NotImplementedError(f"{stage} has no setOutcomeModel: the forest's AIPW rewards use the native cross-fitted "
-                              "outcome trees (outcomeMaxDepth, outcomeMinNodeSize); a Spark ML regressor as the outcome "
-                              "model is available on PolicyTreeLearner and DoublyRobustScores only")
+    # A fitted forest has its rewards already; the Python mixin's setter would be silently ignored here.
+    raise NotImplementedError(f"{stage} has no setOutcomeModel: the outcome model is used when fitting; set it on "
+                              "PolicyForestLearner")
 
 
 class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatures, _HasRewardInputs, _HasAipwSettings,
@@ -71,6 +69,14 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
     def _create_model(self, java_model) -> "PolicyForestModel":
         return PolicyForestModel(java_model)
 
+    def _transfer_params_to_java(self):
+        super()._transfer_params_to_java()
+        self._transfer_outcome_model()  # so fit and save both see it
+
+    def _fit_java(self, dataset):
+        self._transfer_params_to_java()
+        return self._java_obj.fit(dataset._jdf)
+
     def getTreatmentVocabulary(self) -> List[str]:
         """Gets the value of :py:attr:`treatmentVocabulary` (the model's method returns the resolved arms)."""
         return self.getOrDefault(self.treatmentVocabulary)
@@ -79,9 +85,6 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
         """Locks the split boundaries (one strictly increasing list per feature, featureCols order)."""
         return self._set(boundaries=value)
 
-    def setOutcomeModel(self, regressor):
-        """Not available for forests (the Scala learner has no outcome-model setter); raises NotImplementedError."""
-        _no_outcome_model("PolicyForestLearner")
 
 
 class PolicyForestModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAipwSettings, _HasTreeGrowth, _HasBinning,
@@ -202,5 +205,5 @@ class PolicyForestModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAip
         return DataFrame(self._java_obj.transformWithSql(df._jdf), df.sparkSession)
 
     def setOutcomeModel(self, regressor):
-        """Not available for forests (the Scala forest has no outcome-model setter); raises NotImplementedError."""
+        """Not available on a fitted forest (set it on :class:`PolicyForestLearner`); raises NotImplementedError."""
         _no_outcome_model("PolicyForestModel")

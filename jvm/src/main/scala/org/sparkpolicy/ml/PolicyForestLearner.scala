@@ -2,7 +2,7 @@ package org.sparkpolicy.ml
 
 import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable}
+import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable, MLReader, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
 import org.sparkpolicy.contract.Signatures
@@ -39,6 +39,17 @@ class PolicyForestLearner(override val uid: String)
 
   def this() = this(Identifiable.randomUID("policyForestLearner"))
 
+  private var outcomeModel: Option[Estimator[_]] = None
+
+  /**
+   * Any Spark ML regressor as the AIPW outcome model instead of the native trees, as `PolicyTreeLearner`'s:
+   * fitted per (fold, arm) on the fold's complement, once for the whole forest (every tree learns from the same Γ).
+   * Saved with the learner (under `outcomeModel/`; it must be MLWritable); outside the semantic contract when the
+   * regressor's fit depends on the data's layout (see docs/contract.md).
+   */
+  def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
+  def getOutcomeModel: Option[Estimator[_]] = outcomeModel
+
   private def opt[T](p: org.apache.spark.ml.param.Param[T]): Option[T] = get(p)
 
   override def fit(dataset: Dataset[_]): PolicyForestModel = {
@@ -48,7 +59,7 @@ class PolicyForestLearner(override val uid: String)
         "grown greedily (searchDepth 1)")
     val native = nativeResources(dataset.sparkSession.sparkContext)
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
-      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid), aipwSettings(None, native),
+      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid), aipwSettings(outcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
@@ -76,7 +87,17 @@ class PolicyForestLearner(override val uid: String)
     PolicyForestModel.outputSchema(schema)
   }
 
-  override def copy(extra: ParamMap): PolicyForestLearner = defaultCopy(extra)
+  /** Saves the outcome regressor too, if set; fails if it cannot be saved. */
+  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, outcomeModel, super.write)
+
+  override def copy(extra: ParamMap): PolicyForestLearner = {
+    val c = defaultCopy[PolicyForestLearner](extra)
+    c.outcomeModel = outcomeModel
+    c
+  }
 }
 
-object PolicyForestLearner extends DefaultParamsReadable[PolicyForestLearner]
+object PolicyForestLearner extends DefaultParamsReadable[PolicyForestLearner] {
+  /** The Params, then the outcome regressor saved with them (`OutcomeModelPersistence`). */
+  override def read: MLReader[PolicyForestLearner] = new OutcomeModelPersistence.Reader[PolicyForestLearner](super.read, _.setOutcomeModel(_))
+}

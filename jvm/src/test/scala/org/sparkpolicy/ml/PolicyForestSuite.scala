@@ -44,6 +44,25 @@ class PolicyForestSuite extends AnyFunSuite with SparkTestSession {
     assert(evaluator.getOrDefault(evaluator.bestArm) == tree.bestArmOnTraining)
   }
 
+  test("a Spark ML regressor as the AIPW outcome model: one full tree is the tree learner's; saved with the learner") {
+    val lr = new org.apache.spark.ml.regression.LinearRegression().setMaxIter(5)
+    val aipw = train.where(col("id") < 8000)
+    val one = new PolicyForestLearner().setFeatureCols(features).setTreatmentCol("treatment").setOutcomeCol("outcome")
+      .setMaxDepth(2).setMaxBins(32).setNumTrees(1).setSubsamplingRate(1.0).setHonest(false).setThresholdSearch("binned")
+      .setOutcomeModel(lr)
+    val tree = new PolicyTreeLearner().setFeatureCols(features).setTreatmentCol("treatment").setOutcomeCol("outcome")
+      .setMaxDepth(2).setMaxBins(32).setThresholdSearch("binned").setOutcomeModel(lr).fit(aipw)
+    val fitted = one.fit(aipw)
+    assert(fitted.getRewardType == "aipw")
+    assert(fitted.contract.reward.aipw.exists(_.outcomeModel == classOf[org.apache.spark.ml.regression.LinearRegression].getName))
+    assert(fitted.nodeTables.head == tree.nodeTable, s"${fitted.toDebugString}\n${tree.toDebugString}")
+    val path = java.nio.file.Files.createTempDirectory("sparkpolicy-forest").resolve("learner").toString
+    one.write.save(path)
+    val loaded = PolicyForestLearner.load(path)
+    assert(loaded.getOutcomeModel.exists(_.uid == lr.uid) && loaded.copy(org.apache.spark.ml.param.ParamMap.empty).getOutcomeModel.isDefined)
+    assert(loaded.fit(aipw).nodeTables == fitted.nodeTables)
+  }
+
   test("trees draw different rows and features; the planted policy is recovered on the holdout") {
     val roots = model.nodeTables.map(_.root)
     assert(model.getNumTreesFitted == 12 && roots.forall(!_.isLeaf))
