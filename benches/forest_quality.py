@@ -28,8 +28,8 @@ ROOT = q.ROOT
 
 def fit_toolkit_forest(depth, trees, train_sdf, test_sdf, feature_cols, reward_cols):
     """PolicyForestLearner with EconML PolicyForest's sampling defaults (which are the toolkit's): honest,
-    subsamplingRate 0.5, every feature at every node; minNodeSize 1; maxBins 64, binned thresholds (the forest's only
-    search)."""
+    subsamplingRate 0.5, every feature at every node; minNodeSize 1; maxBins 64, exact thresholds (the default since
+    2026-12-03; the first full run, in docs/benchmarks.md, had binned ones)."""
     from sparkpolicy.ml import PolicyForestLearner
 
     learner = PolicyForestLearner(featureCols=feature_cols, rewardCols=reward_cols, maxDepth=depth, numTrees=trees,
