@@ -105,9 +105,13 @@ QUALITY_ARGS ?=
 $(BENCH_PY):
 	python3 -m venv $(BENCH_VENV)
 
-bench-quality: python-wheel $(BENCH_PY)
+# The bench virtualenv with its pinned tools and this build's wheel, for every Python benchmark.
+.PHONY: bench-venv
+bench-venv: python-wheel $(BENCH_PY)
 	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
 	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+
+bench-quality: bench-venv
 	$(BENCH_PY) benches/quality.py $(QUALITY_ARGS)
 
 # Forest quality (GitHub issue #13, benches/forest_quality.py, docs/benchmarks.md): PolicyForestLearner vs
@@ -115,9 +119,7 @@ bench-quality: python-wheel $(BENCH_PY)
 # bench-quality virtualenv. FOREST_QUALITY_ARGS="--quick" for a smoke run (results/forest-quality-quick.json).
 FOREST_QUALITY_ARGS ?=
 .PHONY: bench-forest-quality
-bench-forest-quality: python-wheel $(BENCH_PY)
-	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
-	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+bench-forest-quality: bench-venv
 	$(BENCH_PY) benches/forest_quality.py $(FOREST_QUALITY_ARGS)
 
 # Forest scoring against a lean PySpark peer (GitHub issue #13, benches/forest_peer.py, docs/benchmarks.md): the
@@ -126,9 +128,7 @@ bench-forest-quality: python-wheel $(BENCH_PY)
 # virtualenv. FOREST_PEER_ARGS="--rows 1000000 --reps 1" writes results/forest-peer-quick.json.
 FOREST_PEER_ARGS ?=
 .PHONY: bench-forest-peer
-bench-forest-peer: python-wheel $(BENCH_PY)
-	$(BENCH_PY) -m pip install -q $(BENCH_DEPS)
-	$(BENCH_PY) -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/sparkpolicy-*.whl
+bench-forest-peer: bench-venv
 	$(BENCH_PY) benches/forest_peer.py $(FOREST_PEER_ARGS)
 
 # rustfmt and clippy (warnings are errors) first, so style drift fails as loudly as a broken test;

@@ -61,10 +61,6 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
         super()._transfer_params_to_java()
         self._transfer_outcome_model()  # so fit and save both see it
 
-    def _fit_java(self, dataset):
-        self._transfer_params_to_java()
-        return self._java_obj.fit(dataset._jdf)
-
     def getTreatmentVocabulary(self) -> List[str]:
         """Gets the value of :py:attr:`treatmentVocabulary` (the model's method returns the resolved arms)."""
         return self.getOrDefault(self.treatmentVocabulary)
