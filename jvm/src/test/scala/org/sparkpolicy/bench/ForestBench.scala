@@ -57,7 +57,9 @@ object ForestBench {
       println(f"== forest scoring: $rows rows × $Features features, Parquet written in $written%.1f s")
       val data = spark.read.parquet(dir)
       val features = data.select(featureCols.map(col): _*)
-      val sample = data.sample(withReplacement = false, math.min(1.0, fitRows.toDouble / rows), 11L).cache()
+      // A hash of each row's features, not `sample`: Spark's sample depends on which file lands in which partition,
+      // and the listing order changes between runs, so runs before 2026-12-03 fitted forests of 3,900–5,400 nodes.
+      val sample = data.where(pmod(xxhash64(featureCols.map(col): _*), lit(1000000L)) < lit(math.min(1.0, fitRows.toDouble / rows) * 1e6)).cache()
       val sampleRows = sample.count()
 
       var forest: PolicyForestModel = null
