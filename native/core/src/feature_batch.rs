@@ -1,4 +1,4 @@
-//! Feature batches, the rows `blockBuilderPush` and `scoreBatch` send: Arrow IPC streams of one or
+//! Feature batches, the rows `blockBuilderPush` and `scoreInto` send: Arrow IPC streams of one or
 //! more record batches whose columns are nullable Float64, read by position (names are the JVM's,
 //! carried but not interpreted). A null, like NaN, is a missing value. The block builder reads F
 //! feature columns then K reward columns; the scorer reads the first F columns as the features.

@@ -72,21 +72,29 @@ impl CompiledForest {
 
     /// Scores a batch whose first `n_features` columns are the features (Float64, nulls = missing).
     pub fn score_batch(&self, batch: &RecordBatch) -> Result<ForestScores> {
-        self.score(batch, true)
+        self.score(batch, true, true)
+    }
+
+    /// `score_batch`, with each row's T leaves only when `with_leaves` (else `leaves` is empty: a query that does
+    /// not read `policy_leaves` skips writing T ints a row here and copying them to the JVM).
+    pub fn score_batch_with(&self, batch: &RecordBatch, with_leaves: bool) -> Result<ForestScores> {
+        self.score(batch, true, with_leaves)
     }
 
     /// `score_batch`, its tile loop compiled for the CPU's widest vectors (`simd::widest`) or not: the
     /// same results either way, which the tests check.
-    fn score(&self, batch: &RecordBatch, widest: bool) -> Result<ForestScores> {
+    fn score(&self, batch: &RecordBatch, widest: bool, with_leaves: bool) -> Result<ForestScores> {
         let rows = ScoringRows::of(batch, self.n_features)?;
         let (n, k, t_count) = (rows.n, self.n_arms, self.trees.len());
         let mut scores: Vec<f64> = try_zeroed(n * k, "forest scores")?;
         // Filled in row order by the walk, so reserved rather than zeroed (a batch's leaves are T ints a row).
         let mut leaves: Vec<i32> = Vec::new();
-        leaves
-            .try_reserve_exact(n * t_count)
-            .map_err(|_| crate::error::PolicyError::InvalidInput(format!("cannot allocate forest leaves: {} ints", n * t_count)))?;
-        let tiles = WalkTiles { forest: self, rows: &rows, scores: &mut scores, leaves: &mut leaves };
+        if with_leaves {
+            leaves
+                .try_reserve_exact(n * t_count)
+                .map_err(|_| crate::error::PolicyError::InvalidInput(format!("cannot allocate forest leaves: {} ints", n * t_count)))?;
+        }
+        let tiles = WalkTiles { forest: self, rows: &rows, scores: &mut scores, leaves: with_leaves.then_some(&mut leaves) };
         if widest {
             crate::simd::widest(tiles);
         } else {
@@ -108,13 +116,13 @@ impl CompiledForest {
     }
 }
 
-/// Every tile of rows through every tree: each row's leaf per tree into `leaves`, and its trees' leaf
-/// values summed in tree order into `scores`.
+/// Every tile of rows through every tree: each row's leaf per tree into `leaves` (when asked for), and its
+/// trees' leaf values summed in tree order into `scores`.
 struct WalkTiles<'a> {
     forest: &'a CompiledForest,
     rows: &'a ScoringRows<'a>,
     scores: &'a mut [f64],
-    leaves: &'a mut Vec<i32>,
+    leaves: Option<&'a mut Vec<i32>>,
 }
 
 impl Kernel for WalkTiles<'_> {
@@ -122,7 +130,7 @@ impl Kernel for WalkTiles<'_> {
 
     #[inline(always)]
     fn run(self) {
-        let WalkTiles { forest: f, rows, scores, leaves } = self;
+        let WalkTiles { forest: f, rows, scores, mut leaves } = self;
         let (n, k, t_count) = (rows.n, f.n_arms, f.trees.len());
         let stride = f.tile_rows;
         // A tile's leaves tree by tree (`tile_leaves[t * stride + i]`), copied row by row into `leaves` after
@@ -138,8 +146,10 @@ impl Kernel for WalkTiles<'_> {
                 tree.walk(&tile, ids);
                 add_leaf_values(&mut scores[from * k..(from + len) * k], ids, tree.values(), k);
             }
-            for i in 0..len {
-                leaves.extend((0..t_count).map(|t| tile_leaves[t * len + i] as i32));
+            if let Some(leaves) = leaves.as_deref_mut() {
+                for i in 0..len {
+                    leaves.extend((0..t_count).map(|t| tile_leaves[t * len + i] as i32));
+                }
             }
         }
     }
@@ -238,8 +248,11 @@ mod tests {
         // Shallow trees take the padded walk on rank codes; the 14-deep one keeps the scorer's walk.
         let trees: Vec<NodeTable> = [0, 1, 5, 7, 14, 3].iter().map(|&d| path(d)).collect();
         let forest = CompiledForest::compile(&trees, 3, 2).unwrap();
-        let (wide, portable) = (forest.score(&batch, true).unwrap(), forest.score(&batch, false).unwrap());
+        let (wide, portable) = (forest.score(&batch, true, true).unwrap(), forest.score(&batch, false, true).unwrap());
         assert_eq!(wide, portable);
+        // Without leaves: the same actions and scores, no leaves.
+        let bare = forest.score_batch_with(&batch, false).unwrap();
+        assert_eq!((&bare.action, &bare.scores, bare.leaves.len()), (&wide.action, &wide.scores, 0));
         for (t, tree) in trees.iter().enumerate() {
             let own = crate::scoring::CompiledModel::compile(tree, 3, 2).unwrap().score_batch(&batch).unwrap().leaf;
             let got: Vec<i32> = (0..batch.num_rows()).map(|r| wide.leaves[r * trees.len() + t]).collect();

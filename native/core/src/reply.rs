@@ -1,13 +1,14 @@
-//! The scorer's replies, as Arrow record batches (the JNI crate only turns them into IPC bytes):
+//! The scorer's replies:
 //!
-//! * score reply (`scoreBatch`): an IPC stream of one batch per input batch, columns
-//!   `action` Int32 (the arm) and `leaf` Int32 (the leaf's heap id), both non-null;
+//! * score columns (`scoreInto`): no IPC. The JVM passes its reused output arrays and a first row `at`, and a
+//!   batch of n rows is copied into them with one `Set<Type>ArrayRegion` each: `action[at + r]` (the arm) and,
+//!   for a tree, `leaf[at + r]` (the leaf's heap id); for a forest of T trees over K arms, `scores[(at + r) * K + a]`
+//!   (the row's mean scores) and, unless the JVM passes no leaves array (its query does not read
+//!   `policy_leaves`), `leaves[(at + r) * T + t]` (each tree's leaf heap id, tree order). `ScoreColumns` is that
+//!   reply on this side; an empty vector is a column the model does not have or was not asked for.
 //! * leaf table (`scorerLeafTable`): an IPC stream of one batch with one row per leaf of the model,
 //!   ids ascending: `leaf` Int32 (heap id) and `scores` FixedSizeList<Float64 "item">[K] (the leaf's
 //!   mean Γ per arm), all non-null. A row's scores are its leaf's, so they are sent once per model.
-//! * forest score reply (`scoreBatch` on a forest): an IPC stream of one batch per input batch,
-//!   columns `action` Int32, `scores` FixedSizeList<Float64 "item">[K] (the row's mean scores) and
-//!   `leaves` FixedSizeList<Int32 "item">[T] (each tree's leaf heap id, tree order), all non-null.
 
 use crate::columns::named_column;
 use crate::forest::ForestScores;
@@ -17,62 +18,43 @@ use arrow_array::{Array, ArrayRef, FixedSizeListArray, Float64Array, Int32Array,
 use arrow_schema::{DataType, Field, Schema};
 use std::sync::Arc;
 
-impl Scores {
-    pub fn to_record_batch(self) -> Result<RecordBatch> {
-        let schema = Schema::new(vec![Field::new("action", DataType::Int32, false), Field::new("leaf", DataType::Int32, false)]);
-        let cols: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(self.action)), Arc::new(Int32Array::from(self.leaf))];
-        Ok(RecordBatch::try_new(Arc::new(schema), cols)?)
+/// A scoring reply as the arrays `scoreInto` fills, row-major (see the module doc).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoreColumns {
+    pub action: Vec<i32>,
+    pub leaf: Vec<i32>,
+    pub scores: Vec<f64>,
+    pub leaves: Vec<i32>,
+}
+
+impl ScoreColumns {
+    pub fn rows(&self) -> usize {
+        self.action.len()
     }
 
-    pub fn from_record_batch(batch: &RecordBatch) -> Result<Scores> {
-        let column = |name| named_column::<Int32Array>(batch, name, "score reply").map(|c| c.values().to_vec());
-        Ok(Scores { action: column("action")?, leaf: column("leaf")? })
+    /// One reply for a stream's batches, in order (the JVM sends one batch a call, so this rarely copies).
+    pub fn concat(parts: Vec<ScoreColumns>) -> ScoreColumns {
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().unwrap_or_default();
+        for p in parts {
+            all.action.extend(p.action);
+            all.leaf.extend(p.leaf);
+            all.scores.extend(p.scores);
+            all.leaves.extend(p.leaves);
+        }
+        all
     }
 }
 
-fn list<A: Array + 'static>(values: A, item: DataType, len: usize) -> Result<(Field, ArrayRef)> {
-    let item = Arc::new(Field::new("item", item, false));
-    let list = FixedSizeListArray::try_new(item.clone(), len as i32, Arc::new(values), None)?;
-    Ok((Field::new("", DataType::FixedSizeList(item, len as i32), false), Arc::new(list)))
+impl From<Scores> for ScoreColumns {
+    fn from(s: Scores) -> ScoreColumns {
+        ScoreColumns { action: s.action, leaf: s.leaf, ..ScoreColumns::default() }
+    }
 }
 
-/// The values of a FixedSizeList column of `batch`, row-major, and the list length.
-fn list_values<'a, T: Array + 'static>(batch: &'a RecordBatch, name: &str, what: &str) -> Result<(&'a T, usize)> {
-    let list = named_column::<FixedSizeListArray>(batch, name, what)?;
-    let Some(values) = list.values().as_any().downcast_ref::<T>() else {
-        return invalid!("{what} column '{name}' holds lists of {}", list.value_type());
-    };
-    if values.null_count() > 0 {
-        return invalid!("{what} column '{name}' has nulls");
-    }
-    Ok((values, list.value_length() as usize))
-}
-
-impl ForestScores {
-    pub fn to_record_batch(self) -> Result<RecordBatch> {
-        let (scores_field, scores) = list(Float64Array::from(self.scores), DataType::Float64, self.n_arms)?;
-        let (leaves_field, leaves) = list(Int32Array::from(self.leaves), DataType::Int32, self.n_trees)?;
-        let schema = Schema::new(vec![
-            Field::new("action", DataType::Int32, false),
-            scores_field.with_name("scores"),
-            leaves_field.with_name("leaves"),
-        ]);
-        Ok(RecordBatch::try_new(Arc::new(schema), vec![Arc::new(Int32Array::from(self.action)), scores, leaves])?)
-    }
-
-    pub fn from_record_batch(batch: &RecordBatch) -> Result<ForestScores> {
-        let what = "forest score reply";
-        let n = batch.num_rows();
-        let action = named_column::<Int32Array>(batch, "action", what)?.values().to_vec();
-        let (scores, n_arms) = list_values::<Float64Array>(batch, "scores", what)?;
-        let (leaves, n_trees) = list_values::<Int32Array>(batch, "leaves", what)?;
-        Ok(ForestScores {
-            n_arms,
-            n_trees,
-            action,
-            scores: scores.values()[..n * n_arms].to_vec(),
-            leaves: leaves.values()[..n * n_trees].to_vec(),
-        })
+impl From<ForestScores> for ScoreColumns {
+    fn from(s: ForestScores) -> ScoreColumns {
+        ScoreColumns { action: s.action, scores: s.scores, leaves: s.leaves, ..ScoreColumns::default() }
     }
 }
 
@@ -127,23 +109,14 @@ mod tests {
     use crate::node_table::NodeTable;
 
     #[test]
-    fn score_reply_round_trips() {
-        let scores = Scores { action: vec![0, 1, 1], leaf: vec![2, 3, 3] };
-        assert_eq!(Scores::from_record_batch(&scores.clone().to_record_batch().unwrap()).unwrap(), scores);
-        let batch = RecordBatch::try_from_iter([("action", Arc::new(Int32Array::from(vec![1])) as ArrayRef)]).unwrap();
-        assert!(Scores::from_record_batch(&batch).unwrap_err().to_string().contains("score reply has no column 'leaf'"));
-    }
-
-    #[test]
-    fn forest_score_reply_round_trips() {
-        let scores =
-            ForestScores { n_arms: 2, n_trees: 3, action: vec![1, 0], scores: vec![0.5, 1.5, 2.0, 0.0], leaves: vec![2, 3, 4, 3, 3, 5] };
-        let batch = scores.clone().to_record_batch().unwrap();
-        assert_eq!(ForestScores::from_record_batch(&batch).unwrap(), scores);
-        let tail = ForestScores::from_record_batch(&batch.slice(1, 1)).unwrap();
-        assert_eq!((tail.scores, tail.leaves), (vec![2.0, 0.0], vec![3, 3, 5]));
-        let wrong = RecordBatch::try_from_iter([("action", batch.column(0).clone()), ("scores", batch.column(2).clone())]).unwrap();
-        assert!(ForestScores::from_record_batch(&wrong).unwrap_err().to_string().contains("'scores' holds lists of Int32"));
+    fn score_columns_concatenate_batches_in_order() {
+        let tree = |a: Vec<i32>, l: Vec<i32>| ScoreColumns::from(Scores { action: a, leaf: l });
+        let all = ScoreColumns::concat(vec![tree(vec![0, 1], vec![2, 3]), tree(vec![1], vec![3])]);
+        assert_eq!((all.rows(), all.action, all.leaf), (3, vec![0, 1, 1], vec![2, 3, 3]));
+        let forest = ForestScores { n_arms: 2, n_trees: 1, action: vec![1], scores: vec![0.5, 1.5], leaves: vec![2] };
+        let one = ScoreColumns::concat(vec![forest.into()]);
+        assert_eq!((one.scores, one.leaves, one.leaf.len()), (vec![0.5, 1.5], vec![2], 0));
+        assert_eq!(ScoreColumns::concat(Vec::new()).rows(), 0);
     }
 
     #[test]

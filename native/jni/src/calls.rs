@@ -19,7 +19,7 @@ use sparkpolicy_core::pair_layout::PairLayout;
 use sparkpolicy_core::pair_record::PairRecord;
 use sparkpolicy_core::pair_search::{best_subtree as search_subtree, pair_node_totals};
 use sparkpolicy_core::refine::{refine_split as refine, RefineKernel};
-use sparkpolicy_core::reply::LeafTable;
+use sparkpolicy_core::reply::{LeafTable, ScoreColumns};
 use sparkpolicy_core::scoring::CompiledModel;
 use sparkpolicy_core::split::{best_split_among as search, node_totals, BlockBest, Window};
 use sparkpolicy_core::split_record::SplitRecord;
@@ -195,20 +195,21 @@ pub fn scorer_open(model: Model) -> Result<i64> {
     Ok(handles::insert(Handle::Scorer(TaskScorer { model })))
 }
 
-/// The score reply (`reply`; a forest's, for a forest) of a feature stream: one batch out per batch in.
-pub fn score_batch(model: &Model, feature_ipc: &[u8]) -> Result<Vec<u8>> {
+/// The score columns (`reply::ScoreColumns`) of a feature stream's batches, in order; a forest's leaves only
+/// when `with_leaves`.
+pub fn score_columns(model: &Model, feature_ipc: &[u8], with_leaves: bool) -> Result<ScoreColumns> {
     let batches = ipc::read_batches(feature_ipc)?;
-    let outputs = batches
-        .iter()
-        .map(|b| match model {
-            Model::Tree(tree) => tree.score_batch(b)?.to_record_batch(),
-            Model::Forest(forest) => forest.score_batch(b)?.to_record_batch(),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if outputs.is_empty() {
+    if batches.is_empty() {
         return invalid!("scoring stream has no record batch");
     }
-    ipc::write_batches(&outputs)
+    let parts = batches
+        .iter()
+        .map(|b| match model {
+            Model::Tree(tree) => Ok(tree.score_batch(b)?.into()),
+            Model::Forest(forest) => Ok(forest.score_batch_with(b, with_leaves)?.into()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ScoreColumns::concat(parts))
 }
 
 /// The model's leaf table (`reply`), read once per task: rows carry only their leaf. A forest's rows

@@ -12,11 +12,11 @@
 use crate::calls;
 use crate::guard::export;
 use crate::handles;
-use crate::marshal::{bytes, bytes_prefix, doubles, longs, string, training_block};
+use crate::marshal::{bytes, bytes_prefix, doubles, longs, put, string, training_block};
 use jni::objects::{JByteArray, JClass, JDoubleArray, JIntArray, JLongArray, JString};
 use jni::sys::{jdouble, jint, jlong};
 use jni::EnvUnowned;
-use sparkpolicy_core::ABI_VERSION;
+use sparkpolicy_core::{PolicyError, ABI_VERSION};
 
 #[no_mangle]
 pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_abiVersion(_env: EnvUnowned, _class: JClass) -> jint {
@@ -252,16 +252,34 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scorerOpen<'l>(
     export(&mut env, |_| Ok(calls::scorer_open(handles::model(model)?)?))
 }
 
-/// The scorer's handle is checked before the byte length: a closed handle is the error to report.
+/// Scores a feature stream into the task's arrays from row `at` (`reply::ScoreColumns`); returns the rows scored.
+/// A forest writes its leaves only when `leaves` is non-null. The scorer's handle is checked before the byte
+/// length: a closed handle is the error to report.
 #[no_mangle]
-pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scoreBatch<'l>(
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_scoreInto<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     scorer: jlong,
     ipc_bytes: JByteArray<'l>,
     length: jint,
-) -> JByteArray<'l> {
-    export(&mut env, |env| Ok(calls::score_batch(&handles::scorer_model(scorer)?, &bytes_prefix(env, &ipc_bytes, length)?)?))
+    at: jint,
+    action: JIntArray<'l>,
+    leaf: JIntArray<'l>,
+    scores: JDoubleArray<'l>,
+    leaves: JIntArray<'l>,
+) -> jint {
+    export(&mut env, |env| {
+        let model = handles::scorer_model(scorer)?;
+        let out = calls::score_columns(&model, &bytes_prefix(env, &ipc_bytes, length)?, !leaves.is_null())?;
+        let (n, at) = (out.rows(), usize::try_from(at).map_err(|_| PolicyError::InvalidInput(format!("first row {at} is negative")))?);
+        let width = |len: usize| len.checked_div(n).unwrap_or(0);
+        put(env, &action, "action", at, &out.action)?;
+        put(env, &leaf, "leaf", at, &out.leaf)?;
+        put(env, &scores, "scores", at * width(out.scores.len()), &out.scores)?;
+        put(env, &leaves, "leaves", at * width(out.leaves.len()), &out.leaves)?;
+        Ok(n as i32)
+    })
 }
 
 #[no_mangle]

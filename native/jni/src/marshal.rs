@@ -2,7 +2,7 @@
 //! Nothing here knows a format; `calls` gets plain slices and numbers.
 
 use crate::guard::ExportResult;
-use jni::objects::{JByteArray, JDoubleArray, JIntArray, JLongArray, JString};
+use jni::objects::{JByteArray, JDoubleArray, JIntArray, JLongArray, JPrimitiveArray, JString, TypeArray};
 use jni::sys::{jdouble, jint, jlong};
 use jni::Env;
 use sparkpolicy_core::block_cache::BlockBytes;
@@ -51,6 +51,28 @@ pub fn doubles(env: &mut Env, array: &JDoubleArray) -> ExportResult<Vec<f64>> {
     let mut out = try_zeroed::<f64>(array.len(env)?, "double[] copy")?;
     array.get_region(env, 0, &mut out)?;
     Ok(out)
+}
+
+/// Copies `values` into the JVM's `array` (`what` names it in errors) from element `at`: results written into
+/// arrays the JVM reuses. Nothing to copy needs no array; an array too short for them is an error.
+pub fn put<T: TypeArray>(env: &mut Env, array: &JPrimitiveArray<T>, what: &str, at: usize, values: &[T]) -> ExportResult<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    if array.is_null() {
+        return Err(
+            PolicyError::InvalidInput(format!("the {what} array is null, and {} values are to be written to it", values.len())).into()
+        );
+    }
+    let len = array.len(env)?;
+    if at.checked_add(values.len()).is_none_or(|end| end > len) {
+        return Err(
+            PolicyError::InvalidInput(format!("{} {what} values from element {at} overrun the {len}-element array", values.len())).into()
+        );
+    }
+    // In bounds: at + values.len() <= len, a Java array length.
+    array.set_region(env, at as i32, values)?;
+    Ok(())
 }
 
 pub fn string(env: &mut Env, s: &JString) -> ExportResult<String> {

@@ -10,21 +10,17 @@ use sparkpolicy_core::config::{
     self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
 };
 use sparkpolicy_core::feature_batch::FeatureBatch;
-use sparkpolicy_core::forest::ForestScores;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::pair_record::PairRecord;
 use sparkpolicy_core::reply::LeafTable;
-use sparkpolicy_core::scoring::Scores;
 use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{invalid, Result};
 
 /// Every format `round_trip` knows, in the order its error lists them.
-pub const FORMATS: [&str; 17] = [
+pub const FORMATS: [&str; 15] = [
     "node_table",
     "forest_tables",
-    "forest_scores",
     "feature_batch",
-    "score_reply",
     "leaf_table",
     "split_record",
     "pair_record",
@@ -43,9 +39,7 @@ pub fn round_trip(format: &str, payload: &[u8]) -> Result<Vec<u8>> {
     match format {
         "node_table" => ipc::write_batches(&[NodeTable::from_record_batch(&ipc::read_single(payload)?)?.to_record_batch()?]),
         "forest_tables" => stream(format, payload, |b| NodeTable::from_record_batch(b)?.to_record_batch()),
-        "forest_scores" => stream(format, payload, |b| ForestScores::from_record_batch(b)?.to_record_batch()),
         "feature_batch" => stream(format, payload, |b| FeatureBatch::from_record_batch(b)?.to_record_batch()),
-        "score_reply" => stream(format, payload, |b| Scores::from_record_batch(b)?.to_record_batch()),
         "leaf_table" => ipc::write_batches(&[LeafTable::from_record_batch(&ipc::read_single(payload)?)?.to_record_batch()?]),
         "split_record" => Ok(SplitRecord::from_le_bytes(payload)?.to_le_bytes()),
         "pair_record" => Ok(PairRecord::from_le_bytes(payload)?.to_le_bytes()),
@@ -119,15 +113,11 @@ mod tests {
         let features = FeatureBatch::from_record_batch(&RecordBatch::try_from_iter([("x", x.clone()), ("y", x)]).unwrap()).unwrap();
         let two = [features.to_record_batch().unwrap(), features.to_record_batch().unwrap().slice(1, 2)];
         same("feature_batch", &ipc::write_batches(&two).unwrap());
-        let scores = Scores { action: vec![1, 0], leaf: vec![3, 2] }.to_record_batch().unwrap();
-        same("score_reply", &ipc::write_batches(&[scores.clone(), scores]).unwrap());
         let model = CompiledModel::compile(&tree(), 1, 2).unwrap();
         same("leaf_table", &ipc::write_batches(&[LeafTable::of_model(&model).to_record_batch().unwrap()]).unwrap());
         let forest = [tree().to_record_batch().unwrap(), tree().to_record_batch().unwrap().slice(0, 1)];
         same("forest_tables", &ipc::write_batches(&forest[..1]).unwrap());
         assert!(round_trip("forest_tables", &ipc::write_batches(&forest).unwrap()).unwrap_err().to_string().contains("missing its child"));
-        let votes = ForestScores { n_arms: 2, n_trees: 2, action: vec![1], scores: vec![0.5, 1.0], leaves: vec![2, 3] };
-        same("forest_scores", &ipc::write_batches(&[votes.clone().to_record_batch().unwrap(), votes.to_record_batch().unwrap()]).unwrap());
     }
 
     #[test]
@@ -180,8 +170,8 @@ mod tests {
         for format in FORMATS {
             invalid(format, b"\x01\x02\x03");
         }
-        let empty_stream = ipc::write_batches(&[Scores::default().to_record_batch().unwrap()]).unwrap();
-        assert!(invalid("leaf_table", &empty_stream).contains("no column 'scores'"));
+        let no_scores = RecordBatch::try_from_iter([("leaf", Arc::new(arrow_array::Int32Array::from(vec![2])) as ArrayRef)]).unwrap();
+        assert!(invalid("leaf_table", &ipc::write_batches(&[no_scores]).unwrap()).contains("no column 'scores'"));
         assert!(invalid("split_config", br#"{"n_arms":2}"#).contains("missing field"));
     }
 }

@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 13;
+  public static final int ABI_VERSION = 14;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -226,8 +226,12 @@ final class NativeLib {
   /** A task's scorer over a compiled model; close it at task completion. */
   static native long scorerOpen(long model);
 
-  /** Scores the Arrow IPC stream of feature batches in {@code arrowIpc[0, length)}; returns (action, leaf) batches, or for a forest (action, scores, leaves) batches. */
-  static native byte[] scoreBatch(long scorer, byte[] arrowIpc, int length);
+  /**
+   * Scores the Arrow IPC stream of feature batches in {@code arrowIpc[0, length)} into the arrays from row {@code at}
+   * (reply.rs's score columns): {@code action}, and a tree's {@code leaf} or a forest's {@code scores} (K a row) and,
+   * when non-null, {@code leaves} (T a row). Returns the rows scored.
+   */
+  static native int scoreInto(long scorer, byte[] arrowIpc, int length, int at, int[] action, int[] leaf, double[] scores, int[] leaves);
 
   /** The scorer's leaves as one Arrow IPC batch (leaf, scores): a row's scores are its leaf's. A tree's only. */
   static native byte[] scorerLeafTable(long scorer);

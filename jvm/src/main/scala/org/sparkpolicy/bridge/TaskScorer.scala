@@ -25,13 +25,23 @@ private[sparkpolicy] final class TaskScorer(p: ScoringPayload, batchRows: Int) e
 
   def endRows(n: Int): Unit = writer.endRows(n)
 
-  /** Scores the rows written since the last call. */
-  def score(): ScoredColumns = decode(scoreNative(drain()))
+  /** Room for `rows` rows of replies, reused batch after batch; a forest's leaves only `withLeaves`. */
+  def columns(rows: Int, withLeaves: Boolean = true): ScoredColumns = ScoredColumns.allocate(p, rows, withLeaves)
 
-  // The steps of `score` (timed apart by the scoring probe).
+  /** Scores the rows written since the last call into `out` from row `at`; returns how many. */
+  def scoreInto(out: ScoredColumns, at: Int): Int = scoreNative(drain(), out, at)
+
+  /** Scores the rows written since the last call into new columns. */
+  def score(): ScoredColumns = {
+    val out = columns(writer.rowCount)
+    scoreInto(out, 0)
+    out
+  }
+
+  // The steps of `scoreInto` (timed apart by the scoring probe).
   private[bridge] def drain(): IpcBuffer = writer.drain()
-  private[bridge] def scoreNative(ipc: IpcBuffer): Array[Byte] = NativeLib.scoreBatch(scorer, ipc.bytes, ipc.length)
-  private[bridge] def decode(reply: Array[Byte]): ScoredColumns = ScoredColumns.fromIpc(reply, allocator)
+  private[bridge] def scoreNative(ipc: IpcBuffer, out: ScoredColumns, at: Int): Int =
+    NativeLib.scoreInto(scorer, ipc.bytes, ipc.length, at, out.action, out.leaf, out.scores, out.leaves)
 
   override def close(): Unit = if (!closed) {
     closed = true

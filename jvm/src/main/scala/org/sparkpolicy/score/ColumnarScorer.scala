@@ -13,14 +13,16 @@ import org.sparkpolicy.bridge.{ScoringPayload, TaskScorer}
 private[sparkpolicy] object ColumnarScorer {
 
   /**
-   * Scores each batch in chunks of at most `batchRows`. The input batch's vectors are passed on, not
-   * copied: the reader reuses them for its next batch, which it reads only once this one is consumed.
-   * The scorer closes at task end.
+   * Scores each batch in chunks of at most `batchRows`, the native scorer writing each chunk's replies straight into
+   * the arrays the output vectors read (`ScoredColumns`, grown when a batch is larger). The input batch's vectors
+   * are passed on, not copied: the reader reuses them for its next batch, which it reads only once this one is
+   * consumed. A forest's `policy_leaves` are computed only `withLeaves`. The scorer closes at task end.
    */
   def score(batches: Iterator[ColumnarBatch], p: ScoringPayload, vocabulary: Array[String], ordinals: Array[Int],
-      batchRows: Int): Iterator[ColumnarBatch] = {
+      batchRows: Int, withLeaves: Boolean = true): Iterator[ColumnarBatch] = {
     if (!batches.hasNext) return Iterator.empty
     val scorer = new TaskScorer(p, batchRows)
+    var cols = scorer.columns(0, withLeaves)
     val arms = new IntsVector
     val leaves = new IntsVector
     val (k, trees) = (p.nArms, p.nTrees)
@@ -28,14 +30,15 @@ private[sparkpolicy] object ColumnarScorer {
     val rowLeaves = new RowListVector(IntegerType, trees)
     val outputs = Array[ColumnVector](new ArmLabelVector(vocabulary, arms), arms,
       if (p.forest) rowScores else new LeafScoresVector(scorer.leafScores, leaves), if (p.forest) rowLeaves else leaves)
+      .take(if (p.forest && !withLeaves) 3 else 4)
     batches.map { batch =>
       val n = batch.numRows()
-      if (arms.values.length < n) {
-        arms.values = new Array[Int](n)
-        if (p.forest) {
-          rowScores.doubles = new Array[Double](n * k)
-          rowLeaves.ints = new Array[Int](n * trees)
-        } else leaves.values = new Array[Int](n)
+      if (cols.capacity < n) {
+        cols = scorer.columns(n, withLeaves)
+        arms.values = cols.action
+        leaves.values = cols.leaf
+        rowScores.doubles = cols.scores
+        rowLeaves.ints = cols.leaves
       }
       var start = 0
       while (start < n) {
@@ -46,12 +49,7 @@ private[sparkpolicy] object ColumnarScorer {
           f += 1
         }
         scorer.endRows(count)
-        val scored = scorer.score()
-        System.arraycopy(scored.action, 0, arms.values, start, count)
-        if (p.forest) {
-          System.arraycopy(scored.scores, 0, rowScores.doubles, start * k, count * k)
-          System.arraycopy(scored.leaves, 0, rowLeaves.ints, start * trees, count * trees)
-        } else System.arraycopy(scored.leaf, 0, leaves.values, start, count)
+        scorer.scoreInto(cols, start)
         start += count
       }
       new ColumnarBatch(Array.tabulate(batch.numCols())(batch.column) ++ outputs, n)

@@ -26,7 +26,7 @@ private[sparkpolicy] object PartitionScorer {
    * Categorical features (`cat.slot(i)` ≥ 0) are read as labels and sent as their codes (unseen: missing).
    */
   def scoreInternal(rows: Iterator[InternalRow], p: ScoringPayload, vocabulary: Array[String], directOrdinal: Array[Int],
-      casts: Seq[Expression], batchRows: Int, cat: CategoricalInputs = CategoricalInputs.Empty): Iterator[InternalRow] = {
+      casts: Seq[Expression], batchRows: Int, cat: CategoricalInputs = CategoricalInputs.Empty, withLeaves: Boolean = true): Iterator[InternalRow] = {
     if (!rows.hasNext) return Iterator.empty
     val scorer = new TaskScorer(p, batchRows)
     val toDoubles = if (casts.isEmpty) null else UnsafeProjection.create(casts)
@@ -35,8 +35,9 @@ private[sparkpolicy] object PartitionScorer {
     val nFeatures = p.nFeatures
     val pending = new BatchRows(batchRows)
     val joined = new JoinedRow()
-    val outputs = new ScoredOutputs(vocabulary, scorer.leafScores)
-    var scored: ScoredColumns = null
+    val outputs = new ScoredOutputs(vocabulary, scorer.leafScores, withLeaves)
+    // Reused: a batch's rows are consumed before the next batch is scored.
+    val scored: ScoredColumns = scorer.columns(batchRows, withLeaves)
     var n = 0
     var cursor = 0
 
@@ -73,7 +74,7 @@ private[sparkpolicy] object PartitionScorer {
         scorer.endRow()
         n += 1
       }
-      scored = scorer.score()
+      scorer.scoreInto(scored, 0)
       if (!rows.hasNext) {
         scorer.close()
         reportUnseen(cat, unseen)

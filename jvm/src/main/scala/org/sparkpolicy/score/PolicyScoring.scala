@@ -10,9 +10,11 @@ import org.apache.spark.sql.catalyst.plans.logical.{LogicalPlan, UnaryNode}
  * its own generated code (see `PolicyScoringExec`). A `MultiInstanceRelation` so that in a self-join
  * of a scored frame Spark's deduplication, having renewed the input's attributes below, also renews
  * the four outputs on one side (`newInstance`); without it both sides would share their ids.
+ * `scored` are the output columns in `PolicyOutputColumns` order: all four, or a forest's first three once
+ * `PruneForestLeaves` found that nothing reads `policy_leaves` (`withLeaves` false).
  */
-private[sparkpolicy] final case class PolicyScoring(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: LogicalPlan)
-    extends UnaryNode with MultiInstanceRelation {
+private[sparkpolicy] final case class PolicyScoring(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: LogicalPlan,
+    withLeaves: Boolean = true) extends UnaryNode with MultiInstanceRelation {
   override def output: Seq[Attribute] = child.output ++ scored
   override def producedAttributes: AttributeSet = AttributeSet(scored)
   override def maxRows: Option[Long] = child.maxRows

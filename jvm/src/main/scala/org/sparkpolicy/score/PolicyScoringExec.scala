@@ -14,10 +14,10 @@ import org.apache.spark.sql.vectorized.{ColumnVector, ColumnarBatch}
  * Parquet or ORC scan, a cached table) and every feature is a double, the outputs are appended to
  * each batch as column vectors, and Spark's generated ColumnarToRow code makes the rows, as for a
  * plain scan. Otherwise it scores Catalyst rows (`PartitionScorer.scoreInternal`). Both paths give
- * the same values.
+ * the same values. Without `withLeaves` (`PruneForestLeaves`), a forest's output has no `policy_leaves`.
  */
-private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: SparkPlan)
-    extends UnaryExecNode {
+private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: SparkPlan,
+    withLeaves: Boolean = true) extends UnaryExecNode {
   override def output: Seq[Attribute] = child.output ++ scored
   override def producedAttributes: AttributeSet = AttributeSet(scored)
   override def outputPartitioning: Partitioning = child.outputPartitioning
@@ -36,9 +36,9 @@ private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute]
   }.toArray
 
   override protected def doExecuteColumnar(): RDD[ColumnarBatch] = {
-    val (s, at, rows) = (spec, ordinals, longMetric("numOutputRows"))
+    val (s, at, rows, leaves) = (spec, ordinals, longMetric("numOutputRows"), withLeaves)
     child.executeColumnar().mapPartitions { batches =>
-      ColumnarScorer.score(batches, s.payload.value, s.vocabulary, at, s.batchRows).map { b => rows += b.numRows(); b }
+      ColumnarScorer.score(batches, s.payload.value, s.vocabulary, at, s.batchRows, leaves).map { b => rows += b.numRows(); b }
     }
   }
 
@@ -57,10 +57,10 @@ private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute]
       if (types(k)._1 == StringType) ref else Cast(ref, StringType)
     }
     val cat = CategoricalInputs.of(spec, labels)
-    val (s, out, rows) = (spec, output, longMetric("numOutputRows"))
+    val (s, out, rows, leaves) = (spec, output, longMetric("numOutputRows"), withLeaves)
     child.execute().mapPartitions { input =>
       val toUnsafe = UnsafeProjection.create(out, out)
-      PartitionScorer.scoreInternal(input, s.payload.value, s.vocabulary, directOrdinal, casts, s.batchRows, cat).map { r =>
+      PartitionScorer.scoreInternal(input, s.payload.value, s.vocabulary, directOrdinal, casts, s.batchRows, cat, leaves).map { r =>
         rows += 1
         toUnsafe(r)
       }

@@ -17,7 +17,7 @@ private[sparkpolicy] object ScoringPlan {
 
   /** `df` with the scoring outputs (`outputs`, the last fields of the output schema) appended by a `PolicyScoring` node. */
   def scored(df: DataFrame, featureCols: Seq[String], outputs: StructType, spec: ScoringSpec): DataFrame =
-    InternalFrames.withPlanNode(df, PolicyScoringStrategy, PushFiltersBelowScoring) { child =>
+    InternalFrames.withPlanNode(df, PolicyScoringStrategy, Seq(PushFiltersBelowScoring, PruneForestLeaves)) { child =>
       val features = featureCols.map(c => child.output(df.schema.fieldIndex(c)))
       PolicyScoring(features, outputs.map(f => AttributeReference(f.name, f.dataType, f.nullable)()), spec, child)
     }

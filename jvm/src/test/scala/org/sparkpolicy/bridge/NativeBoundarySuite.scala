@@ -28,11 +28,17 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
     try f(scorer) finally { NativeLib.close(scorer); NativeLib.close(model) }
   }
 
-  private def score(scorer: Long, xs: Double*): ScoredColumns = {
-    val allocator = ArrowAllocator.child("test")
+  private final case class Scored(action: Array[Int], leaf: Array[Int])
+
+  private def score(scorer: Long, xs: Double*): Scored = {
     val ipc = batch(xs: _*)
-    try ScoredColumns.fromIpc(NativeLib.scoreBatch(scorer, ipc, ipc.length), allocator) finally allocator.close()
+    val out = Scored(new Array[Int](xs.size), new Array[Int](xs.size))
+    assert(NativeLib.scoreInto(scorer, ipc, ipc.length, 0, out.action, out.leaf, null, null) == xs.size)
+    out
   }
+
+  private def scoreBytes(scorer: Long, ipc: Array[Byte], length: Int): Int =
+    NativeLib.scoreInto(scorer, ipc, length, 0, new Array[Int](8), new Array[Int](8), null, null)
 
   test("ABI handshake and every declared native are callable") {
     assert(NativeLib.abiVersion() == NativeLib.ABI_VERSION)
@@ -49,17 +55,36 @@ class NativeBoundarySuite extends AnyFunSuite with SparkTestSession {
 
   test("a malformed Arrow buffer raises IllegalArgumentException, and the next call works") {
     withScorer(stump, 1) { s =>
-      val e = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, Array[Byte](1, 2, 3, 4, 5), 5))
+      val e = intercept[IllegalArgumentException](scoreBytes(s, Array[Byte](1, 2, 3, 4, 5), 5))
       assert(e.getMessage.contains("invalid Arrow IPC stream (5 bytes)"), e.getMessage)
       val good = batch(0.1)
-      val cut = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, good, good.length - 9))
+      val cut = intercept[IllegalArgumentException](scoreBytes(s, good, good.length - 9))
       assert(cut.getMessage.contains("invalid Arrow IPC"), cut.getMessage)
-      val beyond = intercept[IllegalArgumentException](NativeLib.scoreBatch(s, good, good.length + 1))
+      val beyond = intercept[IllegalArgumentException](scoreBytes(s, good, good.length + 1))
       assert(beyond.getMessage.contains(s"byte length ${good.length + 1} is outside the ${good.length}-byte array"), beyond.getMessage)
       assert(score(s, 0.1).action.toSeq == Seq(0))
     }
     val b = intercept[IllegalArgumentException](NativeLib.kernelAddBlock(0L, Array[Byte](9)))
     assert(b.getMessage.contains("native handle 0 is closed or was never opened"), b.getMessage)
+  }
+
+  test("score replies go into the JVM's arrays from the given row; short, null or misplaced arrays are named") {
+    withScorer(stump, 1) { s =>
+      val (action, leaf) = (Array.fill(5)(-7), Array.fill(5)(-7))
+      val first = batch(0.2, 0.9)
+      assert(NativeLib.scoreInto(s, first, first.length, 2, action, leaf, null, null) == 2)
+      assert(action.toSeq == Seq(-7, -7, 0, 1, -7) && leaf.toSeq == Seq(-7, -7, 2, 3, -7), "rows 2 and 3 only")
+      val three = batch(0.2, 0.9, 0.1)
+      val short = intercept[IllegalArgumentException](NativeLib.scoreInto(s, three, three.length, 3, action, leaf, null, null))
+      assert(short.getMessage.contains("3 action values from element 3 overrun the 5-element array"), short.getMessage)
+      val noLeaf = intercept[IllegalArgumentException](NativeLib.scoreInto(s, three, three.length, 0, action, null, null, null))
+      assert(noLeaf.getMessage.contains("the leaf array is null, and 3 values are to be written to it"), noLeaf.getMessage)
+      val negative = intercept[IllegalArgumentException](NativeLib.scoreInto(s, three, three.length, -1, action, leaf, null, null))
+      assert(negative.getMessage.contains("first row -1 is negative"), negative.getMessage)
+      // A tree's reply has no scores or leaves: arrays passed for them are left as they are.
+      val untouched = Array(5.0, 6.0)
+      assert(NativeLib.scoreInto(s, first, first.length, 0, action, leaf, untouched, Array(9)) == 2 && untouched.toSeq == Seq(5.0, 6.0))
+    }
   }
 
   test("an out-of-range feature index raises IllegalArgumentException naming it") {

@@ -39,30 +39,40 @@ class WireFormatSuite extends AnyFunSuite {
     assert(NodeTableIpc.decodeAll(roundTrip("forest_tables", NodeTableIpc.encodeAll(Seq(table, stump, table)))) == Seq(table, stump, table))
   }
 
-  test("forest score reply: per-row scores and leaves decode as the native scorer wrote them") {
+  test("forest score reply: per-row scores and leaves land in the task's arrays as the native scorer wrote them") {
     val forest = Seq(
       NodeTable(2, Vector(TreeNode(1, isLeaf = false, 0, 0.5, 1, missingLeft = true, -1, 4L, Vector(0.0, 0.0)),
         TreeNode(2, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 2L, Vector(1.0, 0.25)),
         TreeNode(3, isLeaf = true, -1, 0.0, -1, missingLeft = false, 1, 2L, Vector(0.0, 3.0)))),
       NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 1, 4L, Vector(0.5, 0.75)))))
-    val model = NativeLib.modelCompile(NodeTableIpc.encodeAll(forest), NativeConfig.toJson(NativeConfig.Scorer(1, 2, forest = true)))
+    val payload = ScoringPayload(NodeTableIpc.encodeAll(forest), "wire-test", 1, 2, nTrees = 2)
+    val model = NativeLib.modelCompile(payload.modelIpc, NativeConfig.toJson(NativeConfig.Scorer(1, 2, forest = true)))
     val scorer = NativeLib.scorerOpen(model)
-    try {
-      val writer = new DoubleBatchWriter(Seq("x0"), 4)
+    val writer = new DoubleBatchWriter(Seq("x0"), 4)
+    def rows(): Array[Byte] = {
       Seq(Some(0.0), Some(1.0), None).foreach { v => v.fold(writer.setNull(0))(writer.set(0, _)); writer.endRow() }
-      val ipc = writer.drainToIpc()
-      val reply = NativeLib.scoreBatch(scorer, ipc, ipc.length)
-      val allocator = ArrowAllocator.child("forest-reply-test")
-      val scored = ScoredColumns.fromIpc(roundTrip("forest_scores", reply), allocator)
-      allocator.close()
-      writer.close()
-      assert(scored.nTrees == 2 && scored.leaf == null)
-      assert(scored.leaves.toSeq == Seq(2, 1, 3, 1, 2, 1))
-      assert(scored.scores.toSeq == Seq((1.0 + 0.5) / 2, (0.25 + 0.75) / 2, (0.0 + 0.5) / 2, (3.0 + 0.75) / 2, (1.0 + 0.5) / 2, (0.25 + 0.75) / 2))
-      assert(scored.action.toSeq == Seq(0, 1, 0))
+      writer.drainToIpc()
+    }
+    try {
+      // Rows 1..3 of four: the first row's slots stay as they were.
+      val out = ScoredColumns.allocate(payload, 4, withLeaves = true)
+      java.util.Arrays.fill(out.leaves, -1)
+      val ipc = rows()
+      assert(NativeLib.scoreInto(scorer, ipc, ipc.length, 1, out.action, out.leaf, out.scores, out.leaves) == 3)
+      assert(out.nTrees == 2 && out.leaf == null)
+      assert(out.leaves.toSeq == Seq(-1, -1, 2, 1, 3, 1, 2, 1))
+      val expected = Seq(0.0, 0.0, (1.0 + 0.5) / 2, (0.25 + 0.75) / 2, (0.0 + 0.5) / 2, (3.0 + 0.75) / 2, (1.0 + 0.5) / 2, (0.25 + 0.75) / 2)
+      assert(out.scores.toSeq == expected)
+      assert(out.action.toSeq == Seq(0, 0, 1, 0))
+      // Without leaves: the same scores, and no leaves array to write.
+      val bare = ScoredColumns.allocate(payload, 4, withLeaves = false)
+      val again = rows()
+      assert(NativeLib.scoreInto(scorer, again, again.length, 1, bare.action, bare.leaf, bare.scores, bare.leaves) == 3)
+      assert(bare.leaves == null && bare.scores.toSeq == expected && bare.action.toSeq == out.action.toSeq)
       val noTable = intercept[IllegalArgumentException](NativeLib.scorerLeafTable(scorer))
       assert(noTable.getMessage.contains("a forest scorer has no leaf table"), noTable.getMessage)
     } finally {
+      writer.close()
       NativeLib.close(scorer)
       NativeLib.close(model)
     }
@@ -98,12 +108,6 @@ class WireFormatSuite extends AnyFunSuite {
       assert(writer.missingRows(0).isEmpty && writer.rowCount == 0)
       writer.close()
     }
-  }
-
-  test("scoring replies: several batches of (action, leaf)") {
-    val batches = Seq((Array(0, 2, 1), Array(4, 5, 3)), (Array(1), Array(7)))
-    val back = ScoredColumns.fromIpc(roundTrip("score_reply", writeInts(batches)), ArrowAllocator.child("test"))
-    assert(back.action.toSeq == Seq(0, 2, 1, 1) && back.leaf.toSeq == Seq(4, 5, 3, 7))
   }
 
   test("leaf tables: each leaf's K scores") {
@@ -340,15 +344,6 @@ class WireFormatSuite extends AnyFunSuite {
 
   private def notNull(name: String, t: ArrowType, children: java.util.List[Field] = null) = new Field(name, FieldType.notNullable(t), children)
   private val i32 = new ArrowType.Int(32, true)
-
-  private def writeInts(batches: Seq[(Array[Int], Array[Int])]): Array[Byte] =
-    stream(new Schema(Seq(notNull("action", i32), notNull("leaf", i32)).asJava)) { root =>
-      batches.map { case (a, l) => () =>
-        val (av, lv) = (root.getVector("action").asInstanceOf[IntVector], root.getVector("leaf").asInstanceOf[IntVector])
-        a.indices.foreach { i => av.setSafe(i, a(i)); lv.setSafe(i, l(i)) }
-        a.length
-      }
-    }
 
   private def writeLeafTable(ids: Array[Int], values: Array[Double], k: Int): Array[Byte] = {
     val item = notNull("item", new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))

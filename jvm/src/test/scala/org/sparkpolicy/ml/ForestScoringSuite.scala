@@ -68,6 +68,30 @@ class ForestScoringSuite extends AnyFunSuite with SparkTestSession {
     assert(leaves.length == 9 && model.transform(parquet).schema(PolicyOutputColumns.Leaves).dataType == PolicyOutputColumns.LeavesType)
   }
 
+  test("a query that does not read policy_leaves scores without them, columnar and by rows, with the same other columns") {
+    val local = spark.createDataFrame(parquet.collect().toSeq.asJava, parquet.schema)
+    val three = outputs.take(3)
+    // The plan before adaptive execution wraps it (an aggregate's plan is adaptive).
+    def scoringNode(df: DataFrame): PolicyScoringExec =
+      df.queryExecution.sparkPlan.collectFirst { case s: PolicyScoringExec => s }.getOrElse(fail(s"no scoring node in\n${df.queryExecution.sparkPlan}"))
+    Seq(parquet, local).foreach { input =>
+      val full = model.transform(input)
+      val want = full.select("id", three: _*).collect().map(r => r.getLong(0) -> r.toSeq.tail).toMap
+      Seq(full.drop(PolicyOutputColumns.Leaves), full.select("id", three: _*),
+        full.groupBy(PolicyOutputColumns.Action).count(), full.where(col(PolicyOutputColumns.ActionIndex) > 0).select("id")).foreach { q =>
+        assert(!scoringNode(q).withLeaves && !scoringNode(q).output.exists(_.name == PolicyOutputColumns.Leaves), q.queryExecution.executedPlan)
+      }
+      assert(full.drop(PolicyOutputColumns.Leaves).select("id", three: _*).collect().map(r => r.getLong(0) -> r.toSeq.tail).toMap == want)
+      assert(full.groupBy(PolicyOutputColumns.Action).count().collect().map(r => r.getString(0) -> r.getLong(1)).toMap ==
+        want.values.groupBy(_.head.asInstanceOf[String]).map { case (a, v) => a -> v.size.toLong })
+      // Reading the leaves keeps them, alone or with the rest; the tree's own leaf column is never dropped.
+      Seq(full, full.select(PolicyOutputColumns.Leaves), full.where(size(col(PolicyOutputColumns.Leaves)) === 9)).foreach { q =>
+        assert(scoringNode(q).withLeaves, q.queryExecution.executedPlan)
+      }
+      assert(full.select("id", PolicyOutputColumns.Leaves).collect().forall(_.getSeq[Int](1).length == 9))
+    }
+  }
+
   test("a forest past the SQL expression's size limit is an error naming the limit and the Params") {
     val big = new PolicyForestLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2"))
       .setNumTrees(3).setMaxDepth(1).fit(parquet)

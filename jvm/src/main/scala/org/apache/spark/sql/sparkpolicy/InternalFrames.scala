@@ -21,12 +21,12 @@ object InternalFrames {
    * to the session's experimental extras once. Only that session knows them: a session that reads
    * such a plan from elsewhere (a global temporary view) needs them from `spark.sql.extensions`.
    */
-  def withPlanNode(df: DataFrame, strategy: SparkStrategy, rule: Rule[LogicalPlan])(node: LogicalPlan => LogicalPlan): DataFrame = {
+  def withPlanNode(df: DataFrame, strategy: SparkStrategy, rules: Seq[Rule[LogicalPlan]])(node: LogicalPlan => LogicalPlan): DataFrame = {
     val session = df.sparkSession.asInstanceOf[classic.SparkSession]
     val experimental = session.experimental
     experimental.synchronized {
       if (!experimental.extraStrategies.contains(strategy)) experimental.extraStrategies = experimental.extraStrategies :+ strategy
-      if (!experimental.extraOptimizations.contains(rule)) experimental.extraOptimizations = experimental.extraOptimizations :+ rule
+      experimental.extraOptimizations = experimental.extraOptimizations ++ rules.filterNot(experimental.extraOptimizations.contains)
     }
     classic.Dataset.ofRows(session, node(df.asInstanceOf[classic.Dataset[_]].logicalPlan))
   }
