@@ -136,3 +136,6 @@ def test_python_type_errors_and_unsupported_outcome_model():
     from sparkpolicy.ml import PolicyForestModel
     with pytest.raises(NotImplementedError, match="PolicyForestModel has no setOutcomeModel: .*set it on PolicyForestLearner"):
         PolicyForestModel.setOutcomeModel(None, LinearRegression())
+    from sparkpolicy.ml import PolicyTreeModel
+    with pytest.raises(NotImplementedError, match="PolicyTreeModel has no setOutcomeModel: .*set it on PolicyTreeLearner"):
+        PolicyTreeModel.setOutcomeModel(None, LinearRegression())

@@ -13,13 +13,7 @@ from ._connect import _not_over_connect
 from ._reader import _JAVA_PACKAGE, _JvmReadable
 from .params import (_HasAipwSettings, _HasBinning, _HasCategoricalFeatures, _HasForestSettings, _HasNativeResources,
                      _HasPolicyFeatures, _HasRewardInputs, _HasScoringBatch, _HasTreeGrowth)
-from .tree import PolicyTreeModel
-
-
-def _no_outcome_model(stage: str):
-    # A fitted forest has its rewards already; the Python mixin's setter would be silently ignored here.
-    raise NotImplementedError(f"{stage} has no setOutcomeModel: the outcome model is used when fitting; set it on "
-                              "PolicyForestLearner")
+from .tree import PolicyTreeModel, _no_outcome_model
 
 
 class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatures, _HasRewardInputs, _HasAipwSettings,
@@ -202,4 +196,4 @@ class PolicyForestModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAip
 
     def setOutcomeModel(self, regressor):
         """Not available on a fitted forest (set it on :class:`PolicyForestLearner`); raises NotImplementedError."""
-        _no_outcome_model("PolicyForestModel")
+        _no_outcome_model("PolicyForestModel", "PolicyForestLearner")

@@ -70,6 +70,11 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
         return self._set(boundaries=value)
 
 
+def _no_outcome_model(stage: str, learner: str):
+    # A fitted model has its rewards already; the Python mixin's setter would be silently ignored here.
+    raise NotImplementedError(f"{stage} has no setOutcomeModel: the outcome model is used when fitting; set it on {learner}")
+
+
 class PolicyTreeModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAipwSettings, _HasTreeGrowth, _HasBinning,
                       _HasNativeResources, _HasScoringBatch, JavaMLWritable, _JvmReadable, stage="PolicyTreeModel"):
     """
@@ -78,6 +83,10 @@ class PolicyTreeModel(JavaModel, _HasPolicyFeatures, _HasRewardInputs, _HasAipwS
     scoring partitions natively in Arrow batches. :meth:`transformWithSql` does the same with a pure
     Spark SQL expression and agrees bit for bit. Wraps ``org.sparkpolicy.ml.PolicyTreeModel``.
     """
+
+    def setOutcomeModel(self, regressor):
+        """Not available on a fitted tree (set it on :class:`PolicyTreeLearner`); raises NotImplementedError."""
+        _no_outcome_model("PolicyTreeModel", "PolicyTreeLearner")
 
     def _summary_field(self, name: str) -> int:
         # Over Connect, toString (Identifiable) is the one method the server lets a client call on our model;

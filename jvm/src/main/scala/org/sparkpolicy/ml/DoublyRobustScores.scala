@@ -1,12 +1,12 @@
 package org.sparkpolicy.ml
 
-import org.apache.spark.ml.{Estimator, Transformer}
+import org.apache.spark.ml.Transformer
 import org.apache.spark.ml.param._
 import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, Identifiable, MLReader, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.functions._
 import org.apache.spark.sql.types._
-import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasOutcomeModel, HasPolicyFeatures,
   HasRewardInputs}
 import org.sparkpolicy.rewards.AipwRewards
 import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, PassOptions, SearchGrid, TrainingData}
@@ -29,7 +29,7 @@ import org.sparkpolicy.train.{Boundaries, Categories, InputSpec, PassOptions, Se
 class DoublyRobustScores(override val uid: String)
     extends Transformer with HasPolicyFeatures[DoublyRobustScores] with HasCategoricalFeatures[DoublyRobustScores]
     with HasRewardInputs[DoublyRobustScores] with HasAipwSettings[DoublyRobustScores] with HasBinning[DoublyRobustScores]
-    with HasNativeResources[DoublyRobustScores] with DefaultParamsWritable {
+    with HasNativeResources[DoublyRobustScores] with HasOutcomeModel with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("doublyRobustScores"))
 
@@ -39,19 +39,13 @@ class DoublyRobustScores(override val uid: String)
   def setRewardsCol(value: String): this.type = set(rewardsCol, value)
   final def getRewardsCol: String = $(rewardsCol)
 
-  private var outcomeModel: Option[Estimator[_]] = None
-
-  /** A Spark ML regressor instead of the native outcome trees (see `PolicyTreeLearner.setOutcomeModel`); saved with the stage. */
-  def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
-  def getOutcomeModel: Option[Estimator[_]] = outcomeModel
-
   override def transform(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema)
     if (!isDefined(treatmentCol) || !isDefined(outcomeCol)) throw new IllegalArgumentException("DoublyRobustScores needs treatmentCol and outcomeCol")
     if (isDefined(rewardCols)) throw new IllegalArgumentException("DoublyRobustScores builds rewards from treatmentCol and outcomeCol; unset rewardCols")
     if (get(rewardType).exists(_ != "aipw")) throw new IllegalArgumentException(s"DoublyRobustScores computes AIPW scores; rewardType '${$(rewardType)}' is not supported")
     val df = dataset.toDF()
-    val settings = aipwSettings(outcomeModel, nativeResources(df.sparkSession.sparkContext))
+    val settings = aipwSettings(getOutcomeModel, nativeResources(df.sparkSession.sparkContext))
     val spec = InputSpec($(featureCols), get(treatmentCol), None, get(outcomeCol), get(propensityCol), Some("aipw"),
       get(treatmentVocabulary), get(rowIdCol), $(handleInvalid), settings, getCategoricalCols, getCategoryOrdersMap)
     // The validation pass draws the boundary sample too, so the boundaries cost no pass over the rows of their own.
@@ -71,13 +65,9 @@ class DoublyRobustScores(override val uid: String)
   }
 
   /** Saves the outcome regressor too, if set; fails if it cannot be saved. */
-  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, outcomeModel, super.write)
+  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, getOutcomeModel, super.write)
 
-  override def copy(extra: ParamMap): DoublyRobustScores = {
-    val c = defaultCopy[DoublyRobustScores](extra)
-    c.outcomeModel = outcomeModel
-    c
-  }
+  override def copy(extra: ParamMap): DoublyRobustScores = copyOutcomeModelTo(defaultCopy[DoublyRobustScores](extra))
 }
 
 object DoublyRobustScores extends DefaultParamsReadable[DoublyRobustScores] {

@@ -7,7 +7,7 @@ import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
 import org.sparkpolicy.contract.Signatures
 import org.sparkpolicy.ml.model.PolicyOutputColumns
-import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasForestSettings, HasNativeResources,
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasForestSettings, HasNativeResources, HasOutcomeModel,
   HasPolicyFeatures, HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.rewards.AipwRewards
 import org.sparkpolicy.train.{ForestSettings, ForestTrainer, InputSpec, TrainedForest, TrainingData, TreeSettings}
@@ -35,20 +35,9 @@ class PolicyForestLearner(override val uid: String)
     with HasCategoricalFeatures[PolicyForestLearner] with HasRewardInputs[PolicyForestLearner]
     with HasAipwSettings[PolicyForestLearner] with HasTreeGrowth[PolicyForestLearner] with HasBinning[PolicyForestLearner]
     with HasNativeResources[PolicyForestLearner] with HasForestSettings[PolicyForestLearner]
-    with HasScoringBatch[PolicyForestLearner] with DefaultParamsWritable {
+    with HasScoringBatch[PolicyForestLearner] with HasOutcomeModel with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("policyForestLearner"))
-
-  private var outcomeModel: Option[Estimator[_]] = None
-
-  /**
-   * Any Spark ML regressor as the AIPW outcome model instead of the native trees, as `PolicyTreeLearner`'s:
-   * fitted per (fold, arm) on the fold's complement, once for the whole forest (every tree learns from the same Γ).
-   * Saved with the learner (under `outcomeModel/`; it must be MLWritable); outside the semantic contract when the
-   * regressor's fit depends on the data's layout (see docs/contract.md).
-   */
-  def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
-  def getOutcomeModel: Option[Estimator[_]] = outcomeModel
 
   private def opt[T](p: org.apache.spark.ml.param.Param[T]): Option[T] = get(p)
 
@@ -59,7 +48,7 @@ class PolicyForestLearner(override val uid: String)
         "grown greedily (searchDepth 1)")
     val native = nativeResources(dataset.sparkSession.sparkContext)
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
-      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid), aipwSettings(outcomeModel, native),
+      opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid), aipwSettings(getOutcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
@@ -88,13 +77,9 @@ class PolicyForestLearner(override val uid: String)
   }
 
   /** Saves the outcome regressor too, if set; fails if it cannot be saved. */
-  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, outcomeModel, super.write)
+  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, getOutcomeModel, super.write)
 
-  override def copy(extra: ParamMap): PolicyForestLearner = {
-    val c = defaultCopy[PolicyForestLearner](extra)
-    c.outcomeModel = outcomeModel
-    c
-  }
+  override def copy(extra: ParamMap): PolicyForestLearner = copyOutcomeModelTo(defaultCopy[PolicyForestLearner](extra))
 }
 
 object PolicyForestLearner extends DefaultParamsReadable[PolicyForestLearner] {

@@ -6,7 +6,7 @@ import org.apache.spark.ml.util.{DefaultParamsReadable, DefaultParamsWritable, I
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
 import org.sparkpolicy.contract.{Contract, Signatures}
-import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasPolicyFeatures,
+import org.sparkpolicy.ml.params.{HasAipwSettings, HasBinning, HasCategoricalFeatures, HasNativeResources, HasOutcomeModel, HasPolicyFeatures,
   HasRewardInputs, HasScoringBatch, HasTreeGrowth}
 import org.sparkpolicy.rewards.AipwRewards
 import org.sparkpolicy.ml.model.PolicyOutputColumns
@@ -32,19 +32,9 @@ class PolicyTreeLearner(override val uid: String)
     extends Estimator[PolicyTreeModel] with HasPolicyFeatures[PolicyTreeLearner]
     with HasCategoricalFeatures[PolicyTreeLearner] with HasRewardInputs[PolicyTreeLearner]
     with HasAipwSettings[PolicyTreeLearner] with HasTreeGrowth[PolicyTreeLearner] with HasBinning[PolicyTreeLearner]
-    with HasNativeResources[PolicyTreeLearner] with HasScoringBatch[PolicyTreeLearner] with DefaultParamsWritable {
+    with HasNativeResources[PolicyTreeLearner] with HasScoringBatch[PolicyTreeLearner] with HasOutcomeModel with DefaultParamsWritable {
 
   def this() = this(Identifiable.randomUID("policyTreeLearner"))
-
-  private var outcomeModel: Option[Estimator[_]] = None
-
-  /**
-   * Any Spark ML regressor as the AIPW outcome model instead of the native trees: fitted per (fold, arm)
-   * on the fold's complement. Saved with the learner (under `outcomeModel/`; it must be MLWritable);
-   * outside the semantic contract when the regressor's fit depends on the data's layout (see docs/contract.md).
-   */
-  def setOutcomeModel(value: Estimator[_]): this.type = { outcomeModel = Option(value); this }
-  def getOutcomeModel: Option[Estimator[_]] = outcomeModel
 
   /** Locks everything a contract fixes: feature order, treatment vocabulary, category codes and boundaries. */
   def setContract(contract: Contract): this.type = {
@@ -63,7 +53,7 @@ class PolicyTreeLearner(override val uid: String)
     val native = nativeResources(dataset.sparkSession.sparkContext)
     val spec = InputSpec($(featureCols), opt(treatmentCol), opt(rewardCols), opt(outcomeCol), opt(propensityCol),
       opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid),
-      aipwSettings(outcomeModel, native),
+      aipwSettings(getOutcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
       $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
@@ -100,13 +90,9 @@ class PolicyTreeLearner(override val uid: String)
   }
 
   /** Saves the outcome regressor too, if set; fails if it cannot be saved. */
-  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, outcomeModel, super.write)
+  override def write: MLWriter = new OutcomeModelPersistence.Writer(this, getOutcomeModel, super.write)
 
-  override def copy(extra: ParamMap): PolicyTreeLearner = {
-    val c = defaultCopy[PolicyTreeLearner](extra)
-    c.outcomeModel = outcomeModel
-    c
-  }
+  override def copy(extra: ParamMap): PolicyTreeLearner = copyOutcomeModelTo(defaultCopy[PolicyTreeLearner](extra))
 }
 
 object PolicyTreeLearner extends DefaultParamsReadable[PolicyTreeLearner] {
