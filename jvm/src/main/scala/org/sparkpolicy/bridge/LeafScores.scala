@@ -1,6 +1,9 @@
 package org.sparkpolicy.bridge
 
+import java.nio.ByteOrder
+
 import org.apache.arrow.memory.BufferAllocator
+import org.apache.arrow.vector.{FieldVector, Float8Vector, IntVector}
 import org.apache.arrow.vector.complex.FixedSizeListVector
 import org.apache.arrow.vector.ipc.ArrowStreamReader
 import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel
@@ -32,7 +35,20 @@ private[sparkpolicy] object LeafScores {
       if (!reader.loadNextBatch()) throw new IllegalStateException("the native leaf table has no batch")
       val n = root.getRowCount
       val values = root.getVector("scores").asInstanceOf[FixedSizeListVector].getDataVector
-      new LeafScores(ScoredColumns.ints(root.getVector("leaf"), n), ScoredColumns.doubles(values, n * nArms), nArms)
+      new LeafScores(ints(root.getVector("leaf"), n), doubles(values, n * nArms), nArms)
     } finally reader.close()
+  }
+
+  /** Whole buffers at once: the columns are non-null, so the value buffers are the data. */
+  private def ints(v: FieldVector, n: Int): Array[Int] = {
+    val a = new Array[Int](n)
+    v.asInstanceOf[IntVector].getDataBuffer.nioBuffer(0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(a)
+    a
+  }
+
+  private def doubles(v: FieldVector, n: Int): Array[Double] = {
+    val a = new Array[Double](n)
+    v.asInstanceOf[Float8Vector].getDataBuffer.nioBuffer(0, 8 * n).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a)
+    a
   }
 }

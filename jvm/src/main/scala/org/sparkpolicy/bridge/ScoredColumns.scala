@@ -1,9 +1,5 @@
 package org.sparkpolicy.bridge
 
-import java.nio.ByteOrder
-
-import org.apache.arrow.vector.{FieldVector, Float8Vector, IntVector}
-
 /**
  * The scorer's reply, column by column, in arrays a task reuses: `NativeLib.scoreInto` writes each batch into
  * them from a given row (native/core/src/reply.rs, `ScoreColumns`), one JNI array copy per column and no IPC.
@@ -11,26 +7,16 @@ import org.apache.arrow.vector.{FieldVector, Float8Vector, IntVector}
  * a forest of `nTrees` trees (`leaf` null), its K mean scores (`scores(r * K + a)`) and, unless the query does
  * not read them (`leaves` null), each tree's leaf (`leaves(r * nTrees + t)`).
  */
-private[sparkpolicy] final class ScoredColumns private (val capacity: Int, val nTrees: Int, val action: Array[Int], val leaf: Array[Int],
-    val scores: Array[Double], val leaves: Array[Int])
+private[sparkpolicy] final class ScoredColumns private (val nTrees: Int, val action: Array[Int], val leaf: Array[Int],
+    val scores: Array[Double], val leaves: Array[Int]) {
+  /** The rows there is room for. */
+  def capacity: Int = action.length
+}
 
 private[sparkpolicy] object ScoredColumns {
   /** Room for `rows` rows of `p`'s replies; a forest's leaves only `withLeaves`. */
   def allocate(p: ScoringPayload, rows: Int, withLeaves: Boolean): ScoredColumns =
-    if (p.forest) new ScoredColumns(rows, p.nTrees, new Array[Int](rows), null, new Array[Double](Math.multiplyExact(rows, p.nArms)),
+    if (p.forest) new ScoredColumns(p.nTrees, new Array[Int](rows), null, new Array[Double](Math.multiplyExact(rows, p.nArms)),
       if (withLeaves) new Array[Int](Math.multiplyExact(rows, p.nTrees)) else null)
-    else new ScoredColumns(rows, 0, new Array[Int](rows), new Array[Int](rows), null, null)
-
-  /** Whole buffers at once: the columns are non-null, so the value buffers are the data (the leaf table's reader). */
-  private[bridge] def ints(v: FieldVector, n: Int): Array[Int] = {
-    val a = new Array[Int](n)
-    v.asInstanceOf[IntVector].getDataBuffer.nioBuffer(0, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(a)
-    a
-  }
-
-  private[bridge] def doubles(v: FieldVector, n: Int): Array[Double] = {
-    val a = new Array[Double](n)
-    v.asInstanceOf[Float8Vector].getDataBuffer.nioBuffer(0, 8 * n).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(a)
-    a
-  }
+    else new ScoredColumns(0, new Array[Int](rows), new Array[Int](rows), null, null)
 }

@@ -8,16 +8,19 @@ import org.apache.spark.sql.execution.{SparkPlan, UnaryExecNode}
 import org.apache.spark.sql.execution.metric.{SQLMetric, SQLMetrics}
 import org.apache.spark.sql.types.{DoubleType, StringType}
 import org.apache.spark.sql.vectorized.{ColumnVector, ColumnarBatch}
+import org.sparkpolicy.ml.model.PolicyOutputColumns
 
 /**
  * Scores its child's partitions, columnar when it can: when the child produces columnar batches (a
  * Parquet or ORC scan, a cached table) and every feature is a double, the outputs are appended to
  * each batch as column vectors, and Spark's generated ColumnarToRow code makes the rows, as for a
  * plain scan. Otherwise it scores Catalyst rows (`PartitionScorer.scoreInternal`). Both paths give
- * the same values. Without `withLeaves` (`PruneForestLeaves`), a forest's output has no `policy_leaves`.
+ * the same values. Once `PruneForestLeaves` dropped it, a forest's output has no `policy_leaves`, and neither path computes it.
  */
-private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: SparkPlan,
-    withLeaves: Boolean = true) extends UnaryExecNode {
+private[sparkpolicy] final case class PolicyScoringExec(features: Seq[Attribute], scored: Seq[Attribute], spec: ScoringSpec, child: SparkPlan)
+    extends UnaryExecNode {
+  /** Whether a forest's `policy_leaves` is among the outputs (see `PolicyScoring.withLeaves`). */
+  def withLeaves: Boolean = scored.length == PolicyOutputColumns.ForestAll.length
   override def output: Seq[Attribute] = child.output ++ scored
   override def producedAttributes: AttributeSet = AttributeSet(scored)
   override def outputPartitioning: Partitioning = child.outputPartitioning

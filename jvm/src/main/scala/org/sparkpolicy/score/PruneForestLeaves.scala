@@ -18,5 +18,5 @@ private[sparkpolicy] object PruneForestLeaves extends Rule[LogicalPlan] {
   private def prunable(s: PolicyScoring, above: LogicalPlan*): Boolean =
     s.withLeaves && s.spec.payload.value.forest && !above.exists(_.references.contains(s.scored.last))
 
-  private def pruned(s: PolicyScoring): PolicyScoring = s.copy(scored = s.scored.init, withLeaves = false)
+  private def pruned(s: PolicyScoring): PolicyScoring = s.copy(scored = s.scored.init)
 }
