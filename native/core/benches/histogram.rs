@@ -98,6 +98,7 @@ fn kernel_config(frontier: Vec<u32>) -> KernelConfig {
         skip_rows: None,
         coarse_cuts: Vec::new(),
         row_sample: None,
+        bounds: false,
     }
 }
 

@@ -7,8 +7,8 @@
 //! the fine code, and a coarse threshold is also a fine one. The missing code stays the last code on
 //! both grids. A feature without cuts (`None`) is searched on its fine codes as they are.
 //!
-//! Refinement (`refine`) then searches the fine thresholds strictly between the coarse edges on either
-//! side of a winning coarse threshold: `window`.
+//! Refinement (`refine`) then searches the fine thresholds inside the coarse bins that could hold a
+//! better split than the coarse search found (`split::refine_bins`): `bin_codes`.
 
 use crate::{invalid, Result};
 
@@ -99,17 +99,18 @@ impl CoarseMap {
         }
     }
 
-    /// The fine thresholds strictly between the coarse edges around coarse threshold `b` (`lo..=hi`),
-    /// or None when there is nothing to refine: the identity map, or `b` is "missing vs the rest".
-    pub fn window(&self, b: usize) -> Option<(usize, usize)> {
-        let cuts = self.cuts.as_ref()?;
-        if b >= cuts.len() {
-            return None;
+    /// The fine codes `lo..=hi` of coarse value bin `c` (the identity: `c` itself). The fine thresholds
+    /// strictly inside it are `lo..hi`: its last code is its upper coarse edge, or for the last bin the
+    /// last value bin (every value left: not a threshold).
+    pub fn bin_codes(&self, c: usize) -> (usize, usize) {
+        match &self.cuts {
+            None => (c, c),
+            Some(cuts) => {
+                let lo = if c == 0 { 0 } else { cuts[c - 1] as usize + 1 };
+                let hi = cuts.get(c).map_or(self.fine_codes - 2, |&e| e as usize);
+                (lo, hi)
+            }
         }
-        let lo = if b == 0 { 0 } else { cuts[b - 1] as usize + 1 };
-        // A threshold at the last fine edge's bin would send every value left: not a threshold.
-        let hi = cuts.get(b + 1).map_or(self.fine_codes - 3, |&c| c as usize - 1);
-        (lo < hi).then_some((lo, hi))
     }
 }
 
@@ -130,14 +131,14 @@ mod tests {
         }
         // Coarse threshold b is fine edge cuts[b]: the same rows go left.
         assert_eq!((map.fine_threshold(0), map.fine_threshold(1), map.fine_threshold(2)), (1, 4, 6));
-        // Around coarse edge 0 (fine 1): fine thresholds 0..=3 (below fine 4); around edge 1: 2..=5.
-        assert_eq!((map.window(0), map.window(1), map.window(2)), (Some((0, 3)), Some((2, 5)), None));
+        // Coarse bin 0 holds fine codes 0..=1 (up to edge 0 = fine 1), bin 1 2..=4, the last bin 5..=6.
+        assert_eq!((map.bin_codes(0), map.bin_codes(1), map.bin_codes(2)), ((0, 1), (2, 4), (5, 6)));
     }
 
     #[test]
     fn identity_and_bad_cuts() {
         let id = CoarseMap::new(0, 5, None).unwrap();
-        assert_eq!((id.code(3), id.codes(), id.fine_threshold(2), id.window(1)), (3, 5, 2, None));
+        assert_eq!((id.code(3), id.codes(), id.fine_threshold(2), id.bin_codes(1)), (3, 5, 2, (1, 1)));
         assert!(CoarseMap::new(2, 6, Some(&[1, 1])).unwrap_err().to_string().contains("feature 2"));
         assert!(CoarseMap::new(0, 6, Some(&[4])).unwrap_err().to_string().contains("not one of its 4 fine edges"));
     }

@@ -52,6 +52,10 @@ pub struct KernelConfig {
     /// row's hash, and only the rows the sample takes feed the histograms.
     #[serde(default)]
     pub row_sample: Option<RowSample>,
+    /// Exact-threshold search: each coarse feature's histogram also holds its value bins' positive-part
+    /// sums (`histogram_layout`), which bound the fine thresholds inside each bin.
+    #[serde(default)]
+    pub bounds: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -93,11 +97,15 @@ pub struct SplitConfig {
     pub categorical: Vec<bool>,
     /// Block (fine) codes per feature of the block when the histogram holds coarse codes, with each
     /// feature's cuts (as in `KernelConfig::coarse_cuts`): thresholds come back as fine codes, with
-    /// the refinement window of the best one. Empty: the histogram's codes are the block's.
+    /// the coarse bins to refine. Empty: the histogram's codes are the block's.
     #[serde(default)]
     pub fine_codes: Vec<usize>,
     #[serde(default)]
     pub coarse_cuts: Vec<Option<Vec<u32>>>,
+    /// The histogram has the coarse features' bound sections (`KernelConfig::bounds`): the record then
+    /// lists the coarse bins whose fine thresholds could reach the block's best (`split::refine_bins`).
+    #[serde(default)]
+    pub bounds: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -110,41 +118,55 @@ pub enum Criterion {
     Outcome,
 }
 
-/// The refinement pass of one level over one partition (`refine`): per frontier node, the fine codes
-/// of its winning feature between the coarse edges around the winning threshold.
+/// The refinement pass of one level over one partition (`refine`): per frontier node, the coarse bins
+/// of each feature whose fine thresholds could beat the node's coarse best (`split::refine_bins`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct RefineConfig {
     pub n_arms: usize,
     /// Block (fine) codes per feature, in contract order.
     pub codes_per_feature: Vec<usize>,
+    /// Per feature the fine edge indices of its coarse edges (as `KernelConfig::coarse_cuts`).
+    pub coarse_cuts: Vec<Option<Vec<u32>>>,
     pub frontier: Vec<u32>,
-    /// At most one window per frontier slot.
-    pub windows: Vec<RefineWindow>,
-    /// Memory-bounded groups of consecutive windows; each is one `emit`.
-    pub chunks: Vec<WindowRange>,
+    /// At most one group per (frontier slot, feature).
+    pub groups: Vec<RefineGroup>,
+    /// Memory-bounded runs of consecutive groups; each is one `emit`.
+    pub chunks: Vec<GroupRange>,
     #[serde(default)]
     pub tag: String,
     #[serde(default)]
     pub skip_rows: Option<SkipRows>,
     /// A forest tree's rows, as in `KernelConfig::row_sample`: the blocks carry the row hash as one more
-    /// channel than `n_arms`, and only the rows the sample takes feed the window histograms.
+    /// channel than `n_arms`, and only the rows the sample takes feed the group histograms.
     #[serde(default)]
     pub row_sample: Option<RowSample>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub struct RefineWindow {
+/// One frontier slot's feature to refine: its coarse value bins `bins` (ascending) are histogrammed on
+/// their fine codes, its other bins as they are (`refine::GroupGrid`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RefineGroup {
     pub slot: usize,
     pub feature: usize,
-    /// Fine codes `lo..=hi` (the thresholds to search).
-    pub lo: usize,
-    pub hi: usize,
+    pub bins: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-pub struct WindowRange {
+pub struct GroupRange {
     pub start: usize,
     pub end: usize,
+}
+
+/// The split search over one merged group histogram (`refine::refine_split`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RefineSplitConfig {
+    pub n_arms: usize,
+    pub min_node_size: u64,
+    pub feature: usize,
+    /// The feature's block (fine) codes and coarse cuts, and the bins refined.
+    pub fine_codes: usize,
+    pub cuts: Vec<u32>,
+    pub bins: Vec<usize>,
 }
 
 /// One partition's two-level histogram pass of one tree level (`pair`): per frontier slot and root
@@ -254,7 +276,7 @@ mod tests {
         round_trip::<PairSplitConfig>(
             r#"{"n_arms":2,"min_node_size":5,"feature_start":1,"feature_end":2,"codes_per_feature":[4,4],"categorical":[false,true],"fine_codes":[9,4],"coarse_cuts":[[1,4],null]}"#,
         );
-        let windows = r#""windows":[{"slot":0,"feature":0,"lo":1,"hi":3}],"chunks":[{"start":0,"end":1}]"#;
+        let windows = r#""coarse_cuts":[[2,5]],"groups":[{"slot":0,"feature":0,"bins":[0,2]}],"chunks":[{"start":0,"end":1}]"#;
         let r: RefineConfig = round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[9],"frontier":[1],{windows}}}"#));
         assert_eq!((r.tag.as_str(), r.skip_rows, r.row_sample), ("", None, None));
         let sampled = format!(
@@ -262,6 +284,11 @@ mod tests {
         );
         let sample = round_trip::<RefineConfig>(&sampled).row_sample.unwrap();
         assert_eq!((sample.seed, sample.tree, sample.threshold, sample.half), (-5, 7, 1 << 31, crate::row_sample::Half::Structure));
+        let rs: RefineSplitConfig =
+            round_trip(r#"{"n_arms":3,"min_node_size":2,"feature":4,"fine_codes":9,"cuts":[2,5],"bins":[1]}"#);
+        assert_eq!((rs.feature, rs.bins.as_slice()), (4, &[1usize][..]));
+        let bounded: KernelConfig = round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[3,4],"frontier":[1],{chunks},"bounds":true}}"#));
+        assert!(bounded.bounds && !k.bounds);
         assert_eq!(round_trip::<LeavesConfig>(r#"{"codes_per_feature":[3,66]}"#).codes_per_feature, vec![3, 66]);
         assert!(String::from_utf8(to_json(&s).unwrap()).unwrap().contains(r#""criterion":"policy""#));
     }

@@ -75,6 +75,8 @@ pub struct HistogramKernel {
     grids: Vec<CoarseMap>,
     /// Histogram codes per feature.
     hist_codes: Vec<usize>,
+    /// Per feature: its histogram has a bound section (a coarse feature with `config.bounds`).
+    bounded: Vec<bool>,
     tree: NodeTable,
     blocks: Vec<(Arc<TrainingBlock>, Vec<u32>)>,
     /// Bytes held by blocks and row routing, and the largest histogram chunk so far.
@@ -105,11 +107,13 @@ impl HistogramKernel {
         }
         let grids = CoarseMap::for_features(&config.codes_per_feature, &config.coarse_cuts)?;
         let hist_codes = grids.iter().map(CoarseMap::codes).collect();
+        let bounded = grids.iter().map(|g| config.bounds && !g.is_identity()).collect();
         Ok(HistogramKernel {
             config,
             tree,
             grids,
             hist_codes,
+            bounded,
             blocks: Vec::new(),
             resident_bytes: 0,
             peak_chunk_bytes: AtomicUsize::new(0),
@@ -199,7 +203,8 @@ impl HistogramKernel {
         let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
         let parts = crate::pool::map_units(threads, &ranges, |&(f0, f1)| self.emit_features(&chunk, f0, f1))?;
         // Interleave the per-thread feature ranges back into the [slot][feature] layout.
-        let layout = HistogramLayout::new(self.config.n_arms, &self.hist_codes[chunk.feature_start..chunk.feature_end]);
+        let features = chunk.feature_start..chunk.feature_end;
+        let layout = HistogramLayout::with_bounds(self.config.n_arms, &self.hist_codes[features.clone()], &self.bounded[features]);
         let n_slots = chunk.slot_end - chunk.slot_start;
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
         for (t, part) in parts.into_iter().enumerate() {
@@ -215,7 +220,7 @@ impl HistogramKernel {
 
     fn emit_features(&self, chunk: &Chunk, feature_start: usize, feature_end: usize) -> Result<Vec<i64>> {
         let codes = &self.hist_codes[feature_start..feature_end];
-        let layout = HistogramLayout::new(self.config.n_arms, codes);
+        let layout = HistogramLayout::with_bounds(self.config.n_arms, codes, &self.bounded[feature_start..feature_end]);
         let n_slots = chunk.slot_end - chunk.slot_start;
         let mut hist = try_zeroed::<i64>(n_slots * layout.node_len, "histogram chunk")?;
         // slot → base offset of its node histogram, or usize::MAX when outside this chunk.
@@ -244,7 +249,10 @@ impl HistogramKernel {
                             Codes::U8(c) => map_codes(&c[range], table, &mut coarse)?,
                             Codes::U16(c) => map_codes(&c[range], table, &mut coarse)?,
                         }
-                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?
+                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?;
+                        if let Some(bound_off) = layout.bound_offsets[j] {
+                            accumulate_bounds(&coarse, &block.gamma, slots, &base, inactive, bound_off, codes[j] - 1, &mut hist, k, stride);
+                        }
                     }
                 }
             }
@@ -288,6 +296,33 @@ fn accumulate<C: Copy + Into<usize>>(
         _ => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Dynamic(k)),
     }
     Ok(())
+}
+
+/// A bounded feature's second loop: per row of a value bin (the missing code has no bound), each arm's
+/// max(Γ, 0) into the bin's bound cells `[value bin][K]` at `bound_off` inside the row's node histogram.
+/// Codes were checked by `accumulate`.
+#[allow(clippy::too_many_arguments)]
+fn accumulate_bounds(
+    codes: &[u16],
+    gamma: &[i64],
+    slots: &[u32],
+    base: &[usize],
+    inactive: usize,
+    bound_off: usize,
+    value_bins: usize,
+    hist: &mut [i64],
+    k: usize,
+    stride: usize,
+) {
+    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(stride)) {
+        let b = base[(slot as usize).min(inactive)];
+        let code = code as usize;
+        if b == usize::MAX || code >= value_bins {
+            continue;
+        }
+        let cell = b + bound_off + code * k;
+        hist[cell..cell + k].iter_mut().zip(&g[..k]).for_each(|(h, &v)| *h += v.max(0));
+    }
 }
 
 /// The number of arms per row: a compile-time constant for the common small K (so the inner loop

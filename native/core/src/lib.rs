@@ -46,4 +46,4 @@ pub use error::{PolicyError, Result};
 
 /// Bumped whenever an export's signature, a config field or a byte layout changes;
 /// the JVM loader refuses a library whose version differs from its own.
-pub const ABI_VERSION: i32 = 14;
+pub const ABI_VERSION: i32 = 15;

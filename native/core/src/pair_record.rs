@@ -1,10 +1,10 @@
 //! The pair record, the one format `bestSubtree` returns (a `long[]`), decoded by `PairRecord.scala`:
-//! a split record (`split_record`, no refinement window) followed by a children trailer.
+//! a split record (`split_record`, no bins to refine) followed by a children trailer.
 //!
 //! ```text
-//! 0     split record  14 + 5·(K+1) longs: best = the root split of the best depth-2 subtree, its
+//! 0     split record  13 + 3·(K+1) longs: best = the root split of the best depth-2 subtree, its
 //!                     reward the subtree's; left/right = the root split's sums; runner-up = the best
-//!                     root on another root feature of the block; window −1, −1 and zeros
+//!                     root on another root feature of the block; no bins to refine (n = 0)
 //! end−12 left child:  six longs, a candidate as the split record writes one (`encode_candidate`):
 //!                     the split the subtree puts in the root's left child (absent: a leaf)
 //! end−6  right child: the same for the right child
@@ -49,8 +49,8 @@ impl PairRecord {
         }
         let at = rec.len() - TRAILER_LEN;
         let split = SplitRecord::decode(&rec[..at])?;
-        if split.window.is_some() {
-            return invalid!("a pair record's split record has a refinement window; the pair search has none");
+        if !split.refine.is_empty() {
+            return invalid!("a pair record's split record has bins to refine; the pair search has none");
         }
         let left_child = decode_candidate(rec, at, "left child")?;
         let right_child = decode_candidate(rec, at + CANDIDATE_LEN, "right child")?;
@@ -94,8 +94,8 @@ mod tests {
         for result in [full, SubtreeBest::default()] {
             let record = PairRecord::new(vec![5, 7, 9], &result);
             let longs = record.encode();
-            assert_eq!(longs.len(), 14 + 15 + 12);
-            assert_eq!(SplitRecord::decode(&longs[..29]).unwrap(), record.split);
+            assert_eq!(longs.len(), 13 + 9 + 12);
+            assert_eq!(SplitRecord::decode(&longs[..22]).unwrap(), record.split);
             assert_eq!(PairRecord::decode(&longs).unwrap(), record);
             assert_eq!(PairRecord::from_le_bytes(&record.to_le_bytes()).unwrap(), record);
         }
@@ -103,20 +103,21 @@ mod tests {
             vec![5, 7, 9],
             &SubtreeBest { best: Some(candidate(1, 3)), left_child: Some(candidate(2, -5)), ..Default::default() },
         );
-        assert_eq!(&rec.encode()[29..], &[1, 2, 4, 0, -1, -5, 0, -1, -1, 0, 0, 0]);
+        assert_eq!(&rec.encode()[22..], &[1, 2, 4, 0, -1, -5, 0, -1, -1, 0, 0, 0]);
     }
 
     #[test]
-    fn refuses_orphan_children_and_windows() {
+    fn refuses_orphan_children_and_bins() {
         let err = |rec: &[i64]| PairRecord::decode(rec).unwrap_err().to_string();
         let mut orphan = PairRecord::new(vec![5, 7, 9], &SubtreeBest::default()).encode();
-        orphan[29..35].copy_from_slice(&[1, 0, 0, 0, 0, 1]);
+        orphan[22..28].copy_from_slice(&[1, 0, 0, 0, 0, 1]);
         assert!(err(&orphan).contains("no best root split"));
-        let mut windowed = PairRecord::new(vec![5, 7, 9], &SubtreeBest { best: Some(candidate(1, 3)), ..Default::default() }).encode();
-        windowed[21..23].copy_from_slice(&[0, 2]);
-        assert!(err(&windowed).contains("refinement window"));
+        let mut binned = PairRecord::new(vec![5, 7, 9], &SubtreeBest { best: Some(candidate(1, 3)), ..Default::default() }).encode();
+        binned[12] = 1;
+        binned.splice(22..22, [0, 1, 0, 9]);
+        assert!(err(&binned).contains("bins to refine"));
         let mut flag = PairRecord::new(vec![5, 7, 9], &SubtreeBest::default()).encode();
-        flag[35] = 3;
+        flag[28] = 3;
         assert!(err(&flag).contains("right child"));
         assert!(err(&[1, 2]).contains("12 longs"));
     }

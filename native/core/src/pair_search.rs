@@ -40,9 +40,9 @@ pub struct SubtreeBest {
 }
 
 impl SubtreeBest {
-    /// As the split record's best and runner-up (no refinement window: the pair search stays coarse).
+    /// As the split record's best and runner-up (no bins to refine: the pair search stays coarse).
     pub fn block_best(&self) -> BlockBest {
-        BlockBest { best: self.best.clone(), runner_up: self.runner_up.clone(), window: None }
+        BlockBest { best: self.best.clone(), runner_up: self.runner_up.clone(), refine: Vec::new() }
     }
 }
 

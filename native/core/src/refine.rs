@@ -1,64 +1,128 @@
 //! Threshold refinement: the second, bounded pass of a level when features are searched on a coarse
-//! grid (`coarse`). For each frontier node whose winning split is a coarse threshold b of feature f,
-//! the fine thresholds strictly between the coarse edges b − 1 and b + 1 (`CoarseMap::window`) are
-//! searched exactly: the refine kernel builds, per node, the histogram of f's fine codes `lo..=hi` only,
-//! and `refine_split` scans those thresholds with the coarse search's own loop (`split::Scan`),
-//! starting from the sums below `lo` and the missing sums the coarse split record carries.
+//! grid (`coarse`). The coarse search returns, per (node, feature), the coarse value bins whose bound
+//! (`split::bin_bound`) reaches the node's best coarse reward: only those bins can hold a fine threshold
+//! at least as good. For each such (node, feature) — a *group* — the refine kernel builds one histogram
+//! on a mixed grid (`GroupGrid`): the listed bins on their fine codes, every other coarse bin as one cell,
+//! the missing code last. `refine_split` scans it with the coarse search's own loop
+//! (`split::best_split_for_feature_by`), so every fine threshold of the listed bins and every coarse edge
+//! is a candidate, in the fixed order (thresholds ascending, missing right before left, then "missing vs
+//! the rest"). Every fine threshold left out has a bound below the node's best, so the node's refined
+//! split is the exhaustive search's over every fine threshold of every feature (ties in loop order).
 //!
-//! Window histograms travel as one flat i64 array per chunk: windows in order, each `(hi − lo + 1)`
-//! codes × `[K sums, count]`. A forest tree's kernel (`RefineConfig::row_sample`) reads blocks with the
-//! row hash as a last channel and counts only the rows its sample takes, as the histogram kernel does.
+//! Group histograms travel as one flat i64 array per chunk: groups in order, each `GroupGrid::cells`
+//! × `[K sums, count]`. A forest tree's kernel (`RefineConfig::row_sample`) reads blocks with the row
+//! hash as a last channel and counts only the rows its sample takes, as the histogram kernel does.
 
 use crate::block::{Codes, TrainingBlock};
-use crate::config::{RefineConfig, SplitConfig};
+use crate::coarse::CoarseMap;
+use crate::config::{RefineConfig, RefineSplitConfig};
 use crate::error::try_zeroed;
 use crate::histogram::{route_rows, INACTIVE};
-use crate::histogram_layout::codes;
-use crate::node_table::NodeTable;
-use crate::split::{policy_reward, Scan, SplitCandidate, Window};
+use crate::split::{best_split_for_feature_by, policy_reward, SplitCandidate};
 use crate::{invalid, Result};
 use std::sync::Arc;
 
-/// One partition's refinement pass: blocks are routed once when added, then each chunk of windows
+/// A group's mixed grid: cell of each coarse bin (refined bins get one cell per fine code), and the
+/// fine threshold of each cell's upper edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupGrid {
+    map: CoarseMap,
+    /// Per coarse value bin: its first cell, and its first fine code when refined.
+    base: Vec<(usize, Option<usize>)>,
+    /// Per value cell: the fine threshold at its upper edge (its last fine code).
+    upper: Vec<usize>,
+}
+
+impl GroupGrid {
+    /// `bins` ascending coarse value bins of a feature with coarse `cuts` over `fine_codes` codes.
+    pub fn new(feature: usize, fine_codes: usize, cuts: &[u32], bins: &[usize]) -> Result<GroupGrid> {
+        let map = CoarseMap::new(feature, fine_codes, Some(cuts))?;
+        let value_bins = map.codes() - 1;
+        if bins.windows(2).any(|w| w[0] >= w[1]) || bins.last().is_some_and(|&b| b >= value_bins) {
+            return invalid!("refine bins {bins:?} of feature {feature} must be ascending coarse value bins below {value_bins}");
+        }
+        let mut base = Vec::with_capacity(value_bins);
+        let mut upper = Vec::new();
+        let mut refined = bins.iter().peekable();
+        for c in 0..value_bins {
+            let (lo, hi) = map.bin_codes(c);
+            if refined.next_if_eq(&&c).is_some() {
+                base.push((upper.len(), Some(lo)));
+                upper.extend(lo..=hi);
+            } else {
+                base.push((upper.len(), None));
+                upper.push(hi);
+            }
+        }
+        Ok(GroupGrid { map, base, upper })
+    }
+
+    /// Cells of the group's histogram codes: value cells, then the missing cell.
+    pub fn cells(&self) -> usize {
+        self.upper.len() + 1
+    }
+
+    /// The cell of a fine code.
+    #[inline]
+    pub fn cell(&self, fine: usize) -> usize {
+        let c = self.map.code(fine);
+        match self.base.get(c) {
+            None => self.upper.len(),
+            Some(&(first, None)) => first,
+            Some(&(first, Some(lo))) => first + (fine - lo),
+        }
+    }
+
+    /// The fine threshold of a cell threshold: value cell t's upper edge, or past the last value cell
+    /// "missing vs the rest" (the fine last value bin).
+    pub fn fine_threshold(&self, t: usize) -> usize {
+        if t + 1 >= self.upper.len() {
+            self.map.fine_codes() - 2
+        } else {
+            self.upper[t]
+        }
+    }
+}
+
+/// One partition's refinement pass: blocks are routed once when added, then each chunk of groups
 /// scans the rows of its nodes.
 pub struct RefineKernel {
     config: RefineConfig,
     tree: NodeTable,
+    grids: Vec<GroupGrid>,
     blocks: Vec<(Arc<TrainingBlock>, Vec<u32>)>,
 }
+
+use crate::node_table::NodeTable;
 
 impl RefineKernel {
     pub fn new(tree: NodeTable, config: RefineConfig) -> Result<RefineKernel> {
         if config.n_arms != tree.n_arms {
             return invalid!("refine config has {} arms but the tree has {}", config.n_arms, tree.n_arms);
         }
-        for (i, w) in config.windows.iter().enumerate() {
-            if w.slot >= config.frontier.len() || w.feature >= config.codes_per_feature.len() {
-                return invalid!(
-                    "refine window {i} {w:?} is outside {} slots × {} features",
-                    config.frontier.len(),
-                    config.codes_per_feature.len()
-                );
-            }
-            if w.lo > w.hi || w.hi + 2 >= config.codes_per_feature[w.feature] {
-                return invalid!(
-                    "refine window {i} covers fine codes {}..={} but feature {} has {} value bins",
-                    w.lo,
-                    w.hi,
-                    w.feature,
-                    config.codes_per_feature[w.feature] - 1
-                );
-            }
+        let n_features = config.codes_per_feature.len();
+        if config.coarse_cuts.len() != n_features {
+            return invalid!("refine config has coarse cuts for {} features but lists {n_features}", config.coarse_cuts.len());
         }
-        let mut seen = vec![false; config.frontier.len()];
-        if let Some(w) = config.windows.iter().find(|w| std::mem::replace(&mut seen[w.slot], true)) {
-            return invalid!("refine config has two windows for slot {}", w.slot);
+        let mut grids = Vec::with_capacity(config.groups.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, g) in config.groups.iter().enumerate() {
+            if g.slot >= config.frontier.len() || g.feature >= n_features {
+                return invalid!("refine group {i} {g:?} is outside {} slots × {n_features} features", config.frontier.len());
+            }
+            if !seen.insert((g.slot, g.feature)) {
+                return invalid!("refine config has two groups for slot {} and feature {}", g.slot, g.feature);
+            }
+            let Some(cuts) = &config.coarse_cuts[g.feature] else {
+                return invalid!("refine group {i} is for feature {}, which has no coarse grid", g.feature);
+            };
+            grids.push(GroupGrid::new(g.feature, config.codes_per_feature[g.feature], cuts, &g.bins)?);
         }
-        let n = config.windows.len();
+        let n = config.groups.len();
         if let Some(c) = config.chunks.iter().find(|c| c.start >= c.end || c.end > n) {
-            return invalid!("refine chunk {c:?} is empty or outside the {n} windows");
+            return invalid!("refine chunk {c:?} is empty or outside the {n} groups");
         }
-        Ok(RefineKernel { config, tree, blocks: Vec::new() })
+        Ok(RefineKernel { config, tree, grids, blocks: Vec::new() })
     }
 
     /// Channels per block row: the histogrammed ones, and a forest tree's row hash after them.
@@ -96,30 +160,32 @@ impl RefineKernel {
         Ok(())
     }
 
-    /// The window histograms of chunk `index` (windows `chunks[index].0..chunks[index].1`).
+    /// The group histograms of chunk `index` (groups `chunks[index].start..end`, in order).
     pub fn emit(&self, index: usize) -> Result<Vec<i64>> {
-        let &crate::config::WindowRange { start: w0, end: w1 } = self.config.chunks.get(index).ok_or_else(|| {
+        let &crate::config::GroupRange { start: g0, end: g1 } = self.config.chunks.get(index).ok_or_else(|| {
             crate::PolicyError::InvalidInput(format!("refine chunk {index} requested but there are {}", self.config.chunks.len()))
         })?;
-        let stride = self.config.n_arms + 1;
-        let windows = &self.config.windows[w0..w1];
-        let mut offsets = Vec::with_capacity(windows.len());
+        let k = self.config.n_arms;
+        let stride = k + 1;
+        let mut offsets = Vec::with_capacity(g1 - g0);
         let mut len = 0usize;
-        for w in windows {
+        for grid in &self.grids[g0..g1] {
             offsets.push(len);
-            len += (w.hi - w.lo + 1) * stride;
+            len += grid.cells() * stride;
         }
         let mut hist = try_zeroed::<i64>(len, "refine histograms")?;
-        let k = self.config.n_arms;
+        // Per feature of the chunk: slot → the chunk's group of that (slot, feature), if any.
+        let mut by_feature: std::collections::BTreeMap<usize, Vec<u32>> = std::collections::BTreeMap::new();
+        for (i, g) in self.config.groups[g0..g1].iter().enumerate() {
+            by_feature.entry(g.feature).or_insert_with(|| vec![INACTIVE; self.config.frontier.len()])[g.slot] = i as u32;
+        }
         for (block, slots) in &self.blocks {
-            for (w, &off) in windows.iter().zip(&offsets) {
+            for (&f, group_of) in &by_feature {
+                let column = f * block.n_rows..(f + 1) * block.n_rows;
+                let fine_codes = self.config.codes_per_feature[f];
                 match &block.codes {
-                    Codes::U8(c) => {
-                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], k, block, slots, w, off, &mut hist)
-                    }
-                    Codes::U16(c) => {
-                        accumulate_window(&c[w.feature * block.n_rows..(w.feature + 1) * block.n_rows], k, block, slots, w, off, &mut hist)
-                    }
+                    Codes::U8(c) => accumulate(&c[column], fine_codes, block, slots, group_of, &self.grids[g0..g1], &offsets, k, &mut hist)?,
+                    Codes::U16(c) => accumulate(&c[column], fine_codes, block, slots, group_of, &self.grids[g0..g1], &offsets, k, &mut hist)?,
                 }
             }
         }
@@ -127,59 +193,63 @@ impl RefineKernel {
     }
 }
 
-/// Adds one block's rows of window `w` into `hist`: `k` channels summed per row (a forest block's row hash,
-/// past them, is skipped).
-fn accumulate_window<C: Copy + Into<usize>>(
+/// Adds one block's column of one feature into its groups' histograms: `k` channels summed per row (a
+/// forest block's row hash, past them, is skipped).
+#[allow(clippy::too_many_arguments)]
+fn accumulate<C: Copy + Into<usize>>(
     codes: &[C],
-    k: usize,
+    fine_codes: usize,
     block: &TrainingBlock,
     slots: &[u32],
-    w: &crate::config::RefineWindow,
-    off: usize,
+    group_of: &[u32],
+    grids: &[GroupGrid],
+    offsets: &[usize],
+    k: usize,
     hist: &mut [i64],
-) {
-    let slot = w.slot as u32;
+) -> Result<()> {
+    if codes.iter().any(|&c| c.into() >= fine_codes) {
+        return invalid!("training block has a bin code ≥ the feature's {fine_codes} codes; blocks and boundaries disagree");
+    }
     for ((&code, &s), g) in codes.iter().zip(slots).zip(block.gamma.chunks_exact(block.n_arms)) {
-        let code = code.into();
-        if s != slot || code < w.lo || code > w.hi {
+        let Some(&group) = group_of.get(s as usize) else { continue };
+        if group == INACTIVE {
             continue;
         }
-        let cell = off + (code - w.lo) * (k + 1);
+        let group = group as usize;
+        let cell = offsets[group] + grids[group].cell(code.into()) * (k + 1);
         let h = &mut hist[cell..cell + k + 1];
         h[..k].iter_mut().zip(&g[..k]).for_each(|(a, v)| *a += v);
         h[k] += 1;
     }
+    Ok(())
 }
 
-/// The best fine threshold of a window, in the coarse search's loop order (thresholds ascending,
-/// missing right before missing left): `hist` is the merged window histogram, `totals` the node's.
-/// The window contains the coarse winner's own threshold, so a candidate always exists.
-pub fn refine_split(feature: usize, window: &Window, hist: &[i64], totals: &[i64], config: &SplitConfig) -> Result<Option<SplitCandidate>> {
+/// The best threshold of a merged group histogram in the coarse search's loop order, its threshold a
+/// fine code; None when no candidate keeps `min_node_size` rows on each side.
+pub fn refine_split(hist: &[i64], config: &RefineSplitConfig) -> Result<Option<SplitCandidate>> {
+    let grid = GroupGrid::new(config.feature, config.fine_codes, &config.cuts, &config.bins)?;
     let stride = config.n_arms + 1;
-    if hist.len() != (window.hi - window.lo + 1) * stride
-        || totals.len() != stride
-        || window.below.len() != stride
-        || window.missing.len() != stride
-    {
-        return invalid!(
-            "refine histogram has {} cells for fine codes {}..={} × {stride} (totals {}, below {}, missing {})",
-            hist.len(),
-            window.lo,
-            window.hi,
-            totals.len(),
-            window.below.len(),
-            window.missing.len()
-        );
+    if hist.len() != grid.cells() * stride {
+        return invalid!("refine histogram has {} cells; feature {}'s group has {} × {stride}", hist.len(), config.feature, grid.cells());
     }
-    let mut scan = Scan {
-        feature,
-        n_arms: config.n_arms,
-        min_node_size: config.min_node_size,
-        total: totals,
-        missing: &window.missing,
-        best: None,
-        reward_of: policy_reward,
-    };
-    scan.thresholds(window.lo, codes(hist, config.n_arms), &window.below, false);
-    Ok(scan.best)
+    let best = best_split_for_feature_by(config.feature, hist, config.n_arms, config.min_node_size, false, policy_reward);
+    Ok(best.map(|c| SplitCandidate { threshold_bin: grid.fine_threshold(c.threshold_bin), ..c }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_grid_cells_refine_listed_bins_only() {
+        // 7 fine value bins (codes 0..=6), missing code 7; coarse bins {0,1}, {2,3,4}, {5,6}.
+        let g = GroupGrid::new(0, 8, &[1, 4], &[1]).unwrap();
+        assert_eq!(g.cells(), 1 + 3 + 1 + 1);
+        let cells: Vec<usize> = (0..8).map(|f| g.cell(f)).collect();
+        assert_eq!(cells, vec![0, 0, 1, 2, 3, 4, 4, 5]);
+        // Cell thresholds: coarse edge fine 1, fine 2, 3, then fine 4 (coarse edge); past it missing vs rest.
+        assert_eq!((0..5).map(|t| g.fine_threshold(t)).collect::<Vec<_>>(), vec![1, 2, 3, 4, 6]);
+        assert!(GroupGrid::new(0, 8, &[1, 4], &[2, 1]).unwrap_err().to_string().contains("ascending"));
+        assert!(GroupGrid::new(0, 8, &[1, 4], &[3]).is_err());
+    }
 }

@@ -155,18 +155,68 @@ pub fn node_totals(node_hist: &[i64], layout: &HistogramLayout) -> Vec<i64> {
 pub struct BlockBest {
     pub best: Option<SplitCandidate>,
     pub runner_up: Option<SplitCandidate>,
-    /// The fine thresholds around the best (coarse) one, when its feature is searched coarse.
-    pub window: Option<Window>,
+    /// With bounds: the coarse bins whose fine thresholds could reach the best (`refine_bins`).
+    pub refine: Vec<RefineBin>,
 }
 
-/// Fine thresholds `lo..=hi` to refine around a coarse winner (`refine`), with what the refinement
-/// needs from the coarse histogram: the sums of the value rows below fine code `lo`, and of the missing rows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Window {
-    pub lo: usize,
-    pub hi: usize,
-    pub below: Vec<i64>,
-    pub missing: Vec<i64>,
+/// A coarse value bin of a feature, with an upper bound on the reward of every fine threshold inside
+/// it, its edges included (`bin_bound`): refinement searches the bins whose bound reaches the node's best.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefineBin {
+    /// Contract index of the feature.
+    pub feature: usize,
+    /// Coarse value bin.
+    pub bin: usize,
+    pub bound: i128,
+}
+
+/// An upper bound on the policy reward of any threshold inside coarse value bin `c` of a feature (its
+/// two edges included): with L the sums of the bins below c, R those above, P⁺ the bin's positive-part
+/// sums and M the missing rows', a threshold inside c sends L plus a part of c left, whose arm-a sum is
+/// at most L_a + P⁺_a, and the rest of c right, at most R_a + P⁺_a; the missing rows go to either side.
+/// So reward ≤ max over the missing sides of best(L + P⁺ [+ M]) + best(R + P⁺ [+ M]). `minNodeSize` is
+/// ignored (it only removes candidates). Exact integers: i128.
+pub fn bin_bound(feature_hist: &[i64], bounds: &[i64], c: usize, n_arms: usize) -> i128 {
+    let bins: Vec<&[i64]> = codes(feature_hist, n_arms).collect();
+    let (values, missing) = bins.split_at(bins.len() - 1);
+    let missing = missing[0];
+    let mut left = vec![0i64; n_arms];
+    let mut right = vec![0i64; n_arms];
+    for (i, bin) in values.iter().enumerate() {
+        let side = if i < c { &mut left } else if i > c { &mut right } else { continue };
+        side.iter_mut().zip(&bin[..n_arms]).for_each(|(s, v)| *s += v);
+    }
+    let pos = &bounds[c * n_arms..(c + 1) * n_arms];
+    let plus = |side: &[i64], with_missing: bool| -> i128 {
+        side.iter()
+            .zip(pos)
+            .zip(missing)
+            .map(|((&s, &p), &m)| s as i128 + p as i128 + if with_missing { m as i128 } else { 0 })
+            .max()
+            .expect("at least one arm")
+    };
+    if missing[n_arms] > 0 {
+        (plus(&left, true) + plus(&right, false)).max(plus(&left, false) + plus(&right, true))
+    } else {
+        plus(&left, false) + plus(&right, false)
+    }
+}
+
+/// One bounded feature's bins to refine against `reach` (the best reward so far; None: every bin, when
+/// the block has no valid candidate, since fine thresholds may keep `minNodeSize` where coarse ones cannot):
+/// bins with at least one fine threshold strictly inside, whose `bin_bound` is ≥ `reach`. An empty bin
+/// above the first needs no refining: its inner thresholds split the node as its lower edge does, which
+/// comes first in loop order; the first bin's inner thresholds come before its only edge, its upper one.
+pub fn refine_bins(feature: usize, feature_hist: &[i64], bounds: &[i64], grid: &CoarseMap, n_arms: usize, reach: Option<i128>) -> Vec<RefineBin> {
+    let value_bins = codes(feature_hist, n_arms).len() - 1;
+    (0..value_bins)
+        .filter(|&c| {
+            let (lo, hi) = grid.bin_codes(c);
+            hi > lo && (c == 0 || feature_hist[c * (n_arms + 1) + n_arms] > 0)
+        })
+        .map(|c| RefineBin { feature, bin: c, bound: bin_bound(feature_hist, bounds, c, n_arms) })
+        .filter(|b| reach.is_none_or(|r| b.bound >= r))
+        .collect()
 }
 
 /// Best split over a (node, feature block) histogram, in loop order, with the runner-up.
@@ -180,12 +230,33 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
     if !allowed.is_empty() && allowed.len() != config.codes_per_feature.len() {
         return invalid!("{} feature flags for a split block of {} features", allowed.len(), config.codes_per_feature.len());
     }
-    let layout = HistogramLayout::new(config.n_arms, &config.codes_per_feature);
-    if node_hist.len() != layout.node_len {
-        return invalid!("histogram has {} cells but the split config implies {}", node_hist.len(), layout.node_len);
-    }
     if config.codes_per_feature.iter().any(|&c| c < 2) {
         return invalid!("every feature needs at least 2 codes");
+    }
+    // Coarse histograms: thresholds go back as fine codes; with bounds, the bins to refine come too.
+    let grids = if config.fine_codes.is_empty() {
+        if config.bounds {
+            return invalid!("a split config with bounds needs the block's fine codes and coarse cuts");
+        }
+        Vec::new()
+    } else {
+        if config.fine_codes.len() != config.codes_per_feature.len() {
+            return invalid!("split config has fine codes for {} features but {}", config.fine_codes.len(), config.codes_per_feature.len());
+        }
+        let grids = CoarseMap::for_features(&config.fine_codes, &config.coarse_cuts)?;
+        if let Some(j) = grids.iter().zip(&config.codes_per_feature).position(|(g, &c)| g.codes() != c) {
+            return invalid!(
+                "feature {j} of the split config has {} histogram codes but its cuts make {}",
+                config.codes_per_feature[j],
+                grids[j].codes()
+            );
+        }
+        grids
+    };
+    let bounded: Vec<bool> = if config.bounds { grids.iter().map(|g| !g.is_identity()).collect() } else { Vec::new() };
+    let layout = HistogramLayout::with_bounds(config.n_arms, &config.codes_per_feature, &bounded);
+    if node_hist.len() != layout.node_len {
+        return invalid!("histogram has {} cells but the split config implies {}", node_hist.len(), layout.node_len);
     }
     if !config.categorical.is_empty() && config.categorical.len() != config.codes_per_feature.len() {
         return invalid!(
@@ -198,12 +269,16 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
     if config.criterion == Criterion::Outcome && (outcome_arms == 0 || 2 * outcome_arms > config.n_arms) {
         return invalid!("an outcome split needs 1 to {} outcome arms (2 channels each), got {outcome_arms}", config.n_arms / 2);
     }
+    if config.bounds && config.criterion != Criterion::Policy {
+        return invalid!("refinement bounds are for the policy criterion only");
+    }
     let reward_of = |l: &[i64], r: &[i64], k: usize| match config.criterion {
         Criterion::Policy => policy_reward(l, r, k),
         Criterion::Outcome => outcome_reward(l, r, outcome_arms),
     };
+    let is_allowed = |j: usize| allowed.get(j).copied().unwrap_or(true);
     let per_feature: Vec<SplitCandidate> = (0..config.codes_per_feature.len())
-        .filter(|&j| allowed.get(j).copied().unwrap_or(true))
+        .filter(|&j| is_allowed(j))
         .filter_map(|j| {
             best_split_for_feature_by(
                 config.feature_start + j,
@@ -223,32 +298,22 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
     };
     let best = first_max(None).cloned();
     let runner_up = best.as_ref().and_then(|b| first_max(Some(b.feature)).cloned());
-    if config.fine_codes.is_empty() {
-        return Ok(BlockBest { best, runner_up, window: None });
+    if grids.is_empty() {
+        return Ok(BlockBest { best, runner_up, refine: Vec::new() });
     }
-    // Coarse histograms: thresholds go back as fine codes, with the window around the best one.
-    if config.fine_codes.len() != config.codes_per_feature.len() {
-        return invalid!("split config has fine codes for {} features but {}", config.fine_codes.len(), config.codes_per_feature.len());
-    }
-    let grids = CoarseMap::for_features(&config.fine_codes, &config.coarse_cuts)?;
-    if let Some(j) = grids.iter().zip(&config.codes_per_feature).position(|(g, &c)| g.codes() != c) {
-        return invalid!(
-            "feature {j} of the split config has {} histogram codes but its cuts make {}",
-            config.codes_per_feature[j],
-            grids[j].codes()
-        );
-    }
-    let window = best.as_ref().and_then(|b| {
-        let j = b.feature - config.feature_start;
-        let (lo, hi) = grids[j].window(b.threshold_bin)?;
-        let bins: Vec<&[i64]> = codes(layout.feature(node_hist, j), config.n_arms).collect();
-        let mut below = vec![0i64; layout.stride()];
-        bins[..b.threshold_bin].iter().for_each(|bin| add(&mut below, bin));
-        Some(Window { lo, hi, below, missing: bins[bins.len() - 1].to_vec() })
-    });
+    let reach = best.as_ref().map(|b| b.reward);
+    let refine = (0..config.codes_per_feature.len())
+        .filter(|&j| is_allowed(j))
+        .flat_map(|j| match layout.bounds(node_hist, j) {
+            Some(bounds) => {
+                refine_bins(config.feature_start + j, layout.feature(node_hist, j), bounds, &grids[j], config.n_arms, reach)
+            }
+            None => Vec::new(),
+        })
+        .collect();
     let fine =
         |c: SplitCandidate| SplitCandidate { threshold_bin: grids[c.feature - config.feature_start].fine_threshold(c.threshold_bin), ..c };
-    Ok(BlockBest { best: best.map(fine), runner_up: runner_up.map(fine), window })
+    Ok(BlockBest { best: best.map(fine), runner_up: runner_up.map(fine), refine })
 }
 
 #[cfg(test)]

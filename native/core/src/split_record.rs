@@ -1,26 +1,28 @@
 //! The split record, the one format `bestSplit` returns (a `long[]`), decoded by `SplitRecord.scala`.
 //!
-//! A flat i64 array of `14 + 5·(K+1)` longs, where K+1 is the histogram stride (channels + count):
+//! A flat i64 array of `13 + 3·(K+1) + 4·n` longs, where K+1 is the histogram stride (channels + count)
+//! and n the number of coarse bins to refine:
 //! ```text
 //! 0   best candidate:      present (1/0), feature, threshold_bin, missing_left (1/0), reward_hi, reward_lo
 //! 6   runner-up candidate: the same six longs
-//! 12  totals     K sums, count   (the node)
+//! 12  n                    bins to refine (`split::RefineBin`)
+//! 13  totals     K sums, count   (the node)
 //! ..  best.left  K sums, count   (zeros when there is no best candidate)
 //! ..  best.right K sums, count   (zeros when there is no best candidate)
-//! ..  window     lo, hi          (the best's fine thresholds to refine; −1, −1 when none)
-//! ..  below      K sums, count   (value rows under fine code lo; zeros without a window)
-//! ..  missing    K sums, count   (the best feature's missing rows; zeros without a window)
+//! ..  n × [feature, coarse bin, bound_hi, bound_lo]
 //! ```
 //! Thresholds are the block's (fine) codes.
-//! An absent candidate is `[0, −1, −1, 0, 0, 0]`. The reward is the i128 `(reward_hi << 64) | (reward_lo as u64)`.
+//! An absent candidate is `[0, −1, −1, 0, 0, 0]`. A reward or bound is the i128 `(hi << 64) | (lo as u64)`.
 //! For `wireRoundTrip` the same longs travel as little-endian bytes (8 a long).
 
-use crate::split::{BlockBest, SplitCandidate, Window};
+use crate::split::{BlockBest, RefineBin, SplitCandidate};
 use crate::{invalid, Result};
 
 /// Longs of one candidate in a split record.
 pub const CANDIDATE_LEN: usize = 6;
 const ABSENT: [i64; CANDIDATE_LEN] = [0, -1, -1, 0, 0, 0];
+/// Longs of one bin to refine.
+const BIN_LEN: usize = 4;
 
 /// One candidate as the record carries it: its sums travel only for the best one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +41,7 @@ pub struct SplitRecord {
     pub totals: Vec<i64>,
     pub left: Vec<i64>,
     pub right: Vec<i64>,
-    pub window: Option<Window>,
+    pub refine: Vec<RefineBin>,
 }
 
 impl From<&SplitCandidate> for RecordCandidate {
@@ -61,58 +63,56 @@ impl SplitRecord {
             totals,
             left,
             right,
-            window: result.window.clone(),
+            refine: result.refine.clone(),
         }
     }
 
     pub fn encode(&self) -> Vec<i64> {
-        let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 3 * self.totals.len());
+        let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 1 + 3 * self.totals.len() + BIN_LEN * self.refine.len());
         for c in [&self.best, &self.runner_up] {
             encode_candidate(c.as_ref(), &mut out);
         }
+        out.push(self.refine.len() as i64);
         out.extend_from_slice(&self.totals);
         out.extend_from_slice(&self.left);
         out.extend_from_slice(&self.right);
-        match &self.window {
-            Some(w) => {
-                out.extend_from_slice(&[w.lo as i64, w.hi as i64]);
-                out.extend_from_slice(&w.below);
-                out.extend_from_slice(&w.missing);
-            }
-            None => {
-                out.extend_from_slice(&[-1, -1]);
-                out.resize(out.len() + 2 * self.totals.len(), 0);
-            }
+        for b in &self.refine {
+            out.extend_from_slice(&[b.feature as i64, b.bin as i64, (b.bound >> 64) as i64, b.bound as i64]);
         }
         out
     }
 
-    /// The record `encode` wrote; the stride follows from the length. Anything `encode` cannot
-    /// write (a flag other than 0/1, a negative index, sums without a best split) is refused.
+    /// The record `encode` wrote; the stride follows from the length and the bin count. Anything
+    /// `encode` cannot write (a flag other than 0/1, a negative index, sums without a best split) is refused.
     pub fn decode(rec: &[i64]) -> Result<SplitRecord> {
-        let base = 2 * CANDIDATE_LEN;
-        if rec.len() < base + 2 + 10 || !(rec.len() - base - 2).is_multiple_of(5) {
-            return invalid!("a split record has 14 + 5·(K+1) longs with K ≥ 1, got {}", rec.len());
+        let base = 2 * CANDIDATE_LEN + 1;
+        let n = rec.get(base - 1).copied().unwrap_or(-1);
+        let sums_len = (rec.len() as i64 - base as i64).saturating_sub(BIN_LEN as i64 * n.max(0));
+        if rec.len() < base || n < 0 || sums_len < 6 || sums_len % 3 != 0 {
+            return invalid!("a split record has 13 + 3·(K+1) + 4·n longs with K ≥ 1 and n ≥ 0 bins, got {} (n = {n})", rec.len());
         }
-        let stride = (rec.len() - base - 2) / 5;
-        let at = |i: usize| if i < 3 { base + i * stride } else { base + 2 + i * stride };
-        let sums = |i: usize| rec[at(i)..at(i) + stride].to_vec();
-        let (lo, hi) = (rec[base + 3 * stride], rec[base + 3 * stride + 1]);
-        let window = match (lo, hi) {
-            (-1, -1) if sums(3).iter().chain(&sums(4)).all(|&v| v == 0) => None,
-            (lo, hi) if 0 <= lo && lo < hi => Some(Window { lo: lo as usize, hi: hi as usize, below: sums(3), missing: sums(4) }),
-            _ => return invalid!("split record's refinement window is [{lo}, {hi}]; expected −1, −1 or 0 ≤ lo < hi"),
-        };
+        let stride = (sums_len / 3) as usize;
+        let sums = |i: usize| rec[base + i * stride..base + (i + 1) * stride].to_vec();
+        let bins_at = base + 3 * stride;
+        let refine = rec[bins_at..]
+            .chunks_exact(BIN_LEN)
+            .map(|b| {
+                if b[0] < 0 || b[1] < 0 {
+                    return invalid!("split record's bin to refine {b:?} has a negative feature or bin");
+                }
+                Ok(RefineBin { feature: b[0] as usize, bin: b[1] as usize, bound: ((b[2] as i128) << 64) | (b[3] as u64 as i128) })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let record = SplitRecord {
             best: decode_candidate(rec, 0, "best")?,
             runner_up: decode_candidate(rec, CANDIDATE_LEN, "runner-up")?,
             totals: sums(0),
             left: sums(1),
             right: sums(2),
-            window,
+            refine,
         };
-        if record.best.is_none() && (record.window.is_some() || record.left.iter().chain(&record.right).any(|&v| v != 0)) {
-            return invalid!("split record has left/right sums or a window but no best candidate");
+        if record.best.is_none() && record.left.iter().chain(&record.right).any(|&v| v != 0) {
+            return invalid!("split record has left/right sums but no best candidate");
         }
         Ok(record)
     }
@@ -168,8 +168,8 @@ pub fn decode_candidate(rec: &[i64], at: usize, which: &str) -> Result<Option<Re
 mod tests {
     use super::*;
 
-    fn window() -> Window {
-        Window { lo: 3, hi: 9, below: vec![-1, 2, 4], missing: vec![0, 1, 1] }
+    fn bins() -> Vec<RefineBin> {
+        vec![RefineBin { feature: 3, bin: 9, bound: -2 }, RefineBin { feature: 4, bin: 0, bound: (1i128 << 70) + 5 }]
     }
 
     fn candidate(reward: i128) -> SplitCandidate {
@@ -180,20 +180,22 @@ mod tests {
     fn reward_record_keeps_i128_exact() {
         let c = candidate((1i128 << 63) + 7);
         let rec =
-            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), window: None }).encode();
+            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), refine: vec![] }).encode();
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
         assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
-        assert_eq!(rec.len(), 14 + 15);
-        assert_eq!(&rec[12..], &[5, 7, 9, 1, 2, 3, 4, 5, 6, -1, -1, 0, 0, 0, 0, 0, 0]);
-        let with = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, window: Some(window()) }).encode();
-        assert_eq!(&with[21..], &[3, 9, -1, 2, 4, 0, 1, 1]);
+        assert_eq!(rec.len(), 13 + 9);
+        assert_eq!(&rec[12..], &[0, 5, 7, 9, 1, 2, 3, 4, 5, 6]);
+        let with = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, refine: bins() }).encode();
+        assert_eq!(with[12], 2);
+        assert_eq!(&with[22..], &[3, 9, -1, -2, 4, 0, 64, 5]);
     }
 
     #[test]
     fn round_trips_with_and_without_candidates() {
         for result in [
-            BlockBest { best: Some(candidate(i128::MIN)), runner_up: Some(candidate(i128::MAX)), window: Some(window()) },
-            BlockBest { best: Some(candidate(0)), runner_up: None, window: None },
+            BlockBest { best: Some(candidate(i128::MIN)), runner_up: Some(candidate(i128::MAX)), refine: bins() },
+            BlockBest { best: Some(candidate(0)), runner_up: None, refine: vec![] },
+            BlockBest { best: None, runner_up: None, refine: bins() },
             BlockBest::default(),
         ] {
             let record = SplitRecord::new(vec![5, 7, 9], &result);
@@ -201,18 +203,18 @@ mod tests {
             assert_eq!(SplitRecord::from_le_bytes(&record.to_le_bytes()).unwrap(), record);
         }
         let empty = SplitRecord::new(vec![1, 2], &BlockBest::default()).encode();
-        assert_eq!(empty, vec![0, -1, -1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 1, 2, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0]);
+        assert_eq!(empty, vec![0, -1, -1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0]);
     }
 
     #[test]
     fn refuses_what_encode_cannot_write() {
-        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, window: None }).encode();
+        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, refine: bins() }).encode();
         let err = |rec: &[i64]| SplitRecord::decode(rec).unwrap_err().to_string();
-        assert!(err(&good[..good.len() - 1]).contains("14 + 5·(K+1) longs"));
+        assert!(err(&good[..good.len() - 1]).contains("13 + 3·(K+1) + 4·n longs"));
         assert!(err(&good[..15]).contains("got 15"));
-        let mut inverted = good.clone();
-        inverted[21..23].copy_from_slice(&[4, 2]);
-        assert!(err(&inverted).contains("window is [4, 2]"));
+        let mut negative = good.clone();
+        negative[22] = -4;
+        assert!(err(&negative).contains("negative feature or bin"));
         let mut flag = good.clone();
         flag[0] = 2;
         assert!(err(&flag).contains("presence flag 2"));
@@ -223,7 +225,7 @@ mod tests {
         absent[7] = 3;
         assert!(err(&absent).contains("absent runner-up"));
         let mut orphan = SplitRecord::new(vec![5, 7, 9], &BlockBest::default()).encode();
-        orphan[16] = 1;
+        orphan[17] = 1;
         assert!(err(&orphan).contains("no best candidate"));
         assert!(SplitRecord::from_le_bytes(&[0; 7]).unwrap_err().to_string().contains("7 bytes"));
     }

@@ -149,6 +149,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         skip_rows: Some(SkipRows { channel: 2 * rows.arms, value: held_out }),
         coarse_cuts: Vec::new(),
         row_sample: None,
+        bounds: false,
     };
     let mut kernel = HistogramKernel::new(tree.clone(), config).unwrap();
     let all: Vec<usize> = (0..n).collect();
@@ -179,6 +180,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         fine_codes: Vec::new(),
         coarse_cuts: Vec::new(),
         categorical: rows.categorical.clone(),
+        bounds: false,
     };
     (0..frontier.len()).map(|s| best_split(&hist[s * len..(s + 1) * len], &split).unwrap().best).collect()
 }

@@ -43,6 +43,7 @@ fn pair_kernel_and_search_cost() {
         skip_rows: None,
         coarse_cuts: Vec::new(),
         row_sample: None,
+        bounds: false,
     };
     let mut kernel = HistogramKernel::new(tree.clone(), greedy).unwrap();
     kernel.add_block(block.clone()).unwrap();

@@ -1,66 +1,82 @@
-//! Coarse search then refinement must return exactly what a brute-force scan over the fine thresholds
-//! of the refinement window returns (rows summed one by one, ties to the first in loop order), never
-//! less than the coarse winner, and the exhaustive fine optimum whenever that optimum lies in the window.
-//! Rows come in several blocks (partitions) whose partial histograms are added, as `reduceByKey` does.
+//! Coarse search with bounds, then refinement of the bins whose bound reaches the coarse best, must
+//! return exactly the exhaustive search over every fine threshold of every feature (rows summed one by
+//! one, ties to the first in loop order: features ascending, thresholds ascending, missing right then
+//! left, then "missing vs the rest"). Rows come in several blocks (partitions) whose partial histograms
+//! are added, as `reduceByKey` does; the driver's rule (a group's best replaces its feature's coarse
+//! candidate, the first best over features wins) is replayed here as `ThresholdRefinement` applies it.
 //! A forest tree's refine kernel (a row sample over blocks carrying the row hash) counts exactly the
 //! rows its sample takes.
 
 mod common;
 
 use proptest::prelude::*;
-use sparkpolicy_core::config::{Chunk, KernelConfig, RefineConfig, RefineWindow, SplitConfig, WindowRange};
+use sparkpolicy_core::config::{Chunk, GroupRange, KernelConfig, RefineConfig, RefineGroup, RefineSplitConfig, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::NodeTable;
-use sparkpolicy_core::refine::{refine_split, RefineKernel};
+use sparkpolicy_core::refine::{refine_split, GroupGrid, RefineKernel};
 use sparkpolicy_core::row_sample::{mix, Half, RowSample};
 use sparkpolicy_core::split::{best_arm, best_split, SplitCandidate};
 
 #[derive(Debug, Clone)]
-struct Case {
-    /// Fine codes of the one feature: value bins + missing.
+struct Feature {
+    /// Fine codes: value bins + missing.
     fine_codes: usize,
     cuts: Vec<u32>,
     codes: Vec<u16>,
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    features: Vec<Feature>,
     gamma: Vec<i64>,
     n_arms: usize,
     min_node_size: u64,
     blocks: usize,
 }
 
+fn feature(n: usize, missing: u32) -> impl Strategy<Value = Feature> {
+    (8usize..40).prop_flat_map(move |fine_codes| {
+        let fine_edges = fine_codes - 2;
+        (
+            prop::collection::btree_set(0u32..fine_edges as u32, 1..(fine_edges / 2).max(2)),
+            // Few distinct codes at times, so many fine bins are empty and ties are common.
+            prop::collection::vec((0u16..(fine_codes - 1) as u16, 0u32..10), n),
+        )
+            .prop_map(move |(cuts, codes)| Feature {
+                fine_codes,
+                cuts: cuts.into_iter().collect(),
+                codes: codes.into_iter().map(|(c, m)| if m < missing { (fine_codes - 1) as u16 } else { c }).collect(),
+            })
+    })
+}
+
 fn case() -> impl Strategy<Value = Case> {
-    (8usize..40, 2usize..5, 2usize..150, 1u64..4, 0u32..3, 1usize..4).prop_flat_map(
-        |(fine_codes, n_arms, n, min_node_size, missing, blocks)| {
-            let fine_edges = fine_codes - 2;
-            (
-                prop::collection::btree_set(0u32..fine_edges as u32, 1..(fine_edges / 2).max(2)),
-                prop::collection::vec((0u16..(fine_codes - 1) as u16, 0u32..10), n),
-                prop::collection::vec(-3i64..4, n * n_arms),
+    (1usize..4, 2usize..5, 2usize..150, 1u64..4, 0u32..3, 1usize..4, -3i64..1).prop_flat_map(
+        |(n_features, n_arms, n, min_node_size, missing, blocks, low)| {
+            (prop::collection::vec(feature(n, missing), n_features), prop::collection::vec(low..4, n * n_arms)).prop_map(
+                move |(features, gamma)| Case { features, gamma, n_arms, min_node_size, blocks },
             )
-                .prop_map(move |(cuts, codes, gamma)| Case {
-                    fine_codes,
-                    cuts: cuts.into_iter().collect(),
-                    codes: codes.into_iter().map(|(c, m)| if m < missing { (fine_codes - 1) as u16 } else { c }).collect(),
-                    gamma,
-                    n_arms,
-                    min_node_size,
-                    blocks,
-                })
         },
     )
 }
 
-/// The first best fine candidate with threshold in `lo..=hi`, straight from the rows, in the loop order
-/// of the split search (thresholds ascending, missing right then left when the node has missing rows).
-fn brute_force(c: &Case, lo: usize, hi: usize) -> Option<(usize, bool, i128)> {
+/// The exhaustive search: the first best (feature, fine threshold, missing side) straight from the rows.
+fn brute_force(c: &Case) -> Option<(usize, usize, bool, i128)> {
     let k = c.n_arms;
-    let missing = c.fine_codes - 1;
-    let has_missing = c.codes.iter().any(|&v| v as usize == missing);
-    let mut best: Option<(usize, bool, i128)> = None;
-    for t in lo..=hi {
-        for side in if has_missing { vec![Some(false), Some(true)] } else { vec![None] } {
+    let mut best: Option<(usize, usize, bool, i128)> = None;
+    for (f, feat) in c.features.iter().enumerate() {
+        let missing = feat.fine_codes - 1;
+        let has_missing = feat.codes.iter().any(|&v| v as usize == missing);
+        let sides = if has_missing { vec![Some(false), Some(true)] } else { vec![None] };
+        let mut candidates: Vec<(usize, Option<bool>)> =
+            (0..=feat.fine_codes - 3).flat_map(|t| sides.iter().map(move |&s| (t, s))).collect();
+        if has_missing {
+            candidates.push((feat.fine_codes - 2, Some(false)));
+        }
+        for (t, side) in candidates {
             let goes_left = |code: usize| if code == missing { side == Some(true) } else { code <= t };
             let (mut l, mut r) = (vec![0i64; k + 1], vec![0i64; k + 1]);
-            for (row, &code) in c.codes.iter().enumerate() {
+            for (row, &code) in feat.codes.iter().enumerate() {
                 let s = if goes_left(code as usize) { &mut l } else { &mut r };
                 (0..k).for_each(|a| s[a] += c.gamma[row * k + a]);
                 s[k] += 1;
@@ -69,8 +85,8 @@ fn brute_force(c: &Case, lo: usize, hi: usize) -> Option<(usize, bool, i128)> {
                 continue;
             }
             let reward = best_arm(&l[..k]).1 as i128 + best_arm(&r[..k]).1 as i128;
-            if best.is_none_or(|b| reward > b.2) {
-                best = Some((t, side.unwrap_or(l[k] >= r[k]), reward));
+            if best.is_none_or(|b| reward > b.3) {
+                best = Some((f, t, side.unwrap_or(l[k] >= r[k]), reward));
             }
         }
     }
@@ -78,19 +94,20 @@ fn brute_force(c: &Case, lo: usize, hi: usize) -> Option<(usize, bool, i128)> {
 }
 
 fn blocks(c: &Case) -> Vec<sparkpolicy_core::block::TrainingBlock> {
-    let n = c.codes.len();
+    let n = c.features[0].codes.len();
     let per = n.div_ceil(c.blocks);
     (0..n)
         .step_by(per)
         .map(|s| {
             let e = (s + per).min(n);
-            common::u8_block(vec![c.codes[s..e].to_vec()], c.gamma[s * c.n_arms..e * c.n_arms].to_vec(), c.n_arms)
+            let columns = c.features.iter().map(|f| f.codes[s..e].to_vec()).collect();
+            common::u8_block(columns, c.gamma[s * c.n_arms..e * c.n_arms].to_vec(), c.n_arms)
         })
         .collect()
 }
 
-fn root() -> NodeTable {
-    NodeTable { n_arms: 0, nodes: vec![] }
+fn root(n_arms: usize) -> NodeTable {
+    NodeTable { n_arms, nodes: vec![common::leaf_node(1, 0, 0, vec![0.0; n_arms])] }
 }
 
 fn add(acc: &mut Vec<i64>, part: Vec<i64>) {
@@ -101,22 +118,38 @@ fn add(acc: &mut Vec<i64>, part: Vec<i64>) {
     }
 }
 
-/// Coarse kernel + split search, then refine kernel + refine split, over the case's blocks.
-fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidate>, Option<(usize, usize)>) {
-    let mut tree = root();
-    tree.n_arms = c.n_arms;
-    tree.nodes = vec![common::leaf_node(1, 0, 0, vec![0.0; c.n_arms])];
-    let cuts = vec![Some(c.cuts.clone())];
+fn refine_config(c: &Case, groups: Vec<RefineGroup>) -> RefineConfig {
+    let n = groups.len();
+    RefineConfig {
+        n_arms: c.n_arms,
+        codes_per_feature: c.features.iter().map(|f| f.fine_codes).collect(),
+        coarse_cuts: c.features.iter().map(|f| Some(f.cuts.clone())).collect(),
+        frontier: vec![1],
+        groups,
+        chunks: vec![GroupRange { start: 0, end: n }],
+        tag: String::new(),
+        skip_rows: None,
+        row_sample: None,
+    }
+}
+
+/// Coarse kernel + split search with bounds, then refine kernel + refine split of every group, over the
+/// case's blocks; returns the coarse best, the refined winner and the number of bins refined.
+fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidate>, usize) {
+    let tree = root(c.n_arms);
+    let cuts: Vec<Option<Vec<u32>>> = c.features.iter().map(|f| Some(f.cuts.clone())).collect();
+    let n_features = c.features.len();
     let kernel_config = KernelConfig {
         n_arms: c.n_arms,
-        codes_per_feature: vec![c.fine_codes],
+        codes_per_feature: c.features.iter().map(|f| f.fine_codes).collect(),
         frontier: vec![1],
-        chunks: vec![Chunk { slot_start: 0, slot_end: 1, feature_start: 0, feature_end: 1 }],
-        threads: 1,
+        chunks: vec![Chunk { slot_start: 0, slot_end: 1, feature_start: 0, feature_end: n_features }],
+        threads: 1 + n_features % 2, // one or two threads: the same bits
         tag: String::new(),
         skip_rows: None,
         coarse_cuts: cuts.clone(),
         row_sample: None,
+        bounds: true,
     };
     let mut coarse = Vec::new();
     for block in blocks(c) {
@@ -128,78 +161,92 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
         n_arms: c.n_arms,
         min_node_size: c.min_node_size,
         feature_start: 0,
-        codes_per_feature: vec![c.cuts.len() + 2],
+        codes_per_feature: c.features.iter().map(|f| f.cuts.len() + 2).collect(),
         criterion: Default::default(),
         outcome_arms: 0,
         categorical: vec![],
-        fine_codes: vec![c.fine_codes],
+        fine_codes: c.features.iter().map(|f| f.fine_codes).collect(),
         coarse_cuts: cuts,
+        bounds: true,
     };
     let result = best_split(&coarse, &split).unwrap();
-    let Some(window) = result.window.clone() else { return (result.best, None, None) };
-    let refine_config = RefineConfig {
-        n_arms: c.n_arms,
-        codes_per_feature: vec![c.fine_codes],
-        frontier: vec![1],
-        windows: vec![RefineWindow { slot: 0, feature: 0, lo: window.lo, hi: window.hi }],
-        chunks: vec![WindowRange { start: 0, end: 1 }],
-        tag: String::new(),
-        skip_rows: None,
-        row_sample: None,
-    };
-    let mut fine = vec![0i64; (window.hi - window.lo + 1) * (c.n_arms + 1)];
-    for block in blocks(c) {
-        let mut kernel = RefineKernel::new(tree.clone(), refine_config.clone()).unwrap();
-        kernel.add_block(block).unwrap();
-        fine.iter_mut().zip(kernel.emit(0).unwrap()).for_each(|(a, v)| *a += v);
+    let reach = result.best.as_ref().map(|b| b.reward);
+    let mut groups: Vec<RefineGroup> = Vec::new();
+    for b in result.refine.iter().filter(|b| reach.is_none_or(|r| b.bound >= r)) {
+        match groups.last_mut() {
+            Some(g) if g.feature == b.feature => g.bins.push(b.bin),
+            _ => groups.push(RefineGroup { slot: 0, feature: b.feature, bins: vec![b.bin] }),
+        }
     }
-    let totals = sparkpolicy_core::split::node_totals(
-        &coarse,
-        &sparkpolicy_core::histogram_layout::HistogramLayout::new(c.n_arms, &split.codes_per_feature),
-    );
-    let refined = refine_split(0, &window, &fine, &totals, &split).unwrap();
-    (result.best, refined, Some((window.lo, window.hi)))
+    let n_bins = groups.iter().map(|g| g.bins.len()).sum();
+    if groups.is_empty() {
+        return (result.best.clone(), result.best, 0);
+    }
+    let config = refine_config(c, groups.clone());
+    let mut hist = Vec::new();
+    for block in blocks(c) {
+        let mut kernel = RefineKernel::new(tree.clone(), config.clone()).unwrap();
+        kernel.add_block(block).unwrap();
+        add(&mut hist, kernel.emit(0).unwrap());
+    }
+    // The driver's rule: each group's best replaces its feature's coarse candidate; first best by feature.
+    let mut candidates: Vec<SplitCandidate> = result.best.iter().filter(|b| groups.iter().all(|g| g.feature != b.feature)).cloned().collect();
+    let mut at = 0;
+    for g in &groups {
+        let f = &c.features[g.feature];
+        let len = GroupGrid::new(g.feature, f.fine_codes, &f.cuts, &g.bins).unwrap().cells() * (c.n_arms + 1);
+        let rs = RefineSplitConfig {
+            n_arms: c.n_arms,
+            min_node_size: c.min_node_size,
+            feature: g.feature,
+            fine_codes: f.fine_codes,
+            cuts: f.cuts.clone(),
+            bins: g.bins.clone(),
+        };
+        candidates.extend(refine_split(&hist[at..at + len], &rs).unwrap());
+        at += len;
+    }
+    assert_eq!(at, hist.len());
+    candidates.sort_by_key(|x| x.feature);
+    let winner = candidates.into_iter().fold(None::<SplitCandidate>, |b, x| match b {
+        Some(b) if x.reward <= b.reward => Some(b),
+        _ => Some(x),
+    });
+    (result.best, winner, n_bins)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(ProptestConfig::with_cases(600))]
 
     #[test]
-    fn refinement_is_the_window_brute_force_and_never_worse(c in case()) {
-        let (coarse, refined, window) = coarse_then_refine(&c);
-        match window {
-            None => {
-                // Nothing to refine: no candidate, "missing vs the rest", or a window of the winner alone.
-                if let Some(b) = &coarse {
-                    let edges = c.fine_codes - 2;
-                    let at = c.cuts.iter().position(|&x| x as usize == b.threshold_bin);
-                    let lone = at.is_some_and(|j| {
-                        let lo = if j == 0 { 0 } else { c.cuts[j - 1] as usize + 1 };
-                        let hi = c.cuts.get(j + 1).map_or(edges - 1, |&x| x as usize - 1);
-                        lo == hi
-                    });
-                    prop_assert!(b.threshold_bin == edges || lone, "{b:?} has a window");
-                }
-            }
-            Some((lo, hi)) => {
-                let coarse = coarse.unwrap();
-                prop_assert!(lo <= coarse.threshold_bin && coarse.threshold_bin <= hi, "coarse winner {} outside window {lo}..={hi}", coarse.threshold_bin);
-                let refined = refined.unwrap();
-                prop_assert!(refined.reward >= coarse.reward);
-                let expected = brute_force(&c, lo, hi).unwrap();
-                prop_assert_eq!((refined.threshold_bin, refined.missing_left, refined.reward), expected);
-                // The whole fine grid's optimum is found whenever it lies inside the window.
-                let exhaustive = brute_force(&c, 0, c.fine_codes - 3).unwrap();
-                if (lo..=hi).contains(&exhaustive.0) {
-                    prop_assert_eq!(refined.reward, exhaustive.2);
-                }
-            }
+    fn refinement_is_the_exhaustive_search(c in case()) {
+        let (coarse, refined, _) = coarse_then_refine(&c);
+        let expected = brute_force(&c);
+        prop_assert_eq!(refined.as_ref().map(|r| (r.feature, r.threshold_bin, r.missing_left, r.reward)), expected);
+        if let (Some(coarse), Some(refined)) = (coarse, refined) {
+            prop_assert!(refined.reward >= coarse.reward);
         }
     }
 }
 
-/// The window histograms of `config` over `blocks`, one kernel per block, summed.
-fn window_histograms(tree: &NodeTable, config: &RefineConfig, blocks: Vec<sparkpolicy_core::block::TrainingBlock>) -> Vec<i64> {
+#[test]
+fn a_clear_winner_prunes_the_other_bins() {
+    // 200 rows, feature 0 with 32 fine bins: arm 1 pays +10 below fine code 20, arm 0 above; feature 1 is
+    // noise of ±1. Only the bins around the winner can reach it.
+    let n = 200;
+    let codes0: Vec<u16> = (0..n).map(|i| (i % 30) as u16).collect();
+    let codes1: Vec<u16> = (0..n).map(|i| ((i * 7) % 30) as u16).collect();
+    let gamma: Vec<i64> = (0..n).flat_map(|i| if i % 30 <= 20 { [0, 10] } else { [10, 0] }).collect();
+    let feature = |codes: Vec<u16>| Feature { fine_codes: 32, cuts: vec![3, 7, 11, 15, 19, 23, 27], codes };
+    let c = Case { features: vec![feature(codes0), feature(codes1)], gamma, n_arms: 2, min_node_size: 1, blocks: 2 };
+    let (_, refined, n_bins) = coarse_then_refine(&c);
+    let refined = refined.unwrap();
+    assert_eq!((refined.feature, refined.threshold_bin), (0, 20));
+    assert!(n_bins <= 2, "{n_bins} bins refined");
+}
+
+/// The group histograms of `config` over `blocks`, one kernel per block, summed.
+fn group_histograms(tree: &NodeTable, config: &RefineConfig, blocks: Vec<sparkpolicy_core::block::TrainingBlock>) -> Vec<i64> {
     let mut acc = Vec::new();
     for block in blocks {
         let mut kernel = RefineKernel::new(tree.clone(), config.clone()).unwrap();
@@ -216,40 +263,29 @@ proptest! {
     fn a_sampled_refine_kernel_counts_only_its_rows(c in case(), seed in any::<i64>(), tree_id in 0u32..50, rate in 0.05f64..1.0,
         half in prop::sample::select(vec![Half::All, Half::Structure, Half::Estimation])) {
         let k = c.n_arms;
-        let mut tree = root();
-        tree.n_arms = k;
-        tree.nodes = vec![common::leaf_node(1, 0, 0, vec![0.0; k])];
-        let n = c.codes.len();
+        let tree = root(k);
+        let f = &c.features[0];
+        let n = f.codes.len();
         let hashes: Vec<i64> = (0..n).map(|i| (mix(i as u64 ^ 0x5eed) >> 11) as i64).collect();
         let sample = RowSample { seed, tree: tree_id, threshold: ((rate * RowSample::ALL_ROWS as f64).round() as u64).clamp(1, RowSample::ALL_ROWS), half };
-        let lo = 0;
-        let hi = c.fine_codes - 3;
-        let config = RefineConfig {
-            n_arms: k,
-            codes_per_feature: vec![c.fine_codes],
-            frontier: vec![1],
-            windows: vec![RefineWindow { slot: 0, feature: 0, lo, hi }],
-            chunks: vec![WindowRange { start: 0, end: 1 }],
-            tag: String::new(),
-            skip_rows: None,
-            row_sample: None,
-        };
+        let one = Case { features: vec![f.clone()], ..c.clone() };
+        let config = refine_config(&one, vec![RefineGroup { slot: 0, feature: 0, bins: (0..=f.cuts.len()).collect() }]);
         // The forest's blocks: Γ then the row hash, per row, in the case's partitions.
         let per = n.div_ceil(c.blocks);
         let with_hash: Vec<_> = (0..n).step_by(per).map(|s| {
             let e = (s + per).min(n);
             let gamma = (s..e).flat_map(|r| c.gamma[r * k..(r + 1) * k].iter().copied().chain([hashes[r]])).collect();
-            common::u8_block(vec![c.codes[s..e].to_vec()], gamma, k + 1)
+            common::u8_block(vec![f.codes[s..e].to_vec()], gamma, k + 1)
         }).collect();
-        let sampled = window_histograms(&tree, &RefineConfig { row_sample: Some(sample), ..config.clone() }, with_hash);
+        let sampled = group_histograms(&tree, &RefineConfig { row_sample: Some(sample), ..config.clone() }, with_hash);
         // The same rows filtered by hand, in one plain block.
         let kept: Vec<usize> = (0..n).filter(|&r| sample.takes(hashes[r])).collect();
         let expected = if kept.is_empty() {
-            vec![0i64; (hi - lo + 1) * (k + 1)]
+            vec![0i64; f.fine_codes * (k + 1)]
         } else {
-            let codes = kept.iter().map(|&r| c.codes[r]).collect();
+            let codes = kept.iter().map(|&r| f.codes[r]).collect();
             let gamma = kept.iter().flat_map(|&r| c.gamma[r * k..(r + 1) * k].iter().copied()).collect();
-            window_histograms(&tree, &config, vec![common::u8_block(vec![codes], gamma, k)])
+            group_histograms(&tree, &config, vec![common::u8_block(vec![codes], gamma, k)])
         };
         prop_assert_eq!(sampled, expected);
     }
@@ -257,20 +293,37 @@ proptest! {
 
 #[test]
 fn a_sampled_refine_kernel_refuses_blocks_without_the_hash_channel() {
-    let mut tree = root();
-    tree.n_arms = 2;
-    tree.nodes = vec![common::leaf_node(1, 0, 0, vec![0.0; 2])];
-    let config = RefineConfig {
+    let tree = root(2);
+    let c = Case {
+        features: vec![Feature { fine_codes: 6, cuts: vec![1], codes: vec![] }],
+        gamma: vec![],
         n_arms: 2,
-        codes_per_feature: vec![6],
-        frontier: vec![1],
-        windows: vec![RefineWindow { slot: 0, feature: 0, lo: 0, hi: 2 }],
-        chunks: vec![WindowRange { start: 0, end: 1 }],
-        tag: String::new(),
-        skip_rows: None,
+        min_node_size: 1,
+        blocks: 1,
+    };
+    let config = RefineConfig {
         row_sample: Some(RowSample { seed: 1, tree: 0, threshold: RowSample::ALL_ROWS, half: Half::All }),
+        ..refine_config(&c, vec![RefineGroup { slot: 0, feature: 0, bins: vec![0, 1] }])
     };
     let mut kernel = RefineKernel::new(tree, config).unwrap();
     let e = kernel.add_block(common::u8_block(vec![vec![0, 1]], vec![1, 2, 3, 4], 2)).unwrap_err().to_string();
     assert!(e.contains("2 channels") && e.contains("1 × 3"), "{e}");
+}
+
+#[test]
+fn refine_configs_refuse_bad_groups() {
+    let c = Case {
+        features: vec![Feature { fine_codes: 8, cuts: vec![1, 4], codes: vec![] }],
+        gamma: vec![],
+        n_arms: 2,
+        min_node_size: 1,
+        blocks: 1,
+    };
+    let err = |groups: Vec<RefineGroup>| RefineKernel::new(root(2), refine_config(&c, groups)).err().unwrap().to_string();
+    let g = |slot, feature, bins: Vec<usize>| RefineGroup { slot, feature, bins };
+    assert!(err(vec![g(0, 0, vec![0]), g(0, 0, vec![1])]).contains("two groups for slot 0 and feature 0"));
+    assert!(err(vec![g(1, 0, vec![0])]).contains("outside 1 slots"));
+    assert!(err(vec![g(0, 0, vec![3])]).contains("below 3"));
+    let identity = RefineConfig { coarse_cuts: vec![None], ..refine_config(&c, vec![g(0, 0, vec![0])]) };
+    assert!(RefineKernel::new(root(2), identity).err().unwrap().to_string().contains("no coarse grid"));
 }

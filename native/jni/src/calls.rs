@@ -7,7 +7,7 @@ use crate::{ipc, wire};
 use sparkpolicy_core::block::BlockBuilder;
 use sparkpolicy_core::block_cache::BlockBytes;
 use sparkpolicy_core::config::{
-    self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
+    self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, RefineSplitConfig, ScorerConfig, SplitConfig,
 };
 use sparkpolicy_core::forest::CompiledForest;
 use sparkpolicy_core::histogram::HistogramKernel;
@@ -21,7 +21,7 @@ use sparkpolicy_core::pair_search::{best_subtree as search_subtree, pair_node_to
 use sparkpolicy_core::refine::{refine_split as refine, RefineKernel};
 use sparkpolicy_core::reply::{LeafTable, ScoreColumns};
 use sparkpolicy_core::scoring::CompiledModel;
-use sparkpolicy_core::split::{best_split_among as search, node_totals, BlockBest, Window};
+use sparkpolicy_core::split::{best_split_among as search, node_totals, BlockBest};
 use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{fixed_point, invalid, PolicyError, Result};
 use std::sync::{Arc, Mutex};
@@ -141,19 +141,15 @@ pub fn refine_kernel_emit(handle: i64, chunk: i32) -> Result<Vec<i64>> {
     handles::with_refine_kernel(handle, |kernel| kernel.emit(chunk as usize))
 }
 
-/// The split record of a refined window: `node` is `[feature, lo, hi, totals, below, missing]` (each of
-/// the last three K+1 longs), `histogram` the merged window histogram. The record's best is the window's
-/// first best fine threshold (absent only when no candidate keeps `min_node_size` rows on each side).
-pub fn refine_split(histogram: &[i64], node: &[i64], config: &[u8]) -> Result<Vec<i64>> {
-    let config: SplitConfig = config::parse(config)?;
-    let stride = config.n_arms + 1;
-    if node.len() != 3 + 3 * stride || node[..3].iter().any(|&v| v < 0) {
-        return invalid!("a refine node is feature, lo, hi and 3 × {stride} sums; got {:?}", node);
-    }
-    let sums = |i: usize| node[3 + i * stride..3 + (i + 1) * stride].to_vec();
-    let window = Window { lo: node[1] as usize, hi: node[2] as usize, below: sums(1), missing: sums(2) };
-    let best = refine(node[0] as usize, &window, histogram, &node[3..3 + stride], &config)?;
-    Ok(SplitRecord::new(sums(0), &BlockBest { best, runner_up: None, window: None }).encode())
+/// The split record of one merged group histogram (`refine::refine_split`): its totals are the group's
+/// (the node's rows), its best the group's first best threshold, absent only when no candidate keeps
+/// `min_node_size` rows on each side.
+pub fn refine_split(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
+    let config: RefineSplitConfig = config::parse(config)?;
+    let best = refine(histogram, &config)?;
+    let mut totals = vec![0i64; config.n_arms + 1];
+    histogram.chunks_exact(config.n_arms + 1).for_each(|c| totals.iter_mut().zip(c).for_each(|(t, v)| *t += v));
+    Ok(SplitRecord::new(totals, &BlockBest { best, runner_up: None, refine: Vec::new() }).encode())
 }
 
 /// An outcome-tree node's own score from its totals `[S_0..S_{A−1}, n_0..n_{A−1}, ..]`: the value the

@@ -197,10 +197,9 @@ pub extern "system" fn Java_org_sparkpolicy_bridge_NativeLib_refineSplit<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     histogram: JLongArray<'l>,
-    node: JLongArray<'l>,
     config: JByteArray<'l>,
 ) -> JLongArray<'l> {
-    export(&mut env, |env| Ok(calls::refine_split(&longs(env, &histogram)?, &longs(env, &node)?, &bytes(env, &config)?)?))
+    export(&mut env, |env| Ok(calls::refine_split(&longs(env, &histogram)?, &bytes(env, &config)?)?))
 }
 
 #[no_mangle]

@@ -7,7 +7,7 @@ use arrow_array::RecordBatch;
 use serde::{Deserialize, Serialize};
 use sparkpolicy_core::block::TrainingBlock;
 use sparkpolicy_core::config::{
-    self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, ScorerConfig, SplitConfig,
+    self, BlockConfig, KernelConfig, LeavesConfig, PairConfig, PairSplitConfig, RefineConfig, RefineSplitConfig, ScorerConfig, SplitConfig,
 };
 use sparkpolicy_core::feature_batch::FeatureBatch;
 use sparkpolicy_core::node_table::NodeTable;
@@ -17,7 +17,7 @@ use sparkpolicy_core::split_record::SplitRecord;
 use sparkpolicy_core::{invalid, Result};
 
 /// Every format `round_trip` knows, in the order its error lists them.
-pub const FORMATS: [&str; 15] = [
+pub const FORMATS: [&str; 16] = [
     "node_table",
     "forest_tables",
     "feature_batch",
@@ -27,6 +27,7 @@ pub const FORMATS: [&str; 15] = [
     "block_config",
     "kernel_config",
     "refine_config",
+    "refine_split_config",
     "split_config",
     "pair_config",
     "pair_split_config",
@@ -46,6 +47,7 @@ pub fn round_trip(format: &str, payload: &[u8]) -> Result<Vec<u8>> {
         "block_config" => json::<BlockConfig>(payload),
         "kernel_config" => json::<KernelConfig>(payload),
         "refine_config" => json::<RefineConfig>(payload),
+        "refine_split_config" => json::<RefineSplitConfig>(payload),
         "split_config" => json::<SplitConfig>(payload),
         "pair_config" => json::<PairConfig>(payload),
         "pair_split_config" => json::<PairSplitConfig>(payload),
@@ -124,7 +126,7 @@ mod tests {
     fn byte_formats_round_trip() {
         let c =
             SplitCandidate { feature: 1, threshold_bin: 2, missing_left: false, reward: -(1 << 70), left: vec![1, 1], right: vec![2, 1] };
-        same("split_record", &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, window: None }).to_le_bytes());
+        same("split_record", &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, refine: vec![] }).to_le_bytes());
         let block = TrainingBlock {
             n_rows: 2,
             n_features: 1,
@@ -150,11 +152,14 @@ mod tests {
         let root = SplitCandidate { feature: 0, threshold_bin: 1, missing_left: true, reward: 9, left: vec![1, 1], right: vec![2, 1] };
         let subtree = SubtreeBest { best: Some(root.clone()), left_child: Some(root), ..Default::default() };
         same("pair_record", &PairRecord::new(vec![3, 2], &subtree).to_le_bytes());
-        let refine = br#"{"n_arms":2,"codes_per_feature":[5],"frontier":[1],"windows":[{"slot":0,"feature":0,"lo":0,"hi":2}],"chunks":[{"start":0,"end":1}],"row_sample":{"seed":3,"tree":1,"threshold":4294967296,"half":"estimation"}}"#;
+        let refine = br#"{"n_arms":2,"codes_per_feature":[5],"coarse_cuts":[[1]],"frontier":[1],"groups":[{"slot":0,"feature":0,"bins":[0,1]}],"chunks":[{"start":0,"end":1}],"row_sample":{"seed":3,"tree":1,"threshold":4294967296,"half":"estimation"}}"#;
         let out = round_trip("refine_config", refine).unwrap();
         assert_eq!(config::parse::<RefineConfig>(&out).unwrap(), config::parse::<RefineConfig>(refine).unwrap());
         assert!(config::parse::<RefineConfig>(&out).unwrap().row_sample.is_some());
-        let kernel = br#"{"n_arms":2,"codes_per_feature":[3],"frontier":[1],"chunks":[],"skip_rows":{"channel":1,"value":0}}"#;
+        let refine_split = br#"{"n_arms":2,"min_node_size":1,"feature":0,"fine_codes":5,"cuts":[1],"bins":[1]}"#;
+        let out = round_trip("refine_split_config", refine_split).unwrap();
+        assert_eq!(config::parse::<RefineSplitConfig>(&out).unwrap(), config::parse::<RefineSplitConfig>(refine_split).unwrap());
+        let kernel = br#"{"n_arms":2,"codes_per_feature":[3],"frontier":[1],"chunks":[],"skip_rows":{"channel":1,"value":0},"bounds":true}"#;
         let out = round_trip("kernel_config", kernel).unwrap();
         assert_eq!(config::parse::<KernelConfig>(&out).unwrap(), config::parse::<KernelConfig>(kernel).unwrap());
     }

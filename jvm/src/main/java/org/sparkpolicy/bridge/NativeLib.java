@@ -31,7 +31,7 @@ import java.util.Locale;
  */
 final class NativeLib {
   /** Must equal {@code sparkpolicy_core::ABI_VERSION}. */
-  public static final int ABI_VERSION = 14;
+  public static final int ABI_VERSION = 15;
 
   private static final String LIBRARY = "libsparkpolicy.so";
   private static volatile boolean loaded = false;
@@ -179,8 +179,8 @@ final class NativeLib {
   /** The window histograms of one chunk of windows. */
   static native long[] refineKernelEmit(long kernel, int chunk);
 
-  /** The split record of one node's refined window: {@code node} = feature, lo, hi, totals, below, missing. */
-  static native long[] refineSplit(long[] histogram, long[] node, byte[] configJson);
+  /** The split record of one merged refine group histogram ({@code refine_split_config}). */
+  static native long[] refineSplit(long[] histogram, byte[] configJson);
 
   /**
    * The best split of a merged (node, feature block) histogram, as a flat split record, over the block's

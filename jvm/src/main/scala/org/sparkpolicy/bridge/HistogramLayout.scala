@@ -3,14 +3,19 @@ package org.sparkpolicy.bridge
 /**
  * The cell layout of the histograms a kernel emits for one chunk (`native/core/src/histogram_layout.rs`): `[slot][feature][code][channel]`, row-major, where a cell holds the chunk's K
  * channel sums then the row count (stride K + 1), features run over the chunk's feature range and
- * codes over each feature's value bins plus its missing code. A node's histogram — the unit merged
- * across partitions and searched for a split — is one contiguous slot.
+ * codes over each feature's value bins plus its missing code; a `bounded` feature (a coarse feature of an
+ * exact-threshold search) has its value bins' positive-part sums (K each) after its codes. A node's
+ * histogram — the unit merged across partitions and searched for a split — is one contiguous slot.
  */
-private[sparkpolicy] final case class HistogramLayout(codesPerFeature: Seq[Int], nChannels: Int) {
+private[sparkpolicy] final case class HistogramLayout(codesPerFeature: Seq[Int], nChannels: Int, bounded: Seq[Boolean] = Nil) {
   val stride: Int = nChannels + 1
-  /** Longs per node: every code of every feature of the chunk. */
-  val cellsPerNode: Int = codesPerFeature.map(_ * stride).sum
-  private val featureBase: Array[Int] = codesPerFeature.scanLeft(0)(_ + _ * stride).toArray
+  /** Longs of each feature: its codes, and a bounded feature's `(codes − 1) × K` bound cells after them. */
+  private val featureCells: Seq[Int] = codesPerFeature.zipWithIndex.map { case (c, j) =>
+    c * stride + (if (bounded.lift(j).contains(true)) (c - 1) * nChannels else 0)
+  }
+  /** Longs per node: every cell of every feature of the chunk. */
+  val cellsPerNode: Int = featureCells.sum
+  private val featureBase: Array[Int] = featureCells.scanLeft(0)(_ + _).toArray
 
   /** Index of (slot, feature of the chunk, code, channel); channel `nChannels` is the row count. */
   def offset(slot: Int, feature: Int, code: Int, channel: Int): Int =

@@ -27,8 +27,8 @@ private[sparkpolicy] object NativeConfig {
    * coarse grid (None: its block codes; Nil: every feature's block codes), as `native/core/src/coarse.rs`.
    */
   final case class Kernel(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], chunks: Seq[Chunk], threads: Int, tag: String,
-      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil, rowSample: Option[RowSample] = None)
-      extends NativeConfig
+      skipRows: Option[SkipRows] = None, coarseCuts: Seq[Option[Seq[Int]]] = Nil, rowSample: Option[RowSample] = None,
+      bounds: Boolean = false) extends NativeConfig
 
   /**
    * A forest tree's rows (`native/core/src/row_sample.rs`, which defines the rule): the blocks carry each
@@ -49,24 +49,29 @@ private[sparkpolicy] object NativeConfig {
    * Split search over one merged (node, feature block) histogram. `criterion` is `policy` (best-arm sums)
    * or `outcome` (an AIPW outcome tree over `outcomeArms` arms); `categorical` flags the block's features.
    * With `fineCodes` (the block codes) and `coarseCuts`, the histogram holds coarse codes and thresholds
-   * come back fine, with the best one's refinement window.
+   * come back fine; with `bounds` (the kernel's too) the record lists the coarse bins to refine.
    */
   final case class Split(nArms: Int, minNodeSize: Long, featureStart: Int, codesPerFeature: Seq[Int], criterion: String = Policy,
-      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil)
-      extends NativeConfig
+      outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil,
+      bounds: Boolean = false) extends NativeConfig
 
-  /** One frontier slot's fine codes `lo..=hi` of `feature` to refine. */
-  final case class Window(slot: Int, feature: Int, lo: Int, hi: Int)
+  /** One frontier slot's feature to refine: its coarse value bins `bins` (ascending) on their fine codes. */
+  final case class RefineGroup(slot: Int, feature: Int, bins: Seq[Int])
 
-  /** Windows `[start, end)` of a refine config, emitted together. */
-  final case class WindowRange(start: Int, end: Int)
+  /** Groups `[start, end)` of a refine config, emitted together. */
+  final case class GroupRange(start: Int, end: Int)
 
   /**
    * One level's threshold-refinement pass over one partition (`refine.rs`). A forest tree's pass has its
    * `rowSample` (the blocks then carry the row hash past `nArms`, as for `Kernel`).
    */
-  final case class Refine(nArms: Int, codesPerFeature: Seq[Int], frontier: Seq[Int], windows: Seq[Window], chunks: Seq[WindowRange],
-      tag: String, skipRows: Option[SkipRows] = None, rowSample: Option[RowSample] = None) extends NativeConfig
+  final case class Refine(nArms: Int, codesPerFeature: Seq[Int], coarseCuts: Seq[Option[Seq[Int]]], frontier: Seq[Int],
+      groups: Seq[RefineGroup], chunks: Seq[GroupRange], tag: String, skipRows: Option[SkipRows] = None,
+      rowSample: Option[RowSample] = None) extends NativeConfig
+
+  /** The split search over one merged refine group histogram (`refine::refine_split`). */
+  final case class RefineSplit(nArms: Int, minNodeSize: Long, feature: Int, fineCodes: Int, cuts: Seq[Int], bins: Seq[Int])
+      extends NativeConfig
 
   /**
    * One level's pair-histogram pass over one partition (the two-level search): chunks are frontier slots ×

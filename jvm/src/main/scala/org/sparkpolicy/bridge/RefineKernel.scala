@@ -2,8 +2,8 @@ package org.sparkpolicy.bridge
 
 /**
  * One partition's native threshold-refinement kernel for one tree level (`native/core/src/refine.rs`):
- * it routes the blocks' rows through the current tree once, then emits, per chunk of windows, the
- * histograms of each window's fine codes (windows in order, each `(hi − lo + 1)` codes × `[K sums, count]`).
+ * it routes the blocks' rows through the current tree once, then emits, per chunk of groups, each
+ * group's histogram on its mixed grid (groups in order, each `cells` codes × `[K sums, count]`).
  */
 private[sparkpolicy] final class RefineKernel private (handle: Long, release: () => Unit) extends AutoCloseable {
   def addBlock(block: Array[Byte]): Unit = NativeLib.refineKernelAddBlock(handle, block)
@@ -21,18 +21,27 @@ private[sparkpolicy] object RefineKernel {
     new RefineKernel(handle, TaskResources.closeAtTaskEnd(handle))
   }
 
-  /** Cells of one window's histogram. */
-  def cells(w: NativeConfig.Window, nArms: Int): Int = (w.hi - w.lo + 1) * (nArms + 1)
+  /**
+   * Codes of a group's mixed grid (`refine::GroupGrid::cells`): each refined coarse bin's fine codes, one
+   * code per other coarse bin, and the missing code. A feature with m fine value bins (`fineCodes` = m + 1)
+   * and coarse `cuts` has cuts + 1 coarse bins; bin c holds fine codes (cuts(c − 1), cuts(c)], the last one up to m − 1.
+   */
+  def codes(fineCodes: Int, cuts: Array[Int], bins: Seq[Int]): Int = {
+    val fine = bins.map { c =>
+      val lo = if (c == 0) 0 else cuts(c - 1) + 1
+      val hi = if (c < cuts.length) cuts(c) else fineCodes - 2
+      hi - lo + 1
+    }.sum
+    fine + (cuts.length + 1 - bins.size) + 1
+  }
 
   /**
-   * The split record of one node's merged window histogram: its best is the window's first best fine
-   * threshold (thresholds ascending, missing right before left), or none if no fine threshold keeps
-   * `minNodeSize` rows on each side.
+   * The split record of one merged group histogram: its best is the group's first best threshold on the
+   * mixed grid (thresholds ascending, missing right before left, then "missing vs the rest") as a fine
+   * code, or none if no threshold keeps `minNodeSize` rows on each side; its totals are the node's.
    */
-  def refineSplit(nodeId: Int, feature: Int, window: RefineWindow, totals: Array[Long], histogram: Array[Long],
-      config: Array[Byte], nArms: Int): SplitRecord = {
+  def refineSplit(nodeId: Int, config: NativeConfig.RefineSplit, histogram: Array[Long]): SplitRecord = {
     NativeLib.load()
-    val node = Array[Long](feature, window.lo, window.hi) ++ totals ++ window.below ++ window.missing
-    SplitRecord.decode(nodeId, 0, NativeLib.refineSplit(histogram, node, config), nArms)
+    SplitRecord.decode(nodeId, 0, NativeLib.refineSplit(histogram, NativeConfig.toJson(config)), config.nArms)
   }
 }

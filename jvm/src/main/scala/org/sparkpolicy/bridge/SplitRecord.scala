@@ -13,7 +13,7 @@ private[sparkpolicy] final case class SplitRecord(
     totals: Array[Long],
     left: Array[Long],
     right: Array[Long],
-    window: Option[RefineWindow] = None)
+    refine: Vector[RefineBin] = Vector.empty)
 
 private[sparkpolicy] object SplitRecord {
   /** Longs of one candidate: [present, feature, threshold bin, missing left, reward hi, reward lo]. */
@@ -27,17 +27,22 @@ private[sparkpolicy] object SplitRecord {
       Some(Candidate(rec(at + 1).toInt, rec(at + 2).toInt, rec(at + 3) == 1, reward))
     }
 
+  /** `[present …]` ×2, the bin count n, totals, left, right (K + 1 longs each), then n × [feature, bin, bound hi, bound lo]. */
   def decode(nodeId: Int, featureBlock: Int, rec: Array[Long], nArms: Int): SplitRecord = {
     val stride = nArms + 1
-    val base = 2 * CandidateLongs
-    require(rec.length == base + 2 + 5 * stride, s"split record has ${rec.length} longs, expected ${base + 2 + 5 * stride}")
-    val w = base + 3 * stride
-    val window = if (rec(w) < 0) None
-      else Some(RefineWindow(rec(w).toInt, rec(w + 1).toInt, rec.slice(w + 2, w + 2 + stride), rec.slice(w + 2 + stride, w + 2 + 2 * stride)))
+    val base = 2 * CandidateLongs + 1
+    val n = if (rec.length >= base) rec(base - 1) else -1L
+    require(n >= 0 && rec.length == base + 3 * stride + 4 * n,
+      s"split record has ${rec.length} longs and $n bins to refine, expected ${base + 3 * stride} + 4 per bin")
+    val bins = base + 3 * stride
+    val refine = Vector.tabulate(n.toInt) { i =>
+      val at = bins + 4 * i
+      RefineBin(rec(at).toInt, rec(at + 1).toInt, (BigInt(rec(at + 2)) << 64) + (BigInt(rec(at + 3)) & ((BigInt(1) << 64) - 1)))
+    }
     SplitRecord(nodeId, featureBlock, candidate(rec, 0), candidate(rec, CandidateLongs),
       totals = rec.slice(base, base + stride),
       left = rec.slice(base + stride, base + 2 * stride),
       right = rec.slice(base + 2 * stride, base + 3 * stride),
-      window)
+      refine)
   }
 }

@@ -67,6 +67,8 @@ private[sparkpolicy] object ForestTrainer {
       forest: ForestSettings, subsetSize: Int, categorical: Array[Boolean]): (Vector[LevelStats], Array[Long]) = {
     val sc = blocks.sparkContext
     val minKeys = sc.defaultParallelism
+    // Coarse histograms carry bound cells (the bins to refine), so plans budget for them.
+    val planCodes = grid.codes.planCodes(grid.isCoarse)
     val frontiers = Array.fill(growers.size)(Array(1))
     val plans = new Array[LevelPlan](growers.size)
     val half = if (forest.honest) RowSample.Structure else RowSample.All
@@ -83,13 +85,14 @@ private[sparkpolicy] object ForestTrainer {
         val jobs = growing.map { t =>
           val siblings = if (subtract) Some(SiblingPlan(frontiers(t), growers(t).rowsOf)) else None
           val plan = siblings match {
-            case Some(s) => LevelPlan.withFeatureBlocks(s.built.length, plans(t).featureBlocks, grid.histCodes, nArms, settings.maxMemoryMB)
-            case None => LevelPlan(frontiers(t).length, grid.histCodes, nArms, settings.maxMemoryMB, minKeys)
+            case Some(s) => LevelPlan.withFeatureBlocks(s.built.length, plans(t).featureBlocks, planCodes, nArms, settings.maxMemoryMB)
+            case None => LevelPlan(frontiers(t).length, planCodes, nArms, settings.maxMemoryMB, minKeys)
           }
           plans(t) = plan
           LevelJob(growers(t).trainingTable(), frontiers(t), plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads,
             depth, categorical = categorical, siblings = siblings, treeId = t, rowSample = Some(sample(forest, t, half)),
-            featureSubset = Some(FeatureSubset(forest.seed, t, grid.edges.length, subsetSize)).filter(_.count < grid.edges.length))
+            featureSubset = Some(FeatureSubset(forest.seed, t, grid.edges.length, subsetSize)).filter(_.count < grid.edges.length),
+            bounds = grid.isCoarse)
         }
         val rootOfAll = if (depth > 0) Nil else Seq(LevelJob(growers.head.trainingTable(), Array(1),
           LevelPlan(1, grid.histCodes.take(1), nArms, settings.maxMemoryMB), grid.codes, nArms, settings.minNodeSize,

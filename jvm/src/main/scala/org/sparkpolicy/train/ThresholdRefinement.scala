@@ -2,23 +2,31 @@ package org.sparkpolicy.train
 
 import org.apache.spark.HashPartitioner
 import org.apache.spark.rdd.RDD
-import org.sparkpolicy.bridge.{NativeConfig, NodeTableIpc, RefineKernel, RefineWindow}
+import org.sparkpolicy.bridge.{Candidate, NativeConfig, NodeTableIpc, RefineKernel, SplitRecord}
 
 /**
- * The second, bounded pass of a level on a coarse grid: each frontier node whose winner is a coarse
- * threshold of a coarse feature gets the fine thresholds strictly between the coarse edges around it
- * searched exactly (`native/core/src/refine.rs`). One `mapPartitions` builds each node's window
- * histogram (only that feature, only those codes), `reduceByKey` merges the exact integer partials, and
- * the executors pick the window's first best fine threshold; one record per node reaches the driver.
- * The window holds the coarse winner's own threshold, so refinement never lowers a node's reward.
- * A forest refines every tree's frontier in the same pass (`runAll`): partials are keyed (tree, node), and
- * each tree's kernel counts only the rows of its `RowSample`.
+ * The second, bounded pass of a level on a coarse grid, which makes each split the exhaustive search's
+ * over every fine threshold. The level's split search bounds, per coarse bin, what any fine threshold
+ * inside it can reach (`split::bin_bound`); the bins whose bound reaches the node's best coarse reward
+ * (`NodeChoice.refine`) are the only places a better or tying fine threshold can be. Per (node, feature)
+ * with such bins — a group — one `mapPartitions` builds a histogram on a mixed grid (those bins on their
+ * fine codes, every other coarse bin as one code; `native/core/src/refine.rs`), `reduceByKey` merges the
+ * exact integer partials, and the executors scan it in the coarse search's loop order; one record per
+ * group reaches the driver. A group's best replaces its feature's coarse candidate (its scan holds every
+ * coarse edge too), and the node's split is the first best over features in contract order.
+ * A forest refines every tree's frontier in the same pass (`runAll`): partials are keyed (tree, node,
+ * feature), and each tree's kernel counts only the rows of its `RowSample`.
  */
 private[sparkpolicy] object ThresholdRefinement {
-  private final case class NodeWindow(slot: Int, feature: Int, window: RefineWindow, totals: Array[Long])
+  private val log = org.slf4j.LoggerFactory.getLogger(getClass)
 
-  /** One tree's windows: by frontier node, and the native config that builds their histograms. */
-  private final case class TreeWindows(treeId: Int, frontier: Array[Int], byNode: Map[Int, NodeWindow], config: NativeConfig.Refine)
+  /** One (node, feature) to refine: the node's frontier slot and the search of its merged histogram. */
+  private final case class Group(node: Int, slot: Int, search: NativeConfig.RefineSplit) {
+    def feature: Int = search.feature
+  }
+
+  /** One tree's groups, by (node, feature), and the native config that builds their histograms. */
+  private final case class TreeGroups(treeId: Int, frontier: Array[Int], byKey: Map[(Int, Int), Group], config: NativeConfig.Refine)
 
   def run(blocks: RDD[Array[Byte]], tree: org.sparkpolicy.ml.model.NodeTable, frontier: Array[Int], choices: Vector[NodeChoice],
       grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int, depth: Int): Vector[NodeChoice] =
@@ -26,19 +34,21 @@ private[sparkpolicy] object ThresholdRefinement {
 
   /**
    * Every job's level refined in one pass over the blocks; returns each job's choices, in job order, with
-   * the refined winners. Each tree's windows are emitted in chunks within `maxMemoryMB`, one tree's kernel
+   * the refined winners. Each tree's groups are emitted in chunks within `maxMemoryMB`, one tree's kernel
    * after another, so a task holds one tree's routing and one chunk at a time.
    */
   def runAll(blocks: RDD[Array[Byte]], jobs: Vector[RefineJob], grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int,
       depth: Int, stage: String): Vector[Vector[NodeChoice]] = {
     require(jobs.map(_.treeId).distinct.size == jobs.size, s"trees ${jobs.map(_.treeId).mkString(",")} of one pass need distinct ids")
-    val trees = jobs.flatMap(j => windowsOf(j, grid, nArms, maxMemoryMB, depth))
-    if (trees.isEmpty) return jobs.map(_.choices)
-    val nWindows = trees.map(_.config.windows.size).sum
-    val splitConfig = NativeConfig.toJson(NativeConfig.Split(nArms, minNodeSize, 0, Nil))
+    val trees = jobs.flatMap(j => groupsOf(j, grid, nArms, minNodeSize, maxMemoryMB, depth))
+    if (trees.isEmpty) return jobs.map(_.choices.map(_.copy(refine = Vector.empty)))
+    val nGroups = trees.map(_.byKey.size).sum
+    val nBins = trees.flatMap(_.byKey.values.map(_.search.bins.size)).sum
+    val nNodes = trees.map(_.byKey.keySet.map(_._1).size).sum
     val sc = blocks.sparkContext
-    sc.setJobDescription(s"$stage: level $depth threshold refinement ($nWindows nodes" +
-      (if (jobs.size > 1) s" of ${trees.size} trees)" else ")"))
+    val what = s"$nBins coarse bins of $nGroups features in $nNodes nodes" + (if (jobs.size > 1) s" of ${trees.size} trees" else "")
+    sc.setJobDescription(s"$stage: level $depth threshold refinement ($what)")
+    log.info(s"level $depth refinement: $what")
     val payloads = trees.map(t => sc.broadcast(NodeTableIpc.encode(jobs.find(_.treeId == t.treeId).get.tree)))
     val shared = sc.broadcast(trees)
     val indexOf: Map[Int, Int] = trees.map(_.treeId).zipWithIndex.toMap
@@ -47,64 +57,70 @@ private[sparkpolicy] object ThresholdRefinement {
         val local = it.toArray // references to the cached blocks, not copies
         val all = shared.value
         all.indices.iterator.flatMap { i =>
-          partials(local, payloads(i).value, all(i).config, all(i).frontier).map { case (node, h) => (all(i).treeId, node) -> h }
+          partials(local, payloads(i).value, all(i).config, all(i).frontier).map { case (key, h) => (all(i).treeId, key._1, key._2) -> h }
         }
       }
-        .reduceByKey(new HashPartitioner(math.max(1, math.min(nWindows, sc.defaultParallelism))), addInto _)
-        .map { case ((t, node), hist) =>
-          val w = shared.value(indexOf(t)).byNode(node)
-          (t, node) -> RefineKernel.refineSplit(node, w.feature, w.window, w.totals, hist, splitConfig, nArms)
+        .reduceByKey(new HashPartitioner(math.max(1, math.min(nGroups, sc.defaultParallelism))), addInto _)
+        .map { case ((t, node, feature), hist) =>
+          val g = shared.value(indexOf(t)).byKey((node, feature))
+          (t, node, feature) -> RefineKernel.refineSplit(node, g.search, hist)
         }
         .collectAsMap()
     } finally (payloads :+ shared).foreach(_.destroy())
     jobs.map { job =>
-      trees.find(_.treeId == job.treeId) match {
-        case None => job.choices
-        case Some(tw) => job.choices.map { c =>
-          tw.byNode.get(c.node) match {
-            case None => c
-            case Some(w) =>
-              // A window no row falls in still has thresholds (all splitting the node alike): searched on zeros.
-              val rec = refined.getOrElse((job.treeId, c.node),
-                RefineKernel.refineSplit(c.node, w.feature, w.window, w.totals, new Array[Long](RefineKernel.cells(windowOf(w), nArms)),
-                  splitConfig, nArms))
-              val (_, coarse) = c.winner.get
-              c.copy(winner = rec.best.map(b => b -> coarse.copy(left = rec.left, right = rec.right, window = None)).orElse(c.winner))
-          }
-        }
+      val groups = trees.find(_.treeId == job.treeId).map(_.byKey).getOrElse(Map.empty)
+      job.choices.map { c =>
+        val features = groups.keySet.collect { case (n, f) if n == c.node => f }
+        val fromGroups = features.toSeq.flatMap(f => refined.get((job.treeId, c.node, f))).flatMap(r => r.best.map(_ -> r))
+        // A group's scan covers every candidate of its feature, the coarse winner's threshold included.
+        val coarse = c.winner.filterNot { case (w, _) => features(w.feature) }
+        val winner = firstBest((coarse.toSeq ++ fromGroups).sortBy(_._1.feature)).map { case (b, rec) => b -> rec.copy(refine = Vector.empty) }
+        c.copy(winner = winner, refine = Vector.empty)
       }
     }
   }
 
-  /** A job's windows (its winners with a refinement window) and their config, or None when it has none. */
-  private def windowsOf(job: RefineJob, grid: SearchGrid, nArms: Int, maxMemoryMB: Int, depth: Int): Option[TreeWindows] = {
+  private def firstBest(xs: Seq[(Candidate, SplitRecord)]): Option[(Candidate, SplitRecord)] =
+    xs.foldLeft(Option.empty[(Candidate, SplitRecord)]) {
+      case (Some(b), x) if x._1.reward <= b._1.reward => Some(b)
+      case (_, x) => Some(x)
+    }
+
+  /** A job's groups (its nodes' bins to refine, by feature) and their config, or None when it has none. */
+  private def groupsOf(job: RefineJob, grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int,
+      depth: Int): Option[TreeGroups] = {
     val slotOf = job.frontier.zipWithIndex.toMap
-    val byNode: Map[Int, NodeWindow] = job.choices.flatMap { c =>
-      c.winner.flatMap { case (cand, rec) => rec.window.map(w => c.node -> NodeWindow(slotOf(c.node), cand.feature, w, c.totals)) }
-    }.toMap
-    if (byNode.isEmpty) None
+    val groups: Vector[Group] = job.choices.sortBy(c => slotOf(c.node)).flatMap { c =>
+      c.refine.groupBy(_.feature).toVector.sortBy(_._1).map { case (f, bins) =>
+        val cuts = grid.cuts(f).getOrElse(throw new IllegalStateException(s"node ${c.node}: bins to refine on feature $f, which is not coarse"))
+        Group(c.node, slotOf(c.node),
+          NativeConfig.RefineSplit(nArms, minNodeSize, f, grid.fineCodes(f), cuts.toSeq, bins.map(_.bin).distinct.sorted))
+      }
+    }
+    if (groups.isEmpty) None
     else {
-      val windows = byNode.values.toVector.sortBy(_.slot).map(windowOf)
+      val specs = groups.map(g => NativeConfig.RefineGroup(g.slot, g.feature, g.search.bins))
       val tag = if (job.rowSample.isEmpty) s"refine level $depth" else s"refine tree ${job.treeId} level $depth"
-      Some(TreeWindows(job.treeId, job.frontier, byNode, NativeConfig.Refine(nArms, grid.fineCodes.toSeq, job.frontier.toSeq, windows,
-        chunksOf(windows, nArms, maxMemoryMB), tag, rowSample = job.rowSample)))
+      val config = NativeConfig.Refine(nArms, grid.fineCodes.toSeq, grid.codes.cutsOf(0, grid.fineCodes.length), job.frontier.toSeq,
+        specs, chunksOf(groups, nArms, maxMemoryMB), tag, rowSample = job.rowSample)
+      Some(TreeGroups(job.treeId, job.frontier, groups.map(g => (g.node, g.feature) -> g).toMap, config))
     }
   }
 
-  private def windowOf(w: NodeWindow) = NativeConfig.Window(w.slot, w.feature, w.window.lo, w.window.hi)
+  private def cells(g: Group, nArms: Int): Int = RefineKernel.codes(g.search.fineCodes, g.search.cuts.toArray, g.search.bins) * (nArms + 1)
 
-  /** Consecutive windows grouped so each emitted chunk stays within `maxMemoryMB`. */
-  private def chunksOf(windows: Vector[NativeConfig.Window], nArms: Int, maxMemoryMB: Int): Vector[NativeConfig.WindowRange] = {
+  /** Consecutive groups gathered so each emitted chunk stays within `maxMemoryMB`. */
+  private def chunksOf(groups: Vector[Group], nArms: Int, maxMemoryMB: Int): Vector[NativeConfig.GroupRange] = {
     val budget = math.max(1L, maxMemoryMB.toLong * 1024 * 1024 / 8)
-    val out = Vector.newBuilder[NativeConfig.WindowRange]
+    val out = Vector.newBuilder[NativeConfig.GroupRange]
     var start = 0
-    var cells = 0L
-    windows.indices.foreach { i =>
-      val c = RefineKernel.cells(windows(i), nArms).toLong
-      if (i > start && cells + c > budget) { out += NativeConfig.WindowRange(start, i); start = i; cells = 0L }
-      cells += c
+    var used = 0L
+    groups.indices.foreach { i =>
+      val c = cells(groups(i), nArms).toLong
+      if (i > start && used + c > budget) { out += NativeConfig.GroupRange(start, i); start = i; used = 0L }
+      used += c
     }
-    out += NativeConfig.WindowRange(start, windows.size)
+    out += NativeConfig.GroupRange(start, groups.size)
     out.result()
   }
 
@@ -114,9 +130,9 @@ private[sparkpolicy] object ThresholdRefinement {
     a
   }
 
-  /** One partition's window histograms, keyed by node, chunk by chunk; windows without rows here are left out. */
+  /** One partition's group histograms, keyed by (node, feature), chunk by chunk; groups without rows here are left out. */
   private def partials(local: Array[Array[Byte]], treeIpc: Array[Byte], config: NativeConfig.Refine,
-      frontier: Array[Int]): Iterator[(Int, Array[Long])] =
+      frontier: Array[Int]): Iterator[((Int, Int), Array[Long])] =
     if (local.isEmpty) Iterator.empty
     else {
       FaultInjection.maybeFail("refinement")
@@ -124,19 +140,20 @@ private[sparkpolicy] object ThresholdRefinement {
       try local.foreach(kernel.addBlock)
       catch { case e: Throwable => kernel.close(); throw e }
       val stride = config.nArms + 1
+      val cutsOf = config.coarseCuts.map(_.map(_.toArray))
       config.chunks.indices.iterator.flatMap { ci =>
         val hist = try kernel.emit(ci) catch { case e: Throwable => kernel.close(); throw e }
         if (ci == config.chunks.size - 1) kernel.close()
         val range = config.chunks(ci)
         var offset = 0
-        config.windows.slice(range.start, range.end).iterator.flatMap { w =>
-          val len = RefineKernel.cells(w, config.nArms)
+        config.groups.slice(range.start, range.end).iterator.flatMap { g =>
+          val len = RefineKernel.codes(config.codesPerFeature(g.feature), cutsOf(g.feature).get, g.bins) * stride
           val part = java.util.Arrays.copyOfRange(hist, offset, offset + len)
           offset += len
           var rows = 0L
           var i = config.nArms
           while (i < len) { rows += part(i); i += stride }
-          if (rows == 0) Iterator.empty else Iterator.single(frontier(w.slot) -> part)
+          if (rows == 0) Iterator.empty else Iterator.single((frontier(g.slot), g.feature) -> part)
         }
       }
     }

@@ -54,7 +54,10 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
         val runnerUp = winner.flatMap { case (_, wr) =>
           firstBest((wr.runnerUp.toSeq ++ recs.filter(_ ne wr).flatMap(_.best)).sortBy(_.feature))(_.reward)
         }
-        NodeChoice(node, totals.getOrElse(node, r.totals), winner, runnerUp)
+        // A bin whose bound is below the node's best cannot hold a better (or tying) fine threshold.
+        val reach = winner.map(_._1.reward)
+        val refine = recs.toVector.flatMap(_.refine).filter(b => reach.forall(b.bound >= _))
+        NodeChoice(node, totals.getOrElse(node, r.totals), winner, runnerUp, refine)
       }
     }
   }
@@ -62,7 +65,7 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
   /** Logs each node's decision, accepts the winners the criterion takes, and returns the next frontier. */
   def applyChoices(choices: Vector[NodeChoice]): Array[Int] = {
     val next = Array.newBuilder[Int]
-    choices.foreach { case NodeChoice(node, t, winner, runnerUp) =>
+    choices.foreach { case NodeChoice(node, t, winner, runnerUp, _) =>
       totals.getOrElseUpdate(node, t)
       val unsplit = criterion.unsplit(t)
       val accepted = winner.filter { case (c, _) => unsplit.accepts(c) }

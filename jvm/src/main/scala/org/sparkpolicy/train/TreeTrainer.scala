@@ -64,6 +64,8 @@ private[sparkpolicy] object TreeTrainer {
       categorical: Array[Boolean]): Vector[LevelStats] = {
     val sc = blocks.sparkContext
     val minKeys = sc.defaultParallelism
+    // Coarse histograms carry bound cells (the bins to refine), so plans budget for them.
+    val planCodes = grid.codes.planCodes(grid.isCoarse)
     var frontier = Array(1)
     var depth = 0
     val levels = Vector.newBuilder[LevelStats]
@@ -88,11 +90,11 @@ private[sparkpolicy] object TreeTrainer {
             val siblings = parents.map(_ => SiblingPlan(frontier, grower.rowsOf))
             val plan = (parents, siblings) match {
               case (Some((_, parentPlan)), Some(s)) =>
-                LevelPlan.withFeatureBlocks(s.built.length, parentPlan.featureBlocks, grid.histCodes, nArms, settings.maxMemoryMB)
-              case _ => LevelPlan(frontier.length, grid.histCodes, nArms, settings.maxMemoryMB, minKeys)
+                LevelPlan.withFeatureBlocks(s.built.length, parentPlan.featureBlocks, planCodes, nArms, settings.maxMemoryMB)
+              case _ => LevelPlan(frontier.length, planCodes, nArms, settings.maxMemoryMB, minKeys)
             }
             val job = LevelJob(table, frontier, plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads, depth,
-              categorical = categorical, siblings = siblings)
+              categorical = categorical, siblings = siblings, bounds = grid.isCoarse)
             sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, " +
               s"${job.kernelFrontier.length} built, ${plan.featureBlocks.size} feature blocks)")
             // Greedy levels follow greedy levels, so the next one can subtract whenever it exists.

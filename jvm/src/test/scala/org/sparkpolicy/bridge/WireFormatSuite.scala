@@ -117,24 +117,25 @@ class WireFormatSuite extends AnyFunSuite {
     assert(!back.has(5) && back.size == 8)
   }
 
-  test("split records: both candidates, an absent runner-up, 128-bit rewards, node totals and the refinement window") {
+  test("split records: both candidates, an absent runner-up, 128-bit rewards, node totals and the bins to refine") {
     val nArms = 2
     val stride = nArms + 1
     val reward = (BigInt(1) << 90) - 12345
+    val bound = -(BigInt(1) << 70) + 9
     // A candidate is [present, feature, threshold bin, missing left, reward hi, reward lo]; an absent one [0, -1, -1, 0, 0, 0].
-    // Then totals, left, right, and the window: [-1, -1] and zeros without one.
-    val rec = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0) ++
-      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18) ++
-      Array[Long](5, 40) ++ Array[Long](1, -2, 3) ++ Array[Long](0, 7, 2) // the refinement window: lo, hi, below, missing
-    assert(rec.length == 14 + 5 * stride)
+    // Then the bin count, totals, left, right, and per bin [feature, coarse bin, bound hi, bound lo].
+    val head = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0)
+    val sums = Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
+    val rec = head ++ Array(2L) ++ sums ++ Array[Long](3, 5, (reward >> 64).toLong, reward.toLong) ++
+      Array[Long](4, 0, (bound >> 64).toLong, bound.toLong)
+    assert(rec.length == 13 + 3 * stride + 8)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
     assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
     assert(back.runnerUp.isEmpty)
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
-    val w = back.window.get
-    assert((w.lo, w.hi, w.below.toSeq, w.missing.toSeq) == ((5, 40, Seq(1L, -2L, 3L), Seq(0L, 7L, 2L))))
-    val none = rec.take(12 + 3 * stride) ++ Array[Long](-1, -1) ++ Array.fill(2 * stride)(0L)
-    assert(SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(none))), nArms).window.isEmpty)
+    assert(back.refine == Vector(RefineBin(3, 5, reward), RefineBin(4, 0, bound)))
+    val none = head ++ Array(0L) ++ sums
+    assert(SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(none))), nArms).refine.isEmpty)
     val bad = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.dropRight(1))))
     assert(bad.getMessage.contains("split record"), bad.getMessage)
     val sloppy = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.updated(7, 0L))))
@@ -144,18 +145,18 @@ class WireFormatSuite extends AnyFunSuite {
   test("pair records: a split record, then the subtree's children; the prefix is the split record") {
     val nArms = 2
     val reward = (BigInt(1) << 70) + 3
-    val split = Array[Long](1, 0, 4, 0, (reward >> 64).toLong, reward.toLong, 1, 2, 1, 1, 0, 9) ++
-      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18) ++ Array[Long](-1, -1, 0, 0, 0, 0, 0, 0)
+    val split = Array[Long](1, 0, 4, 0, (reward >> 64).toLong, reward.toLong, 1, 2, 1, 1, 0, 9, 0) ++
+      Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
     val children = Array[Long](1, 1, 2, 1, -1, -7) ++ Array[Long](0, -1, -1, 0, 0, 0)
     val back = PairRecord.decode(4, 1, longs(roundTrip("pair_record", bytes(split ++ children))), nArms)
     assert(back.split.best.contains(Candidate(0, 4, missingLeft = false, reward)))
     assert(back.split.runnerUp.contains(Candidate(2, 1, missingLeft = true, BigInt(9))))
-    assert(back.split.totals.toSeq == Seq(10L, -20L, 30L) && back.split.right.toSeq == Seq(6L, -15L, 18L) && back.split.window.isEmpty)
+    assert(back.split.totals.toSeq == Seq(10L, -20L, 30L) && back.split.right.toSeq == Seq(6L, -15L, 18L) && back.split.refine.isEmpty)
     assert(back.leftChild.contains(Candidate(1, 2, missingLeft = true, BigInt(-7))) && back.rightChild.isEmpty)
     assert((back.split.nodeId, back.split.featureBlock) == (4, 1))
     // No root split but a child's: refused by the Rust decoder.
     val absent = Array[Long](0, -1, -1, 0, 0, 0)
-    val orphan = absent ++ absent ++ Array[Long](10, -20, 30) ++ Array.fill(6)(0L) ++ Array[Long](-1, -1) ++ Array.fill(6)(0L)
+    val orphan = absent ++ absent ++ Array(0L) ++ Array[Long](10, -20, 30) ++ Array.fill(6)(0L)
     val e = intercept[IllegalArgumentException](roundTrip("pair_record", bytes(orphan ++ children)))
     assert(e.getMessage.contains("no best root split"), e.getMessage)
     assert(PairRecord.decode(4, 0, orphan ++ absent ++ absent, nArms).split.best.isEmpty)
@@ -174,10 +175,15 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
       NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
       NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None)),
-      NativeConfig.Refine(3, Seq(9, 4), Seq(2, 3), Seq(NativeConfig.Window(0, 0, 0, 3), NativeConfig.Window(1, 0, 2, 6)),
-        Seq(NativeConfig.WindowRange(0, 1), NativeConfig.WindowRange(1, 2)), "refine level 1", Some(NativeConfig.SkipRows(2, 1L))),
-      NativeConfig.Refine(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Window(0, 1, 0, 1)), Seq(NativeConfig.WindowRange(0, 1)),
-        "refine tree 4 level 2", None, Some(NativeConfig.RowSample(9L, 4, NativeConfig.RowSample.AllRows, NativeConfig.RowSample.Structure))),
+      NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None), bounds = true),
+      NativeConfig.Kernel(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "", None, Seq(Some(Seq(1, 4)), None), bounds = true),
+      NativeConfig.Refine(3, Seq(9, 4), Seq(Some(Seq(1, 4)), None), Seq(2, 3),
+        Seq(NativeConfig.RefineGroup(0, 0, Seq(0, 2)), NativeConfig.RefineGroup(1, 0, Seq(1))),
+        Seq(NativeConfig.GroupRange(0, 1), NativeConfig.GroupRange(1, 2)), "refine level 1", Some(NativeConfig.SkipRows(2, 1L))),
+      NativeConfig.Refine(3, Seq(9, 4), Seq(Some(Seq(1, 4)), None), Seq(1), Seq(NativeConfig.RefineGroup(0, 0, Seq(1))),
+        Seq(NativeConfig.GroupRange(0, 1)), "refine tree 4 level 2", None,
+        Some(NativeConfig.RowSample(9L, 4, NativeConfig.RowSample.AllRows, NativeConfig.RowSample.Structure))),
+      NativeConfig.RefineSplit(3, 2L, 4, 9, Seq(1, 4), Seq(0, 2)),
       NativeConfig.Pair(3, Seq(4, 66), Seq(2, 3), Seq(NativeConfig.Chunk(0, 2, 1, 2)), 2, "pair \"level\" 1"),
       NativeConfig.Pair(7, Seq(9, 3, 5), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 3)), 1, "", Some(NativeConfig.SkipRows(6, 2L)),
         Seq(Some(Seq(1, 4)), None, Some(Seq.empty))),
@@ -191,6 +197,7 @@ class WireFormatSuite extends AnyFunSuite {
         case _: NativeConfig.Block => "block_config"
         case _: NativeConfig.Kernel => "kernel_config"
         case _: NativeConfig.Refine => "refine_config"
+        case _: NativeConfig.RefineSplit => "refine_split_config"
         case _: NativeConfig.Split => "split_config"
         case _: NativeConfig.Pair => "pair_config"
         case _: NativeConfig.PairSplit => "pair_split_config"
@@ -201,6 +208,7 @@ class WireFormatSuite extends AnyFunSuite {
         case _: NativeConfig.Block => NativeConfig.fromJson[NativeConfig.Block](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Kernel => NativeConfig.fromJson[NativeConfig.Kernel](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Refine => NativeConfig.fromJson[NativeConfig.Refine](roundTrip(format, NativeConfig.toJson(c)))
+        case _: NativeConfig.RefineSplit => NativeConfig.fromJson[NativeConfig.RefineSplit](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Split => NativeConfig.fromJson[NativeConfig.Split](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.Pair => NativeConfig.fromJson[NativeConfig.Pair](roundTrip(format, NativeConfig.toJson(c)))
         case _: NativeConfig.PairSplit => NativeConfig.fromJson[NativeConfig.PairSplit](roundTrip(format, NativeConfig.toJson(c)))
@@ -273,6 +281,26 @@ class WireFormatSuite extends AnyFunSuite {
         assert(cell == want, s"feature $f code $code")
       }
       assert(layout.node(hist, 0).toSeq == hist.toSeq)
+    } finally kernel.close()
+  }
+
+  test("histogram cells with bounds: a coarse feature's positive-part sums follow its codes, where the layout expects them") {
+    val root = NodeTable(2, Vector(TreeNode(1, isLeaf = true, -1, 0.0, -1, missingLeft = false, 0, 0L, Vector(0.0, 0.0))))
+    // x1's fine edges [0, 2] with one coarse cut at fine edge 0: coarse codes 0 (x1 <= 0), 1 (above), 2 (missing).
+    val kernel = HistogramKernel.open(NodeTableIpc.encode(root),
+      NativeConfig.Kernel(2, Seq(3, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "bounds layout test", None,
+        Seq(None, Some(Seq(0))), bounds = true))
+    try {
+      kernel.addBlock(tinyBlock())
+      val hist = kernel.emit(0)
+      val layout = HistogramLayout(Seq(3, 3), 2, Seq(false, true))
+      assert(hist.length == layout.cellsPerNode && layout.cellsPerNode == 3 * 3 + 3 * 3 + 2 * 2 && layout.rows(hist, 0) == 3)
+      val q = (g: Double) => (g * (1 << 20)).toLong
+      // x1's coarse codes: row 2 (x1 = -1; Γ 8, 0.5) in bin 0, row 0 (x1 = 3; Γ 1.25, -2) in bin 1, row 1 missing.
+      assert((0 to 2).map(ch => hist(layout.offset(0, 1, 0, ch))) == Seq(q(8.0), q(0.5), 1L))
+      assert((0 to 2).map(ch => hist(layout.offset(0, 1, 2, ch))) == Seq(q(0.0), q(4.0), 1L))
+      // Then per value bin each arm's max(Γ, 0): bin 0 (8, 0.5), bin 1 (1.25, 0); the missing code has none.
+      assert(hist.slice(18, 22).toSeq == Seq(q(8.0), q(0.5), q(1.25), 0L))
     } finally kernel.close()
   }
 

@@ -40,7 +40,7 @@ class PairLevelSearchSuite extends AnyFunSuite with SparkTestSession {
   private def canonical(records: Array[PairRecord]) =
     records.map { p =>
       val r = p.split
-      (r.nodeId, r.featureBlock, r.best, r.runnerUp, r.totals.toSeq, r.left.toSeq, r.right.toSeq, r.window, p.leftChild, p.rightChild)
+      (r.nodeId, r.featureBlock, r.best, r.runnerUp, r.totals.toSeq, r.left.toSeq, r.right.toSeq, r.refine, p.leftChild, p.rightChild)
     }.sortBy(r => (r._1, r._2)).toSeq
 
   test("in process and on Spark with 2 and 5 partitions: the same records, bit for bit") {
