@@ -232,6 +232,7 @@ TOOLKIT_VARIANTS = [
     ("sparkpolicy defaults", {}),
     ("sparkpolicy searchDepth=2", {"searchDepth": 2}),
     ("sparkpolicy thresholdSearch=binned", {"thresholdSearch": "binned"}),
+    ("sparkpolicy refineBins=0", {"refineBins": 0}),
 ]
 
 
@@ -254,7 +255,7 @@ def toolkit_availability(spark):
 
     probe = PolicyTreeLearner()
     out = {}
-    for name in ("searchDepth", "thresholdSearch"):
+    for name in ("searchDepth", "thresholdSearch", "refineBins"):
         out[name] = {"python": bool(probe.hasParam(name)), "jvm": bool(probe._java_obj.hasParam(name))}
         if out[name]["python"]:
             out[name]["default"] = probe.getOrDefault(probe.getParam(name))
@@ -283,7 +284,7 @@ def fit_toolkit(spark, extra, depth, train_sdf, test_sdf, feature_cols, reward_c
     # What the fit ran with, read back from the JVM model (so a variant cannot silently be the defaults).
     java_model = model._java_obj
     info["model_params"] = {name: java_model.getOrDefault(java_model.getParam(name))
-                            for name in ("thresholdSearch", "searchDepth", "maxBins", "minNodeSize")
+                            for name in ("thresholdSearch", "searchDepth", "refineBins", "maxBins", "minNodeSize")
                             if java_model.hasParam(name)}
     if how:
         info["set_via"] = how

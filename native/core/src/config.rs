@@ -106,6 +106,10 @@ pub struct SplitConfig {
     /// lists the coarse bins whose fine thresholds could reach the block's best (`split::refine_bins`).
     #[serde(default)]
     pub bounds: bool,
+    /// With bounds: the bins listed per record at most besides the best's own two (`refineBins`; 0: all),
+    /// the rest by bound; the largest bound left out travels with them.
+    #[serde(default)]
+    pub refine_limit: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -2,15 +2,15 @@
 //! a split record (`split_record`, no bins to refine) followed by a children trailer.
 //!
 //! ```text
-//! 0     split record  13 + 3·(K+1) longs: best = the root split of the best depth-2 subtree, its
+//! 0     split record  16 + 3·(K+1) longs: best = the root split of the best depth-2 subtree, its
 //!                     reward the subtree's; left/right = the root split's sums; runner-up = the best
 //!                     root on another root feature of the block; no bins to refine (n = 0)
 //! end−12 left child:  six longs, a candidate as the split record writes one (`encode_candidate`):
 //!                     the split the subtree puts in the root's left child (absent: a leaf)
 //! end−6  right child: the same for the right child
 //! ```
-//! Thresholds are fine codes. A child's reward is its own split's reward. The decoder refuses a
-//! window, and children without a best root split. The record's prefix is a valid split record, so
+//! Thresholds are fine codes. A child's reward is its own split's reward. The decoder refuses bins
+//! to refine, and children without a best root split. The record's prefix is a valid split record, so
 //! the driver's reducer consumes it as it consumes the greedy search's.
 
 use crate::pair_search::SubtreeBest;
@@ -94,8 +94,8 @@ mod tests {
         for result in [full, SubtreeBest::default()] {
             let record = PairRecord::new(vec![5, 7, 9], &result);
             let longs = record.encode();
-            assert_eq!(longs.len(), 13 + 9 + 12);
-            assert_eq!(SplitRecord::decode(&longs[..22]).unwrap(), record.split);
+            assert_eq!(longs.len(), 16 + 9 + 12);
+            assert_eq!(SplitRecord::decode(&longs[..25]).unwrap(), record.split);
             assert_eq!(PairRecord::decode(&longs).unwrap(), record);
             assert_eq!(PairRecord::from_le_bytes(&record.to_le_bytes()).unwrap(), record);
         }
@@ -103,21 +103,21 @@ mod tests {
             vec![5, 7, 9],
             &SubtreeBest { best: Some(candidate(1, 3)), left_child: Some(candidate(2, -5)), ..Default::default() },
         );
-        assert_eq!(&rec.encode()[22..], &[1, 2, 4, 0, -1, -5, 0, -1, -1, 0, 0, 0]);
+        assert_eq!(&rec.encode()[25..], &[1, 2, 4, 0, -1, -5, 0, -1, -1, 0, 0, 0]);
     }
 
     #[test]
     fn refuses_orphan_children_and_bins() {
         let err = |rec: &[i64]| PairRecord::decode(rec).unwrap_err().to_string();
         let mut orphan = PairRecord::new(vec![5, 7, 9], &SubtreeBest::default()).encode();
-        orphan[22..28].copy_from_slice(&[1, 0, 0, 0, 0, 1]);
+        orphan[25..31].copy_from_slice(&[1, 0, 0, 0, 0, 1]);
         assert!(err(&orphan).contains("no best root split"));
         let mut binned = PairRecord::new(vec![5, 7, 9], &SubtreeBest { best: Some(candidate(1, 3)), ..Default::default() }).encode();
         binned[12] = 1;
-        binned.splice(22..22, [0, 1, 0, 9]);
+        binned.splice(25..25, [0, 1, 0, 9]);
         assert!(err(&binned).contains("bins to refine"));
         let mut flag = PairRecord::new(vec![5, 7, 9], &SubtreeBest::default()).encode();
-        flag[28] = 3;
+        flag[31] = 3;
         assert!(err(&flag).contains("right child"));
         assert!(err(&[1, 2]).contains("12 longs"));
     }

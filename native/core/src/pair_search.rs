@@ -42,7 +42,7 @@ pub struct SubtreeBest {
 impl SubtreeBest {
     /// As the split record's best and runner-up (no bins to refine: the pair search stays coarse).
     pub fn block_best(&self) -> BlockBest {
-        BlockBest { best: self.best.clone(), runner_up: self.runner_up.clone(), refine: Vec::new() }
+        BlockBest { best: self.best.clone(), runner_up: self.runner_up.clone(), refine: Vec::new(), left_out: None }
     }
 }
 

@@ -18,68 +18,73 @@ use crate::coarse::CoarseMap;
 use crate::config::{RefineConfig, RefineSplitConfig};
 use crate::error::try_zeroed;
 use crate::histogram::{route_rows, INACTIVE};
+use crate::node_table::NodeTable;
 use crate::split::{best_split_for_feature_by, policy_reward, SplitCandidate};
 use crate::{invalid, Result};
 use std::sync::Arc;
 
-/// A group's mixed grid: cell of each coarse bin (refined bins get one cell per fine code), and the
-/// fine threshold of each cell's upper edge.
+/// A group's mixed grid over its feature's coarse map: per coarse value bin its first cell (refined bins
+/// get one cell per fine code), then the missing cell. A few words per coarse bin: the map, one table per
+/// feature, is shared by every group of the feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupGrid {
-    map: CoarseMap,
     /// Per coarse value bin: its first cell, and its first fine code when refined.
     base: Vec<(usize, Option<usize>)>,
-    /// Per value cell: the fine threshold at its upper edge (its last fine code).
-    upper: Vec<usize>,
+    /// Value cells.
+    value_cells: usize,
 }
 
 impl GroupGrid {
-    /// `bins` ascending coarse value bins of a feature with coarse `cuts` over `fine_codes` codes.
-    pub fn new(feature: usize, fine_codes: usize, cuts: &[u32], bins: &[usize]) -> Result<GroupGrid> {
-        let map = CoarseMap::new(feature, fine_codes, Some(cuts))?;
+    /// `bins` ascending coarse value bins of the feature whose coarse map is `map`.
+    pub fn new(feature: usize, map: &CoarseMap, bins: &[usize]) -> Result<GroupGrid> {
+        if map.is_identity() {
+            return invalid!("refine bins {bins:?} for feature {feature}, which has no coarse grid");
+        }
         let value_bins = map.codes() - 1;
         if bins.windows(2).any(|w| w[0] >= w[1]) || bins.last().is_some_and(|&b| b >= value_bins) {
             return invalid!("refine bins {bins:?} of feature {feature} must be ascending coarse value bins below {value_bins}");
         }
         let mut base = Vec::with_capacity(value_bins);
-        let mut upper = Vec::new();
+        let mut cells = 0;
         let mut refined = bins.iter().peekable();
         for c in 0..value_bins {
             let (lo, hi) = map.bin_codes(c);
             if refined.next_if_eq(&&c).is_some() {
-                base.push((upper.len(), Some(lo)));
-                upper.extend(lo..=hi);
+                base.push((cells, Some(lo)));
+                cells += hi - lo + 1;
             } else {
-                base.push((upper.len(), None));
-                upper.push(hi);
+                base.push((cells, None));
+                cells += 1;
             }
         }
-        Ok(GroupGrid { map, base, upper })
+        Ok(GroupGrid { base, value_cells: cells })
     }
 
     /// Cells of the group's histogram codes: value cells, then the missing cell.
     pub fn cells(&self) -> usize {
-        self.upper.len() + 1
+        self.value_cells + 1
     }
 
-    /// The cell of a fine code.
+    /// The cell of a fine code, on the feature's coarse map.
     #[inline]
-    pub fn cell(&self, fine: usize) -> usize {
-        let c = self.map.code(fine);
-        match self.base.get(c) {
-            None => self.upper.len(),
+    pub fn cell(&self, map: &CoarseMap, fine: usize) -> usize {
+        match self.base.get(map.code(fine)) {
+            None => self.value_cells,
             Some(&(first, None)) => first,
             Some(&(first, Some(lo))) => first + (fine - lo),
         }
     }
 
-    /// The fine threshold of a cell threshold: value cell t's upper edge, or past the last value cell
-    /// "missing vs the rest" (the fine last value bin).
-    pub fn fine_threshold(&self, t: usize) -> usize {
-        if t + 1 >= self.upper.len() {
-            self.map.fine_codes() - 2
-        } else {
-            self.upper[t]
+    /// The fine threshold of a cell threshold: value cell t's upper edge (its last fine code), or past the
+    /// last value cell "missing vs the rest" (the fine last value bin).
+    pub fn fine_threshold(&self, map: &CoarseMap, t: usize) -> usize {
+        if t + 1 >= self.value_cells {
+            return map.fine_codes() - 2;
+        }
+        let c = self.base.partition_point(|&(first, _)| first <= t) - 1;
+        match self.base[c] {
+            (first, Some(lo)) => lo + (t - first),
+            (_, None) => map.bin_codes(c).1,
         }
     }
 }
@@ -89,11 +94,11 @@ impl GroupGrid {
 pub struct RefineKernel {
     config: RefineConfig,
     tree: NodeTable,
+    /// Per feature with groups, its coarse map (shared by its groups).
+    maps: Vec<Option<CoarseMap>>,
     grids: Vec<GroupGrid>,
     blocks: Vec<(Arc<TrainingBlock>, Vec<u32>)>,
 }
-
-use crate::node_table::NodeTable;
 
 impl RefineKernel {
     pub fn new(tree: NodeTable, config: RefineConfig) -> Result<RefineKernel> {
@@ -105,6 +110,7 @@ impl RefineKernel {
             return invalid!("refine config has coarse cuts for {} features but lists {n_features}", config.coarse_cuts.len());
         }
         let mut grids = Vec::with_capacity(config.groups.len());
+        let mut maps: Vec<Option<CoarseMap>> = vec![None; n_features];
         let mut seen = std::collections::BTreeSet::new();
         for (i, g) in config.groups.iter().enumerate() {
             if g.slot >= config.frontier.len() || g.feature >= n_features {
@@ -116,13 +122,16 @@ impl RefineKernel {
             let Some(cuts) = &config.coarse_cuts[g.feature] else {
                 return invalid!("refine group {i} is for feature {}, which has no coarse grid", g.feature);
             };
-            grids.push(GroupGrid::new(g.feature, config.codes_per_feature[g.feature], cuts, &g.bins)?);
+            if maps[g.feature].is_none() {
+                maps[g.feature] = Some(CoarseMap::new(g.feature, config.codes_per_feature[g.feature], Some(cuts))?);
+            }
+            grids.push(GroupGrid::new(g.feature, maps[g.feature].as_ref().expect("just built"), &g.bins)?);
         }
         let n = config.groups.len();
         if let Some(c) = config.chunks.iter().find(|c| c.start >= c.end || c.end > n) {
             return invalid!("refine chunk {c:?} is empty or outside the {n} groups");
         }
-        Ok(RefineKernel { config, tree, grids, blocks: Vec::new() })
+        Ok(RefineKernel { config, tree, maps, grids, blocks: Vec::new() })
     }
 
     /// Channels per block row: the histogrammed ones, and a forest tree's row hash after them.
@@ -183,9 +192,11 @@ impl RefineKernel {
             for (&f, group_of) in &by_feature {
                 let column = f * block.n_rows..(f + 1) * block.n_rows;
                 let fine_codes = self.config.codes_per_feature[f];
+                let map = self.maps[f].as_ref().expect("a map for every feature with groups");
+                let groups = &self.grids[g0..g1];
                 match &block.codes {
-                    Codes::U8(c) => accumulate(&c[column], fine_codes, block, slots, group_of, &self.grids[g0..g1], &offsets, k, &mut hist)?,
-                    Codes::U16(c) => accumulate(&c[column], fine_codes, block, slots, group_of, &self.grids[g0..g1], &offsets, k, &mut hist)?,
+                    Codes::U8(c) => accumulate(&c[column], fine_codes, block, slots, group_of, map, groups, &offsets, k, &mut hist)?,
+                    Codes::U16(c) => accumulate(&c[column], fine_codes, block, slots, group_of, map, groups, &offsets, k, &mut hist)?,
                 }
             }
         }
@@ -202,6 +213,7 @@ fn accumulate<C: Copy + Into<usize>>(
     block: &TrainingBlock,
     slots: &[u32],
     group_of: &[u32],
+    map: &CoarseMap,
     grids: &[GroupGrid],
     offsets: &[usize],
     k: usize,
@@ -216,7 +228,7 @@ fn accumulate<C: Copy + Into<usize>>(
             continue;
         }
         let group = group as usize;
-        let cell = offsets[group] + grids[group].cell(code.into()) * (k + 1);
+        let cell = offsets[group] + grids[group].cell(map, code.into()) * (k + 1);
         let h = &mut hist[cell..cell + k + 1];
         h[..k].iter_mut().zip(&g[..k]).for_each(|(a, v)| *a += v);
         h[k] += 1;
@@ -227,13 +239,14 @@ fn accumulate<C: Copy + Into<usize>>(
 /// The best threshold of a merged group histogram in the coarse search's loop order, its threshold a
 /// fine code; None when no candidate keeps `min_node_size` rows on each side.
 pub fn refine_split(hist: &[i64], config: &RefineSplitConfig) -> Result<Option<SplitCandidate>> {
-    let grid = GroupGrid::new(config.feature, config.fine_codes, &config.cuts, &config.bins)?;
+    let map = CoarseMap::new(config.feature, config.fine_codes, Some(&config.cuts))?;
+    let grid = GroupGrid::new(config.feature, &map, &config.bins)?;
     let stride = config.n_arms + 1;
     if hist.len() != grid.cells() * stride {
         return invalid!("refine histogram has {} cells; feature {}'s group has {} × {stride}", hist.len(), config.feature, grid.cells());
     }
     let best = best_split_for_feature_by(config.feature, hist, config.n_arms, config.min_node_size, false, policy_reward);
-    Ok(best.map(|c| SplitCandidate { threshold_bin: grid.fine_threshold(c.threshold_bin), ..c }))
+    Ok(best.map(|c| SplitCandidate { threshold_bin: grid.fine_threshold(&map, c.threshold_bin), ..c }))
 }
 
 #[cfg(test)]
@@ -243,13 +256,17 @@ mod tests {
     #[test]
     fn group_grid_cells_refine_listed_bins_only() {
         // 7 fine value bins (codes 0..=6), missing code 7; coarse bins {0,1}, {2,3,4}, {5,6}.
-        let g = GroupGrid::new(0, 8, &[1, 4], &[1]).unwrap();
+        let map = CoarseMap::new(0, 8, Some(&[1, 4])).unwrap();
+        let g = GroupGrid::new(0, &map, &[1]).unwrap();
         assert_eq!(g.cells(), 1 + 3 + 1 + 1);
-        let cells: Vec<usize> = (0..8).map(|f| g.cell(f)).collect();
+        let cells: Vec<usize> = (0..8).map(|f| g.cell(&map, f)).collect();
         assert_eq!(cells, vec![0, 0, 1, 2, 3, 4, 4, 5]);
         // Cell thresholds: coarse edge fine 1, fine 2, 3, then fine 4 (coarse edge); past it missing vs rest.
-        assert_eq!((0..5).map(|t| g.fine_threshold(t)).collect::<Vec<_>>(), vec![1, 2, 3, 4, 6]);
-        assert!(GroupGrid::new(0, 8, &[1, 4], &[2, 1]).unwrap_err().to_string().contains("ascending"));
-        assert!(GroupGrid::new(0, 8, &[1, 4], &[3]).is_err());
+        assert_eq!((0..5).map(|t| g.fine_threshold(&map, t)).collect::<Vec<_>>(), vec![1, 2, 3, 4, 6]);
+        let last = GroupGrid::new(0, &map, &[0, 2]).unwrap();
+        assert_eq!((0..6).map(|t| last.fine_threshold(&map, t)).collect::<Vec<_>>(), vec![0, 1, 4, 5, 6, 6]);
+        assert!(GroupGrid::new(0, &map, &[2, 1]).unwrap_err().to_string().contains("ascending"));
+        assert!(GroupGrid::new(0, &map, &[3]).is_err());
+        assert!(GroupGrid::new(0, &CoarseMap::new(0, 8, None).unwrap(), &[0]).is_err());
     }
 }

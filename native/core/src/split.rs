@@ -80,7 +80,7 @@ pub fn best_split_for_feature_by(
     scan.best
 }
 
-/// The candidate loop of one feature, shared by the coarse search and the refinement of a window:
+/// The candidate loop of one feature, shared by the greedy search and the two-level search (`pair_search`):
 /// the node's totals and missing sums, and the first strictly best candidate so far.
 pub struct Scan<'a, R> {
     pub feature: usize,
@@ -155,8 +155,11 @@ pub fn node_totals(node_hist: &[i64], layout: &HistogramLayout) -> Vec<i64> {
 pub struct BlockBest {
     pub best: Option<SplitCandidate>,
     pub runner_up: Option<SplitCandidate>,
-    /// With bounds: the coarse bins whose fine thresholds could reach the best (`refine_bins`).
+    /// With bounds: the coarse bins whose fine thresholds could reach the best (`refine_bins`), at most
+    /// `refine_limit` besides the best's own two, (feature, bin) ascending.
     pub refine: Vec<RefineBin>,
+    /// The largest bound of the bins reaching the best that `refine_limit` left out.
+    pub left_out: Option<i128>,
 }
 
 /// A coarse value bin of a feature, with an upper bound on the reward of every fine threshold inside
@@ -176,29 +179,17 @@ pub struct RefineBin {
 /// at most L_a + P⁺_a, and the rest of c right, at most R_a + P⁺_a; the missing rows go to either side.
 /// So reward ≤ max over the missing sides of best(L + P⁺ [+ M]) + best(R + P⁺ [+ M]). `minNodeSize` is
 /// ignored (it only removes candidates). Exact integers: i128.
-pub fn bin_bound(feature_hist: &[i64], bounds: &[i64], c: usize, n_arms: usize) -> i128 {
-    let bins: Vec<&[i64]> = codes(feature_hist, n_arms).collect();
-    let (values, missing) = bins.split_at(bins.len() - 1);
-    let missing = missing[0];
-    let mut left = vec![0i64; n_arms];
-    let mut right = vec![0i64; n_arms];
-    for (i, bin) in values.iter().enumerate() {
-        let side = if i < c { &mut left } else if i > c { &mut right } else { continue };
-        side.iter_mut().zip(&bin[..n_arms]).for_each(|(s, v)| *s += v);
-    }
-    let pos = &bounds[c * n_arms..(c + 1) * n_arms];
+pub fn bin_bound(left: &[i64], right: &[i64], pos: &[i64], missing: &[i64], n_arms: usize) -> i128 {
     let plus = |side: &[i64], with_missing: bool| -> i128 {
-        side.iter()
-            .zip(pos)
-            .zip(missing)
-            .map(|((&s, &p), &m)| s as i128 + p as i128 + if with_missing { m as i128 } else { 0 })
+        (0..n_arms)
+            .map(|a| side[a] as i128 + pos[a] as i128 + if with_missing { missing[a] as i128 } else { 0 })
             .max()
             .expect("at least one arm")
     };
     if missing[n_arms] > 0 {
-        (plus(&left, true) + plus(&right, false)).max(plus(&left, false) + plus(&right, true))
+        (plus(left, true) + plus(right, false)).max(plus(left, false) + plus(right, true))
     } else {
-        plus(&left, false) + plus(&right, false)
+        plus(left, false) + plus(right, false)
     }
 }
 
@@ -208,15 +199,24 @@ pub fn bin_bound(feature_hist: &[i64], bounds: &[i64], c: usize, n_arms: usize) 
 /// above the first needs no refining: its inner thresholds split the node as its lower edge does, which
 /// comes first in loop order; the first bin's inner thresholds come before its only edge, its upper one.
 pub fn refine_bins(feature: usize, feature_hist: &[i64], bounds: &[i64], grid: &CoarseMap, n_arms: usize, reach: Option<i128>) -> Vec<RefineBin> {
-    let value_bins = codes(feature_hist, n_arms).len() - 1;
-    (0..value_bins)
-        .filter(|&c| {
-            let (lo, hi) = grid.bin_codes(c);
-            hi > lo && (c == 0 || feature_hist[c * (n_arms + 1) + n_arms] > 0)
-        })
-        .map(|c| RefineBin { feature, bin: c, bound: bin_bound(feature_hist, bounds, c, n_arms) })
-        .filter(|b| reach.is_none_or(|r| b.bound >= r))
-        .collect()
+    let bins: Vec<&[i64]> = codes(feature_hist, n_arms).collect();
+    let (values, missing) = bins.split_at(bins.len() - 1);
+    let mut values_total = vec![0i64; n_arms + 1];
+    values.iter().for_each(|b| add(&mut values_total, b));
+    let mut left = vec![0i64; n_arms + 1];
+    let mut out = Vec::new();
+    for (c, bin) in values.iter().enumerate() {
+        let (lo, hi) = grid.bin_codes(c);
+        if hi > lo && (c == 0 || bin[n_arms] > 0) {
+            let right: Vec<i64> = values_total.iter().zip(&left).zip(bin.iter()).map(|((t, l), b)| t - l - b).collect();
+            let bound = bin_bound(&left, &right, &bounds[c * n_arms..(c + 1) * n_arms], missing[0], n_arms);
+            if reach.is_none_or(|r| bound >= r) {
+                out.push(RefineBin { feature, bin: c, bound });
+            }
+        }
+        add(&mut left, bin);
+    }
+    out
 }
 
 /// Best split over a (node, feature block) histogram, in loop order, with the runner-up.
@@ -299,10 +299,10 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
     let best = first_max(None).cloned();
     let runner_up = best.as_ref().and_then(|b| first_max(Some(b.feature)).cloned());
     if grids.is_empty() {
-        return Ok(BlockBest { best, runner_up, refine: Vec::new() });
+        return Ok(BlockBest { best, runner_up, refine: Vec::new(), left_out: None });
     }
     let reach = best.as_ref().map(|b| b.reward);
-    let refine = (0..config.codes_per_feature.len())
+    let mut refine: Vec<RefineBin> = (0..config.codes_per_feature.len())
         .filter(|&j| is_allowed(j))
         .flat_map(|j| match layout.bounds(node_hist, j) {
             Some(bounds) => {
@@ -311,9 +311,25 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
             None => Vec::new(),
         })
         .collect();
+    let mut left_out = None;
+    if config.refine_limit > 0 {
+        // The best's own bins (either side of its coarse threshold), then the others by bound, largest first.
+        let own = |b: &RefineBin| {
+            best.as_ref().is_some_and(|x| {
+                x.feature == b.feature && x.threshold_bin + 2 < config.codes_per_feature[x.feature - config.feature_start]
+                    && (b.bin == x.threshold_bin || b.bin == x.threshold_bin + 1)
+            })
+        };
+        let (mut kept, mut rest): (Vec<RefineBin>, Vec<RefineBin>) = refine.into_iter().partition(own);
+        rest.sort_by(|a, b| b.bound.cmp(&a.bound).then((a.feature, a.bin).cmp(&(b.feature, b.bin))));
+        left_out = rest.get(config.refine_limit).map(|b| b.bound);
+        kept.extend(rest.into_iter().take(config.refine_limit));
+        kept.sort_by_key(|b| (b.feature, b.bin));
+        refine = kept;
+    }
     let fine =
         |c: SplitCandidate| SplitCandidate { threshold_bin: grids[c.feature - config.feature_start].fine_threshold(c.threshold_bin), ..c };
-    Ok(BlockBest { best: best.map(fine), runner_up: runner_up.map(fine), refine })
+    Ok(BlockBest { best: best.map(fine), runner_up: runner_up.map(fine), refine, left_out })
 }
 
 #[cfg(test)]

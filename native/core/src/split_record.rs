@@ -1,12 +1,13 @@
 //! The split record, the one format `bestSplit` returns (a `long[]`), decoded by `SplitRecord.scala`.
 //!
-//! A flat i64 array of `13 + 3·(K+1) + 4·n` longs, where K+1 is the histogram stride (channels + count)
+//! A flat i64 array of `16 + 3·(K+1) + 4·n` longs, where K+1 is the histogram stride (channels + count)
 //! and n the number of coarse bins to refine:
 //! ```text
 //! 0   best candidate:      present (1/0), feature, threshold_bin, missing_left (1/0), reward_hi, reward_lo
 //! 6   runner-up candidate: the same six longs
 //! 12  n                    bins to refine (`split::RefineBin`)
-//! 13  totals     K sums, count   (the node)
+//! 13  left out:            present (1/0), bound_hi, bound_lo: the largest bound of the bins not listed
+//! 16  totals     K sums, count   (the node)
 //! ..  best.left  K sums, count   (zeros when there is no best candidate)
 //! ..  best.right K sums, count   (zeros when there is no best candidate)
 //! ..  n × [feature, coarse bin, bound_hi, bound_lo]
@@ -23,6 +24,8 @@ pub const CANDIDATE_LEN: usize = 6;
 const ABSENT: [i64; CANDIDATE_LEN] = [0, -1, -1, 0, 0, 0];
 /// Longs of one bin to refine.
 const BIN_LEN: usize = 4;
+/// Longs before the sums: two candidates, the bin count, the left-out bound.
+const HEAD_LEN: usize = 2 * CANDIDATE_LEN + 4;
 
 /// One candidate as the record carries it: its sums travel only for the best one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,7 @@ pub struct SplitRecord {
     pub left: Vec<i64>,
     pub right: Vec<i64>,
     pub refine: Vec<RefineBin>,
+    pub left_out: Option<i128>,
 }
 
 impl From<&SplitCandidate> for RecordCandidate {
@@ -64,15 +68,20 @@ impl SplitRecord {
             left,
             right,
             refine: result.refine.clone(),
+            left_out: result.left_out,
         }
     }
 
     pub fn encode(&self) -> Vec<i64> {
-        let mut out = Vec::with_capacity(2 * CANDIDATE_LEN + 1 + 3 * self.totals.len() + BIN_LEN * self.refine.len());
+        let mut out = Vec::with_capacity(HEAD_LEN + 3 * self.totals.len() + BIN_LEN * self.refine.len());
         for c in [&self.best, &self.runner_up] {
             encode_candidate(c.as_ref(), &mut out);
         }
         out.push(self.refine.len() as i64);
+        match self.left_out {
+            Some(b) => out.extend_from_slice(&[1, (b >> 64) as i64, b as i64]),
+            None => out.extend_from_slice(&[0, 0, 0]),
+        }
         out.extend_from_slice(&self.totals);
         out.extend_from_slice(&self.left);
         out.extend_from_slice(&self.right);
@@ -85,12 +94,18 @@ impl SplitRecord {
     /// The record `encode` wrote; the stride follows from the length and the bin count. Anything
     /// `encode` cannot write (a flag other than 0/1, a negative index, sums without a best split) is refused.
     pub fn decode(rec: &[i64]) -> Result<SplitRecord> {
-        let base = 2 * CANDIDATE_LEN + 1;
-        let n = rec.get(base - 1).copied().unwrap_or(-1);
-        let sums_len = (rec.len() as i64 - base as i64).saturating_sub(BIN_LEN as i64 * n.max(0));
+        let base = HEAD_LEN;
+        let n = rec.get(2 * CANDIDATE_LEN).copied().unwrap_or(-1);
+        let sums_len = (rec.len() as i64 - base as i64).saturating_sub((BIN_LEN as i64).saturating_mul(n.max(0)));
         if rec.len() < base || n < 0 || sums_len < 6 || sums_len % 3 != 0 {
-            return invalid!("a split record has 13 + 3·(K+1) + 4·n longs with K ≥ 1 and n ≥ 0 bins, got {} (n = {n})", rec.len());
+            return invalid!("a split record has 16 + 3·(K+1) + 4·n longs with K ≥ 1 and n ≥ 0 bins, got {} (n = {n})", rec.len());
         }
+        let lo = &rec[2 * CANDIDATE_LEN + 1..base];
+        let left_out = match lo[0] {
+            0 if lo[1] == 0 && lo[2] == 0 => None,
+            1 => Some(((lo[1] as i128) << 64) | (lo[2] as u64 as i128)),
+            _ => return invalid!("split record's left-out bound {lo:?} is neither [0, 0, 0] nor [1, hi, lo]"),
+        };
         let stride = (sums_len / 3) as usize;
         let sums = |i: usize| rec[base + i * stride..base + (i + 1) * stride].to_vec();
         let bins_at = base + 3 * stride;
@@ -110,6 +125,7 @@ impl SplitRecord {
             left: sums(1),
             right: sums(2),
             refine,
+            left_out,
         };
         if record.best.is_none() && record.left.iter().chain(&record.right).any(|&v| v != 0) {
             return invalid!("split record has left/right sums but no best candidate");
@@ -180,22 +196,22 @@ mod tests {
     fn reward_record_keeps_i128_exact() {
         let c = candidate((1i128 << 63) + 7);
         let rec =
-            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), refine: vec![] }).encode();
+            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), refine: vec![], left_out: None }).encode();
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
         assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
-        assert_eq!(rec.len(), 13 + 9);
-        assert_eq!(&rec[12..], &[0, 5, 7, 9, 1, 2, 3, 4, 5, 6]);
-        let with = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, refine: bins() }).encode();
-        assert_eq!(with[12], 2);
-        assert_eq!(&with[22..], &[3, 9, -1, -2, 4, 0, 64, 5]);
+        assert_eq!(rec.len(), 16 + 9);
+        assert_eq!(&rec[12..], &[0, 0, 0, 0, 5, 7, 9, 1, 2, 3, 4, 5, 6]);
+        let with = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, refine: bins(), left_out: Some(-7) }).encode();
+        assert_eq!(&with[12..16], &[2, 1, -1, -7]);
+        assert_eq!(&with[25..], &[3, 9, -1, -2, 4, 0, 64, 5]);
     }
 
     #[test]
     fn round_trips_with_and_without_candidates() {
         for result in [
-            BlockBest { best: Some(candidate(i128::MIN)), runner_up: Some(candidate(i128::MAX)), refine: bins() },
-            BlockBest { best: Some(candidate(0)), runner_up: None, refine: vec![] },
-            BlockBest { best: None, runner_up: None, refine: bins() },
+            BlockBest { best: Some(candidate(i128::MIN)), runner_up: Some(candidate(i128::MAX)), refine: bins(), left_out: Some(-7) },
+            BlockBest { best: Some(candidate(0)), runner_up: None, refine: vec![], left_out: None },
+            BlockBest { best: None, runner_up: None, refine: bins(), left_out: Some(-7) },
             BlockBest::default(),
         ] {
             let record = SplitRecord::new(vec![5, 7, 9], &result);
@@ -203,17 +219,20 @@ mod tests {
             assert_eq!(SplitRecord::from_le_bytes(&record.to_le_bytes()).unwrap(), record);
         }
         let empty = SplitRecord::new(vec![1, 2], &BlockBest::default()).encode();
-        assert_eq!(empty, vec![0, -1, -1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0]);
+        assert_eq!(empty, vec![0, -1, -1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0]);
     }
 
     #[test]
     fn refuses_what_encode_cannot_write() {
-        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, refine: bins() }).encode();
+        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, refine: bins(), left_out: Some(-7) }).encode();
         let err = |rec: &[i64]| SplitRecord::decode(rec).unwrap_err().to_string();
-        assert!(err(&good[..good.len() - 1]).contains("13 + 3·(K+1) + 4·n longs"));
+        assert!(err(&good[..good.len() - 1]).contains("16 + 3·(K+1) + 4·n longs"));
         assert!(err(&good[..15]).contains("got 15"));
         let mut negative = good.clone();
-        negative[22] = -4;
+        negative[25] = -4;
+        let mut sloppy = good.clone();
+        sloppy[13] = 2;
+        assert!(err(&sloppy).contains("left-out bound"));
         assert!(err(&negative).contains("negative feature or bin"));
         let mut flag = good.clone();
         flag[0] = 2;
@@ -225,7 +244,7 @@ mod tests {
         absent[7] = 3;
         assert!(err(&absent).contains("absent runner-up"));
         let mut orphan = SplitRecord::new(vec![5, 7, 9], &BlockBest::default()).encode();
-        orphan[17] = 1;
+        orphan[20] = 1;
         assert!(err(&orphan).contains("no best candidate"));
         assert!(SplitRecord::from_le_bytes(&[0; 7]).unwrap_err().to_string().contains("7 bytes"));
     }

@@ -181,6 +181,7 @@ fn native(rows: &Rows, tree: &NodeTable, frontier: &[u32], held_out: i64, n_bloc
         coarse_cuts: Vec::new(),
         categorical: rows.categorical.clone(),
         bounds: false,
+        refine_limit: 0,
     };
     (0..frontier.len()).map(|s| best_split(&hist[s * len..(s + 1) * len], &split).unwrap().best).collect()
 }

@@ -11,6 +11,7 @@ mod common;
 
 use proptest::prelude::*;
 use sparkpolicy_core::config::{Chunk, GroupRange, KernelConfig, RefineConfig, RefineGroup, RefineSplitConfig, SplitConfig};
+use sparkpolicy_core::coarse::CoarseMap;
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::refine::{refine_split, GroupGrid, RefineKernel};
@@ -168,8 +169,28 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
         fine_codes: c.features.iter().map(|f| f.fine_codes).collect(),
         coarse_cuts: cuts,
         bounds: true,
+        refine_limit: 0,
     };
     let result = best_split(&coarse, &split).unwrap();
+    // A limited record lists the best's own bins and the `limit` largest bounds of the others, with the
+    // largest bound it leaves out.
+    for limit in [1, 3] {
+        let limited = best_split(&coarse, &SplitConfig { refine_limit: limit, ..split.clone() }).unwrap();
+        // The best's coarse edge j (its fine threshold is cut j): bins j and j + 1.
+        let own: Vec<(usize, usize)> = result.best.iter().flat_map(|b| {
+            match c.features[b.feature].cuts.iter().position(|&x| x as usize == b.threshold_bin) {
+                Some(j) => vec![(b.feature, j), (b.feature, j + 1)],
+                None => vec![],
+            }
+        }).collect();
+        let (mine, mut rest): (Vec<_>, Vec<_>) = result.refine.iter().copied().partition(|b| own.contains(&(b.feature, b.bin)));
+        rest.sort_by(|a, b| b.bound.cmp(&a.bound).then((a.feature, a.bin).cmp(&(b.feature, b.bin))));
+        let mut expected: Vec<_> = mine.into_iter().chain(rest.iter().copied().take(limit)).collect();
+        expected.sort_by_key(|b| (b.feature, b.bin));
+        assert_eq!(limited.refine, expected);
+        assert_eq!(limited.left_out, rest.get(limit).map(|b| b.bound));
+        assert_eq!((limited.best, result.left_out), (result.best.clone(), None));
+    }
     let reach = result.best.as_ref().map(|b| b.reward);
     let mut groups: Vec<RefineGroup> = Vec::new();
     for b in result.refine.iter().filter(|b| reach.is_none_or(|r| b.bound >= r)) {
@@ -194,7 +215,8 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
     let mut at = 0;
     for g in &groups {
         let f = &c.features[g.feature];
-        let len = GroupGrid::new(g.feature, f.fine_codes, &f.cuts, &g.bins).unwrap().cells() * (c.n_arms + 1);
+        let map = CoarseMap::new(g.feature, f.fine_codes, Some(&f.cuts)).unwrap();
+        let len = GroupGrid::new(g.feature, &map, &g.bins).unwrap().cells() * (c.n_arms + 1);
         let rs = RefineSplitConfig {
             n_arms: c.n_arms,
             min_node_size: c.min_node_size,

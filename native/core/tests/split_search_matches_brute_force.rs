@@ -218,6 +218,7 @@ fn search(case: &Case, hist: &[i64]) -> Option<SplitCandidate> {
         fine_codes: Vec::new(),
         coarse_cuts: Vec::new(),
         bounds: false,
+        refine_limit: 0,
     };
     best_split(hist, &config).unwrap().best
 }
@@ -261,7 +262,7 @@ proptest! {
     fn runner_up_is_the_best_split_on_another_feature(case in case()) {
         let tree = NodeTable { n_arms: case.n_arms, nodes: vec![leaf(1, case.n_arms)] };
         let hists = kernel_histograms(&case, &tree, &[1], 1);
-        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0, fine_codes: Vec::new(), coarse_cuts: Vec::new(), bounds: false };
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0, fine_codes: Vec::new(), coarse_cuts: Vec::new(), bounds: false, refine_limit: 0 };
         let result = best_split(&hists[0], &config).unwrap();
         let rows: Vec<usize> = (0..case.codes[0].len()).collect();
         let expected = result.best.as_ref().and_then(|b| brute_force_excluding(&case, &rows, Some(b.feature)));
@@ -279,7 +280,7 @@ proptest! {
         let hists = kernel_histograms_sampled(&case, &tree, &[1], n_blocks, 1, Some(sample));
         let rows: Vec<usize> = (0..case.codes[0].len()).filter(|&r| sample.takes(row_hash(r))).collect();
         let allowed = &mask[..case.codes_per_feature.len()];
-        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0, fine_codes: Vec::new(), coarse_cuts: Vec::new(), bounds: false };
+        let config = SplitConfig { n_arms: case.n_arms, min_node_size: case.min_node_size, feature_start: 0, codes_per_feature: case.codes_per_feature.clone(), categorical: case.categorical.clone(), criterion: Criterion::Policy, outcome_arms: 0, fine_codes: Vec::new(), coarse_cuts: Vec::new(), bounds: false, refine_limit: 0 };
         let found = best_split_among(&hists[0], &config, allowed).unwrap().best;
         prop_assert_eq!(found, brute_force_among(&case, &rows, |f| allowed[f]));
         // The subsample's count is what the histogram holds.

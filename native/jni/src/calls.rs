@@ -149,7 +149,7 @@ pub fn refine_split(histogram: &[i64], config: &[u8]) -> Result<Vec<i64>> {
     let best = refine(histogram, &config)?;
     let mut totals = vec![0i64; config.n_arms + 1];
     histogram.chunks_exact(config.n_arms + 1).for_each(|c| totals.iter_mut().zip(c).for_each(|(t, v)| *t += v));
-    Ok(SplitRecord::new(totals, &BlockBest { best, runner_up: None, refine: Vec::new() }).encode())
+    Ok(SplitRecord::new(totals, &BlockBest { best, runner_up: None, refine: Vec::new(), left_out: None }).encode())
 }
 
 /// An outcome-tree node's own score from its totals `[S_0..S_{A−1}, n_0..n_{A−1}, ..]`: the value the

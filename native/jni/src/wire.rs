@@ -126,7 +126,7 @@ mod tests {
     fn byte_formats_round_trip() {
         let c =
             SplitCandidate { feature: 1, threshold_bin: 2, missing_left: false, reward: -(1 << 70), left: vec![1, 1], right: vec![2, 1] };
-        same("split_record", &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, refine: vec![] }).to_le_bytes());
+        same("split_record", &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, refine: vec![], left_out: None }).to_le_bytes());
         let block = TrainingBlock {
             n_rows: 2,
             n_features: 1,

@@ -24,8 +24,9 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
     the tree learner's criterion on a ``subsamplingRate`` share of the rows and, per node, a
     ``featureSubsetStrategy`` share of the features, honest by default. Every random choice is a hash of the
     row's content (or ``rowIdCol``), the tree and ``seed``, so the forest is the same in any layout. Thresholds
-    are exact as a tree's by default (``thresholdSearch="exact"``: each level's winners, searched on a coarse
-    ``maxBins`` grid, are refined at full resolution for every tree in one more pass, on each tree's own rows);
+    are exact as a tree's by default (``thresholdSearch="exact"``: each level is searched on a coarse ``maxBins``
+    grid, and the coarse bins that can hold a better split, up to ``refineBins`` a node, are refined at full
+    resolution for every tree in one more pass, on each tree's own rows);
     ``thresholdSearch="binned"`` searches only the ``maxBins`` quantile thresholds. Trees grow greedily
     (``searchDepth=1``). Wraps ``org.sparkpolicy.ml.PolicyForestLearner``.
 
@@ -42,7 +43,7 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
-                 searchDepth=1, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
+                 searchDepth=1, refineBins=8, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
                  seed=42):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyForestLearner", self.uid)
@@ -55,7 +56,7 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                   handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
-                  searchDepth=1, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
+                  searchDepth=1, refineBins=8, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
                   seed=42) -> "PolicyForestLearner":
         """Sets the params given as keywords (the others keep their values)."""
         return self._set(**self._input_kwargs)

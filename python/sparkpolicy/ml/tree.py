@@ -38,7 +38,7 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
-                 searchDepth=1):
+                 searchDepth=1, refineBins=8):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyTreeLearner", self.uid)
         self.setParams(**self._input_kwargs)
@@ -50,7 +50,7 @@ class PolicyTreeLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeatur
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                   handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
-                  searchDepth=1) -> "PolicyTreeLearner":
+                  searchDepth=1, refineBins=8) -> "PolicyTreeLearner":
         """Sets the params given as keywords (the others keep their values)."""
         return self._set(**self._input_kwargs)
 

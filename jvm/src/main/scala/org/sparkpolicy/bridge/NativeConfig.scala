@@ -49,11 +49,12 @@ private[sparkpolicy] object NativeConfig {
    * Split search over one merged (node, feature block) histogram. `criterion` is `policy` (best-arm sums)
    * or `outcome` (an AIPW outcome tree over `outcomeArms` arms); `categorical` flags the block's features.
    * With `fineCodes` (the block codes) and `coarseCuts`, the histogram holds coarse codes and thresholds
-   * come back fine; with `bounds` (the kernel's too) the record lists the coarse bins to refine.
+   * come back fine; with `bounds` (the kernel's too) the record lists the coarse bins to refine: the best's
+   * own and, past them, at most `refineLimit` (0: all) by bound, with the largest bound left out.
    */
   final case class Split(nArms: Int, minNodeSize: Long, featureStart: Int, codesPerFeature: Seq[Int], criterion: String = Policy,
       outcomeArms: Int = 0, categorical: Seq[Boolean] = Nil, fineCodes: Seq[Int] = Nil, coarseCuts: Seq[Option[Seq[Int]]] = Nil,
-      bounds: Boolean = false) extends NativeConfig
+      bounds: Boolean = false, refineLimit: Int = 0) extends NativeConfig
 
   /** One frontier slot's feature to refine: its coarse value bins `bins` (ascending) on their fine codes. */
   final case class RefineGroup(slot: Int, feature: Int, bins: Seq[Int])

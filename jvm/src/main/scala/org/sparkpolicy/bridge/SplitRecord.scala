@@ -13,7 +13,8 @@ private[sparkpolicy] final case class SplitRecord(
     totals: Array[Long],
     left: Array[Long],
     right: Array[Long],
-    refine: Vector[RefineBin] = Vector.empty)
+    refine: Vector[RefineBin] = Vector.empty,
+    leftOut: Option[BigInt] = None)
 
 private[sparkpolicy] object SplitRecord {
   /** Longs of one candidate: [present, feature, threshold bin, missing left, reward hi, reward lo]. */
@@ -27,22 +28,29 @@ private[sparkpolicy] object SplitRecord {
       Some(Candidate(rec(at + 1).toInt, rec(at + 2).toInt, rec(at + 3) == 1, reward))
     }
 
-  /** `[present …]` ×2, the bin count n, totals, left, right (K + 1 longs each), then n × [feature, bin, bound hi, bound lo]. */
+  private def i128(hi: Long, lo: Long): BigInt = (BigInt(hi) << 64) + (BigInt(lo) & ((BigInt(1) << 64) - 1))
+
+  /**
+   * `[present …]` ×2, the bin count n, the left-out bound `[present, hi, lo]`, totals, left, right (K + 1 longs
+   * each), then n × [feature, bin, bound hi, bound lo].
+   */
   def decode(nodeId: Int, featureBlock: Int, rec: Array[Long], nArms: Int): SplitRecord = {
     val stride = nArms + 1
-    val base = 2 * CandidateLongs + 1
-    val n = if (rec.length >= base) rec(base - 1) else -1L
+    val base = 2 * CandidateLongs + 4
+    val n = if (rec.length >= base) rec(2 * CandidateLongs) else -1L
     require(n >= 0 && rec.length == base + 3 * stride + 4 * n,
       s"split record has ${rec.length} longs and $n bins to refine, expected ${base + 3 * stride} + 4 per bin")
+    val at = 2 * CandidateLongs + 1
+    val leftOut = if (rec(at) == 1) Some(i128(rec(at + 1), rec(at + 2))) else None
     val bins = base + 3 * stride
     val refine = Vector.tabulate(n.toInt) { i =>
-      val at = bins + 4 * i
-      RefineBin(rec(at).toInt, rec(at + 1).toInt, (BigInt(rec(at + 2)) << 64) + (BigInt(rec(at + 3)) & ((BigInt(1) << 64) - 1)))
+      val b = bins + 4 * i
+      RefineBin(rec(b).toInt, rec(b + 1).toInt, i128(rec(b + 2), rec(b + 3)))
     }
     SplitRecord(nodeId, featureBlock, candidate(rec, 0), candidate(rec, CandidateLongs),
       totals = rec.slice(base, base + stride),
       left = rec.slice(base + stride, base + 2 * stride),
       right = rec.slice(base + 2 * stride, base + 3 * stride),
-      refine)
+      refine, leftOut)
   }
 }

@@ -18,9 +18,9 @@ import org.sparkpolicy.train.{ForestSettings, ForestTrainer, InputSpec, TrainedF
  * share of the features, honest by default; every random choice is a hash of the row's content (or
  * `rowIdCol`), the tree id and `seed`, so the forest is the same in any layout. All trees grow together: one
  * collect-less pass over the native blocks per level for every tree's frontier. Thresholds are exact as a
- * tree's by default (`thresholdSearch = "exact"`: each level's winners, searched on a coarse grid of
- * `maxBins`, are refined at full resolution in one more bounded pass for every tree, on each tree's own
- * rows); `"binned"` searches only the `maxBins` quantile thresholds. Trees grow greedily (`searchDepth = 1`).
+ * tree's by default (`thresholdSearch = "exact"`: each level is searched on a coarse grid of `maxBins`, and
+ * the coarse bins that can hold a better split, up to `refineBins` a node, are refined at full resolution in
+ * one more pass for every tree, on each tree's own rows); `"binned"` searches only the `maxBins` quantile thresholds. Trees grow greedily (`searchDepth = 1`).
  *
  * {{{
  * val forest = new PolicyForestLearner()
@@ -51,7 +51,8 @@ class PolicyForestLearner(override val uid: String)
       opt(rewardType), opt(treatmentVocabulary), opt(rowIdCol), $(handleInvalid), aipwSettings(getOutcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
-      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
+      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession),
+      $(refineBins))
     val forest = ForestSettings($(numTrees), $(subsamplingRate), $(featureSubsetStrategy), $(honest), $(seed))
     FitProjection.using(dataset, spec) { df =>
       val trained = ForestTrainer.fit(df, spec, settings, forest, opt(boundaries), AipwRewards.training)

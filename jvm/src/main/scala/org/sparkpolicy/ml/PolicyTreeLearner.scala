@@ -56,7 +56,8 @@ class PolicyTreeLearner(override val uid: String)
       aipwSettings(getOutcomeModel, native),
       getCategoricalCols, getCategoryOrdersMap)
     val settings = TreeSettings($(maxDepth), $(minNodeSize), $(maxBins), native.maxMemoryMB, $(boundarySampleSize),
-      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession))
+      $(boundaryStrategy), native.threads, $(thresholdSearch), $(searchDepth), TreeSettings.siblingSubtraction(dataset.sparkSession),
+      $(refineBins))
     FitProjection.using(dataset, spec) { df =>
       val fitted = TreeTrainer.fit(df, spec, settings, opt(boundaries), AipwRewards.training)
       val (trained, output) = trainingOutput(fitted, df, spec)

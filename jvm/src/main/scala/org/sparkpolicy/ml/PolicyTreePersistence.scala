@@ -65,14 +65,17 @@ private[ml] object PolicyTreePersistence {
     "depth" -> JInt(l.depth), "frontierNodes" -> JInt(l.frontierNodes), "featureBlocks" -> JInt(l.featureBlocks),
     "nodeGroups" -> JInt(l.nodeGroups), "recordsToDriver" -> JInt(l.recordsToDriver), "nodesSplit" -> JInt(l.nodesSplit),
     "millis" -> JInt(l.millis), "peakNativeBytesPerTask" -> JInt(l.peakNativeBytesPerTask), "nodesBuilt" -> JInt(l.nodesBuilt),
-    "nodesDerived" -> JInt(l.nodesDerived), "rowsHistogrammed" -> JInt(l.rowsHistogrammed))))
+    "nodesDerived" -> JInt(l.nodesDerived), "rowsHistogrammed" -> JInt(l.rowsHistogrammed),
+    "binsReaching" -> JInt(l.binsReaching), "binsRefined" -> JInt(l.binsRefined), "nodesRefined" -> JInt(l.nodesRefined),
+    "nodesExhaustive" -> JInt(l.nodesExhaustive))))
 
   private[ml] def levelsFrom(json: JValue): Vector[LevelStats] =
     json.children.map(l => LevelStats((l \ "depth").extract[Int], (l \ "frontierNodes").extract[Int],
       (l \ "featureBlocks").extract[Int], (l \ "nodeGroups").extract[Int], (l \ "recordsToDriver").extract[Int],
       (l \ "nodesSplit").extract[Int], (l \ "millis").extract[Long],
       orElse(l \ "peakNativeBytesPerTask", 0L), orElse(l \ "nodesBuilt", 0), orElse(l \ "nodesDerived", 0),
-      orElse(l \ "rowsHistogrammed", -1L))).toVector
+      orElse(l \ "rowsHistogrammed", -1L), orElse(l \ "binsReaching", 0), orElse(l \ "binsRefined", 0),
+      orElse(l \ "nodesRefined", 0), orElse(l \ "nodesExhaustive", 0))).toVector
 
   /** A field older formats lack: `absent` then, but a value of another type fails (`extractOpt` would drop it silently). */
   private def orElse[T: Manifest](v: JValue, absent: T): T = if (v == JNothing) absent else v.extract[T]

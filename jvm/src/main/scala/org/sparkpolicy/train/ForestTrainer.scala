@@ -4,7 +4,7 @@ import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.bridge.NativeConfig.RowSample
-import org.sparkpolicy.ml.model.{LevelStats, NodeTable}
+import org.sparkpolicy.ml.model.{LevelStats, NodeTable, RefinementStats}
 
 /**
  * A policy forest's fit: `FitSetup` (the validation pass, boundaries, contract) and one binning pass, as a
@@ -13,9 +13,10 @@ import org.sparkpolicy.ml.model.{LevelStats, NodeTable}
  * tree, node and feature block). Tree t takes the rows its `RowSample` takes (a hash of the row's content
  * or `rowIdCol`, the seed and t) and splits each node on its `FeatureSubset`; an honest tree chooses its
  * splits on the structure half of its rows and then takes its leaf values from the estimation half, in
- * one more pass for all trees. With exact thresholds (a coarse grid) every level's winners are then refined
- * at full resolution in one more bounded pass for all trees (`ThresholdRefinement.runAll`, partials keyed by
- * tree and node, each tree counting its own sampled rows), as a tree's are; binned, the `maxBins` quantile
+ * one more pass for all trees. With exact thresholds (a coarse grid) every level's bins that can reach a
+ * node's coarse best are then refined at full resolution in one more pass for all trees
+ * (`ThresholdRefinement.runAll`, partials keyed by tree, node and feature, each tree counting its own sampled
+ * rows), as a tree's are; binned, the `maxBins` quantile
  * edges are every candidate.
  */
 private[sparkpolicy] object ForestTrainer {
@@ -92,7 +93,7 @@ private[sparkpolicy] object ForestTrainer {
           LevelJob(growers(t).trainingTable(), frontiers(t), plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads,
             depth, categorical = categorical, siblings = siblings, treeId = t, rowSample = Some(sample(forest, t, half)),
             featureSubset = Some(FeatureSubset(forest.seed, t, grid.edges.length, subsetSize)).filter(_.count < grid.edges.length),
-            bounds = grid.isCoarse)
+            bounds = grid.isCoarse, refineLimit = settings.refineBins)
         }
         val rootOfAll = if (depth > 0) Nil else Seq(LevelJob(growers.head.trainingTable(), Array(1),
           LevelPlan(1, grid.histCodes.take(1), nArms, settings.maxMemoryMB), grid.codes, nArms, settings.minNodeSize,
@@ -108,15 +109,16 @@ private[sparkpolicy] object ForestTrainer {
         parents = result.kept
         if (rootOfAll.nonEmpty) allRows = result.records.last.head.totals
         val choices = growing.zip(result.records).map { case (t, records) => growers(t).choose(frontiers(t), records) }
-        val refined =
-          if (!grid.isCoarse) choices
+        val (refined, refinement) =
+          if (!grid.isCoarse) (choices, RefinementStats.Empty)
           else ThresholdRefinement.runAll(blocks, growing.zip(jobs).zip(choices).map { case ((t, job), c) =>
             RefineJob(t, job.tree, frontiers(t), c, job.rowSample)
-          }, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth, "PolicyForestLearner")
+          }, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth, "PolicyForestLearner", settings.refineBins)
         growing.zip(refined).foreach { case (t, c) => frontiers(t) = growers(t).applyChoices(c) }
         levels += LevelStats(depth, jobs.map(_.frontier.length).sum, jobs.map(_.plan.featureBlocks.size).max,
           jobs.map(_.plan.nodeGroups.size).max, result.records.map(_.length).sum, growers.map(_.splitCount).sum - splitsBefore,
           (System.nanoTime() - started) / 1000000, peak.value, result.nodesBuilt, result.nodesDerived, result.rowsHistogrammed)
+          .withRefinement(refinement)
         depth += 1
       }
     } finally parents.foreach(_.release())

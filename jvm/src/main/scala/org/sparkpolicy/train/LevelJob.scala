@@ -27,7 +27,8 @@ private[sparkpolicy] final case class LevelJob(
     treeId: Int = 0,
     rowSample: Option[NativeConfig.RowSample] = None,
     featureSubset: Option[FeatureSubset] = None,
-    bounds: Boolean = false) {
+    bounds: Boolean = false,
+    refineLimit: Int = 0) {
   require(!bounds || (grid.isCoarse && outcomeArms == 0), "refinement bounds need a coarse grid and the policy criterion")
   /**
    * The nodes the kernel histograms: the frontier, or with sibling subtraction each pair's smaller child
@@ -50,7 +51,8 @@ private[sparkpolicy] final case class LevelJob(
     val kinds = if (categorical.contains(true)) categorical.slice(f0, f1).toSeq else Nil
     val fine = if (grid.isCoarse) grid.fineCodes.slice(f0, f1).toSeq else Nil
     new SplitSearch(NativeConfig.Split(nChannels, minNodeSize, f0, grid.histCodes.slice(f0, f1).toSeq,
-      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds, fine, grid.cutsOf(f0, f1), bounds))
+      if (outcomeArms > 0) NativeConfig.Outcome else NativeConfig.Policy, outcomeArms, kinds, fine, grid.cutsOf(f0, f1), bounds,
+      refineLimit))
   }
   def kernelConfig(tag: String): NativeConfig.Kernel =
     NativeConfig.Kernel(nChannels, grid.fineCodes.toSeq, kernelFrontier.toSeq, chunks, nativeThreads, tag,

@@ -2,7 +2,8 @@ package org.sparkpolicy.train
 
 import org.apache.spark.HashPartitioner
 import org.apache.spark.rdd.RDD
-import org.sparkpolicy.bridge.{Candidate, NativeConfig, NodeTableIpc, RefineKernel, SplitRecord}
+import org.sparkpolicy.bridge.{Candidate, NativeConfig, NodeTableIpc, RefineBin, RefineKernel, SplitRecord}
+import org.sparkpolicy.ml.model.RefinementStats
 
 /**
  * The second, bounded pass of a level on a coarse grid, which makes each split the exhaustive search's
@@ -20,6 +21,25 @@ import org.sparkpolicy.bridge.{Candidate, NativeConfig, NodeTableIpc, RefineKern
 private[sparkpolicy] object ThresholdRefinement {
   private val log = org.slf4j.LoggerFactory.getLogger(getClass)
 
+  /**
+   * A node's bins to refine (`refineBins`, docs/contract.md): the coarse winner's bins (those on either side
+   * of its threshold), then the rest by bound descending, ties by (feature, bin), `limit` in all (0: every
+   * bin); (feature, bin) ascending. Where more bins reach the coarse best than `limit` (nearly flat rewards:
+   * deep, noisy nodes), the split is the best over the bins refined, and still the exhaustive search's when
+   * no bin left out has a bound reaching the refined reward (logged as certified).
+   */
+  def binsToRefine(c: NodeChoice, grid: SearchGrid, limit: Int): Vector[RefineBin] = {
+    val around: Set[(Int, Int)] = c.winner.toSet[(Candidate, SplitRecord)].flatMap { case (w, _) =>
+      grid.cuts(w.feature).toSeq.flatMap { cuts =>
+        val j = java.util.Arrays.binarySearch(cuts, w.thresholdBin)
+        if (j >= 0) Seq((w.feature, j), (w.feature, j + 1)) else Nil
+      }
+    }
+    val (must, rest) = c.refine.distinct.partition(b => around((b.feature, b.bin)))
+    val all = must ++ rest.sortBy(b => (-b.bound, b.feature, b.bin))
+    (if (limit == 0) all else all.take(math.max(limit, must.size))).sortBy(b => (b.feature, b.bin))
+  }
+
   /** One (node, feature) to refine: the node's frontier slot and the search of its merged histogram. */
   private final case class Group(node: Int, slot: Int, search: NativeConfig.RefineSplit) {
     def feature: Int = search.feature
@@ -29,8 +49,11 @@ private[sparkpolicy] object ThresholdRefinement {
   private final case class TreeGroups(treeId: Int, frontier: Array[Int], byKey: Map[(Int, Int), Group], config: NativeConfig.Refine)
 
   def run(blocks: RDD[Array[Byte]], tree: org.sparkpolicy.ml.model.NodeTable, frontier: Array[Int], choices: Vector[NodeChoice],
-      grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int, depth: Int): Vector[NodeChoice] =
-    runAll(blocks, Vector(RefineJob(0, tree, frontier, choices)), grid, nArms, minNodeSize, maxMemoryMB, depth, "PolicyTreeLearner").head
+      grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int, depth: Int, refineBins: Int): (Vector[NodeChoice], RefinementStats) = {
+    val (choicesOut, stats) =
+      runAll(blocks, Vector(RefineJob(0, tree, frontier, choices)), grid, nArms, minNodeSize, maxMemoryMB, depth, "PolicyTreeLearner", refineBins)
+    (choicesOut.head, stats)
+  }
 
   /**
    * Every job's level refined in one pass over the blocks; returns each job's choices, in job order, with
@@ -38,15 +61,17 @@ private[sparkpolicy] object ThresholdRefinement {
    * after another, so a task holds one tree's routing and one chunk at a time.
    */
   def runAll(blocks: RDD[Array[Byte]], jobs: Vector[RefineJob], grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int,
-      depth: Int, stage: String): Vector[Vector[NodeChoice]] = {
+      depth: Int, stage: String, refineBins: Int): (Vector[Vector[NodeChoice]], RefinementStats) = {
     require(jobs.map(_.treeId).distinct.size == jobs.size, s"trees ${jobs.map(_.treeId).mkString(",")} of one pass need distinct ids")
-    val trees = jobs.flatMap(j => groupsOf(j, grid, nArms, minNodeSize, maxMemoryMB, depth))
-    if (trees.isEmpty) return jobs.map(_.choices.map(_.copy(refine = Vector.empty)))
+    val trees = jobs.flatMap(j => groupsOf(j, grid, nArms, minNodeSize, maxMemoryMB, depth, refineBins))
+    if (trees.isEmpty) return (jobs.map(_.choices.map(_.copy(refine = Vector.empty, leftOut = None))), RefinementStats.Empty)
     val nGroups = trees.map(_.byKey.size).sum
     val nBins = trees.flatMap(_.byKey.values.map(_.search.bins.size)).sum
+    val nCandidates = jobs.flatMap(_.choices.map(_.refine.distinct.size)).sum
     val nNodes = trees.map(_.byKey.keySet.map(_._1).size).sum
     val sc = blocks.sparkContext
-    val what = s"$nBins coarse bins of $nGroups features in $nNodes nodes" + (if (jobs.size > 1) s" of ${trees.size} trees" else "")
+    val what = s"$nBins coarse bins (of $nCandidates whose bound reaches the coarse best) of $nGroups features in $nNodes nodes" +
+      (if (jobs.size > 1) s" of ${trees.size} trees" else "")
     sc.setJobDescription(s"$stage: level $depth threshold refinement ($what)")
     log.info(s"level $depth refinement: $what")
     val payloads = trees.map(t => sc.broadcast(NodeTableIpc.encode(jobs.find(_.treeId == t.treeId).get.tree)))
@@ -67,17 +92,39 @@ private[sparkpolicy] object ThresholdRefinement {
         }
         .collectAsMap()
     } finally (payloads :+ shared).foreach(_.destroy())
-    jobs.map { job =>
+    var certified = 0
+    var refinedNodes = 0
+    val out = jobs.map { job =>
       val groups = trees.find(_.treeId == job.treeId).map(_.byKey).getOrElse(Map.empty)
       job.choices.map { c =>
         val features = groups.keySet.collect { case (n, f) if n == c.node => f }
-        val fromGroups = features.toSeq.flatMap(f => refined.get((job.treeId, c.node, f))).flatMap(r => r.best.map(_ -> r))
+        val fromGroups = features.toSeq.sorted.flatMap { f =>
+          val rec = refined.getOrElse((job.treeId, c.node, f),
+            throw new IllegalStateException(s"tree ${job.treeId} node ${c.node}: no refined record for feature $f"))
+          rec.best.map(_ -> rec)
+        }
         // A group's scan covers every candidate of its feature, the coarse winner's threshold included.
         val coarse = c.winner.filterNot { case (w, _) => features(w.feature) }
         val winner = firstBest((coarse.toSeq ++ fromGroups).sortBy(_._1.feature)).map { case (b, rec) => b -> rec.copy(refine = Vector.empty) }
-        c.copy(winner = winner, refine = Vector.empty)
+        if (features.nonEmpty) {
+          refinedNodes += 1
+          val searched = binsToRefine(c, grid, refineBins).toSet
+          val below = (bound: BigInt) => winner.exists(w => bound < w._1.reward)
+          if (c.refine.forall(b => searched(b) || below(b.bound)) && c.leftOut.forall(below)) certified += 1
+        }
+        // The runner-up is the best split on another feature than the (possibly new) winner's, refined where refined.
+        val others = (c.winner.map(_._1).toSeq ++ c.runnerUp ++ fromGroups.map(_._1))
+          .filter(x => !winner.exists(_._1.feature == x.feature) && !(features(x.feature) && !fromGroups.exists(_._1 eq x)))
+        val runnerUp = others.sortBy(_.feature).foldLeft(Option.empty[Candidate]) {
+          case (Some(b), x) if x.reward <= b.reward => Some(b)
+          case (_, x) => Some(x)
+        }
+        c.copy(winner = winner, runnerUp = runnerUp, refine = Vector.empty, leftOut = None)
       }
     }
+    log.info(s"level $depth refinement: $certified of $refinedNodes refined splits certified exhaustive " +
+      s"(no bin left out has a bound reaching the refined reward)")
+    (out, RefinementStats(nCandidates, nBins, refinedNodes, certified))
   }
 
   private def firstBest(xs: Seq[(Candidate, SplitRecord)]): Option[(Candidate, SplitRecord)] =
@@ -88,10 +135,10 @@ private[sparkpolicy] object ThresholdRefinement {
 
   /** A job's groups (its nodes' bins to refine, by feature) and their config, or None when it has none. */
   private def groupsOf(job: RefineJob, grid: SearchGrid, nArms: Int, minNodeSize: Int, maxMemoryMB: Int,
-      depth: Int): Option[TreeGroups] = {
+      depth: Int, refineBins: Int): Option[TreeGroups] = {
     val slotOf = job.frontier.zipWithIndex.toMap
     val groups: Vector[Group] = job.choices.sortBy(c => slotOf(c.node)).flatMap { c =>
-      c.refine.groupBy(_.feature).toVector.sortBy(_._1).map { case (f, bins) =>
+      binsToRefine(c, grid, refineBins).groupBy(_.feature).toVector.sortBy(_._1).map { case (f, bins) =>
         val cuts = grid.cuts(f).getOrElse(throw new IllegalStateException(s"node ${c.node}: bins to refine on feature $f, which is not coarse"))
         Group(c.node, slotOf(c.node),
           NativeConfig.RefineSplit(nArms, minNodeSize, f, grid.fineCodes(f), cuts.toSeq, bins.map(_.bin).distinct.sorted))

@@ -57,7 +57,7 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
         // A bin whose bound is below the node's best cannot hold a better (or tying) fine threshold.
         val reach = winner.map(_._1.reward)
         val refine = recs.toVector.flatMap(_.refine).filter(b => reach.forall(b.bound >= _))
-        NodeChoice(node, totals.getOrElse(node, r.totals), winner, runnerUp, refine)
+        NodeChoice(node, totals.getOrElse(node, r.totals), winner, runnerUp, refine, recs.flatMap(_.leftOut).maxOption)
       }
     }
   }
@@ -65,7 +65,7 @@ private[sparkpolicy] final class TreeGrower(criterion: SplitCriterion, maxDepth:
   /** Logs each node's decision, accepts the winners the criterion takes, and returns the next frontier. */
   def applyChoices(choices: Vector[NodeChoice]): Array[Int] = {
     val next = Array.newBuilder[Int]
-    choices.foreach { case NodeChoice(node, t, winner, runnerUp, _) =>
+    choices.foreach { case NodeChoice(node, t, winner, runnerUp, _, _) =>
       totals.getOrElseUpdate(node, t)
       val unsplit = criterion.unsplit(t)
       val accepted = winner.filter { case (c, _) => unsplit.accepts(c) }

@@ -14,7 +14,8 @@ private[sparkpolicy] final case class TreeSettings(
     nativeThreads: Int = 1,
     thresholdSearch: String = "exact",
     searchDepth: Int = 1,
-    siblingSubtraction: Boolean = true) {
+    siblingSubtraction: Boolean = true,
+    refineBins: Int = 8) {
   /** Fine thresholds refined from a coarse search; `approx` boundaries are always searched as binned. */
   def refines: Boolean = thresholdSearch == "exact" && boundaryStrategy == "exact"
 }

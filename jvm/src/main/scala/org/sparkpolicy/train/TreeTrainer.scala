@@ -5,7 +5,7 @@ import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.DataFrame
 import org.slf4j.LoggerFactory
 import org.sparkpolicy.contract.Signatures
-import org.sparkpolicy.ml.model.{LevelStats, SplitDecision}
+import org.sparkpolicy.ml.model.{LevelStats, RefinementStats, SplitDecision}
 
 /**
  * A fit, in data-flow order: the validation pass, which also signs the input and draws the boundary
@@ -54,8 +54,8 @@ private[sparkpolicy] object TreeTrainer {
 
   /**
    * The level loop: per level one collect-less `LevelSearch` (or, with `searchDepth = 2` while two levels
-   * remain, a `PairLevelSearch`), reduced by `grower`; on a coarse grid the winners' thresholds are then
-   * refined at full resolution (`ThresholdRefinement`) before they are applied. With sibling subtraction
+   * remain, a `PairLevelSearch`), reduced by `grower`; on a coarse grid the coarse bins that can reach each
+   * node's best are then refined at full resolution (`ThresholdRefinement`) before the splits are applied. With sibling subtraction
    * (`settings.siblingSubtraction`) a greedy level keeps its merged histograms on the executors when another
    * level follows, and that level builds only each split's smaller child (`SiblingPlan`); the root, and a
    * level after a two-level search level, build every node.
@@ -94,7 +94,7 @@ private[sparkpolicy] object TreeTrainer {
               case _ => LevelPlan(frontier.length, planCodes, nArms, settings.maxMemoryMB, minKeys)
             }
             val job = LevelJob(table, frontier, plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads, depth,
-              categorical = categorical, siblings = siblings, bounds = grid.isCoarse)
+              categorical = categorical, siblings = siblings, bounds = grid.isCoarse, refineLimit = settings.refineBins)
             sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, " +
               s"${job.kernelFrontier.length} built, ${plan.featureBlocks.size} feature blocks)")
             // Greedy levels follow greedy levels, so the next one can subtract whenever it exists.
@@ -106,11 +106,14 @@ private[sparkpolicy] object TreeTrainer {
               (result.nodesBuilt, result.nodesDerived, result.rowsHistogrammed))
           }
         val choices = grower.choose(frontier, records)
-        val next = grower.applyChoices(
-          if (!grid.isCoarse) choices
-          else ThresholdRefinement.run(blocks, table, frontier, choices, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth))
+        val (refined, refinement) =
+          if (!grid.isCoarse) (choices, RefinementStats.Empty)
+          else ThresholdRefinement.run(blocks, table, frontier, choices, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth,
+            settings.refineBins)
+        val next = grower.applyChoices(refined)
         val stats = LevelStats(depth, frontier.length, featureBlocks, nodeGroups, records.length,
           grower.splitCount - splitsBefore, (System.nanoTime() - started) / 1000000, peak.value, work._1, work._2, work._3)
+          .withRefinement(refinement)
         log.info(s"level ${stats.depth}: ${stats.frontierNodes} frontier nodes (${stats.nodesBuilt} histograms built, " +
           s"${stats.nodesDerived} derived), ${stats.nodesSplit} split, ${stats.recordsToDriver} split records to the driver, " +
           s"peak native ${stats.peakNativeBytesPerTask} bytes per task, ${stats.millis} ms")

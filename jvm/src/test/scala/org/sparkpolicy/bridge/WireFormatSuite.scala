@@ -123,19 +123,22 @@ class WireFormatSuite extends AnyFunSuite {
     val reward = (BigInt(1) << 90) - 12345
     val bound = -(BigInt(1) << 70) + 9
     // A candidate is [present, feature, threshold bin, missing left, reward hi, reward lo]; an absent one [0, -1, -1, 0, 0, 0].
-    // Then the bin count, totals, left, right, and per bin [feature, coarse bin, bound hi, bound lo].
+    // Then the bin count, the largest bound left out [present, hi, lo], totals, left, right, and per bin
+    // [feature, coarse bin, bound hi, bound lo].
     val head = Array[Long](1, 3, 17, 1, (reward >> 64).toLong, reward.toLong, 0, -1, -1, 0, 0, 0)
     val sums = Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
-    val rec = head ++ Array(2L) ++ sums ++ Array[Long](3, 5, (reward >> 64).toLong, reward.toLong) ++
-      Array[Long](4, 0, (bound >> 64).toLong, bound.toLong)
-    assert(rec.length == 13 + 3 * stride + 8)
+    val leftOut = BigInt(-3)
+    val rec = head ++ Array(2L, 1L, (leftOut >> 64).toLong, leftOut.toLong) ++ sums ++
+      Array[Long](3, 5, (reward >> 64).toLong, reward.toLong) ++ Array[Long](4, 0, (bound >> 64).toLong, bound.toLong)
+    assert(rec.length == 16 + 3 * stride + 8)
     val back = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(rec))), nArms)
     assert(back.best.contains(Candidate(3, 17, missingLeft = true, reward)))
     assert(back.runnerUp.isEmpty)
     assert(back.totals.toSeq == Seq(10L, -20L, 30L) && back.left.toSeq == Seq(4L, -5L, 12L) && back.right.toSeq == Seq(6L, -15L, 18L))
-    assert(back.refine == Vector(RefineBin(3, 5, reward), RefineBin(4, 0, bound)))
-    val none = head ++ Array(0L) ++ sums
-    assert(SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(none))), nArms).refine.isEmpty)
+    assert(back.refine == Vector(RefineBin(3, 5, reward), RefineBin(4, 0, bound)) && back.leftOut.contains(leftOut))
+    val none = head ++ Array(0L, 0L, 0L, 0L) ++ sums
+    val plain = SplitRecord.decode(9, 2, longs(roundTrip("split_record", bytes(none))), nArms)
+    assert(plain.refine.isEmpty && plain.leftOut.isEmpty)
     val bad = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.dropRight(1))))
     assert(bad.getMessage.contains("split record"), bad.getMessage)
     val sloppy = intercept[IllegalArgumentException](roundTrip("split_record", bytes(rec.updated(7, 0L))))
@@ -145,7 +148,7 @@ class WireFormatSuite extends AnyFunSuite {
   test("pair records: a split record, then the subtree's children; the prefix is the split record") {
     val nArms = 2
     val reward = (BigInt(1) << 70) + 3
-    val split = Array[Long](1, 0, 4, 0, (reward >> 64).toLong, reward.toLong, 1, 2, 1, 1, 0, 9, 0) ++
+    val split = Array[Long](1, 0, 4, 0, (reward >> 64).toLong, reward.toLong, 1, 2, 1, 1, 0, 9, 0, 0, 0, 0) ++
       Array[Long](10, -20, 30) ++ Array[Long](4, -5, 12) ++ Array[Long](6, -15, 18)
     val children = Array[Long](1, 1, 2, 1, -1, -7) ++ Array[Long](0, -1, -1, 0, 0, 0)
     val back = PairRecord.decode(4, 1, longs(roundTrip("pair_record", bytes(split ++ children))), nArms)
@@ -156,7 +159,7 @@ class WireFormatSuite extends AnyFunSuite {
     assert((back.split.nodeId, back.split.featureBlock) == (4, 1))
     // No root split but a child's: refused by the Rust decoder.
     val absent = Array[Long](0, -1, -1, 0, 0, 0)
-    val orphan = absent ++ absent ++ Array(0L) ++ Array[Long](10, -20, 30) ++ Array.fill(6)(0L)
+    val orphan = absent ++ absent ++ Array(0L, 0L, 0L, 0L) ++ Array[Long](10, -20, 30) ++ Array.fill(6)(0L)
     val e = intercept[IllegalArgumentException](roundTrip("pair_record", bytes(orphan ++ children)))
     assert(e.getMessage.contains("no best root split"), e.getMessage)
     assert(PairRecord.decode(4, 0, orphan ++ absent ++ absent, nArms).split.best.isEmpty)
@@ -175,7 +178,8 @@ class WireFormatSuite extends AnyFunSuite {
       NativeConfig.Split(3, 20L, 5, Seq(66, 66)),
       NativeConfig.Split(7, 1L, 0, Seq(3, 5), NativeConfig.Outcome, 3, Seq(false, true)),
       NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None)),
-      NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None), bounds = true),
+      NativeConfig.Split(3, 1L, 0, Seq(4, 4), fineCodes = Seq(9, 4), coarseCuts = Seq(Some(Seq(1, 4)), None), bounds = true,
+        refineLimit = 8),
       NativeConfig.Kernel(3, Seq(9, 4), Seq(1), Seq(NativeConfig.Chunk(0, 1, 0, 2)), 1, "", None, Seq(Some(Seq(1, 4)), None), bounds = true),
       NativeConfig.Refine(3, Seq(9, 4), Seq(Some(Seq(1, 4)), None), Seq(2, 3),
         Seq(NativeConfig.RefineGroup(0, 0, Seq(0, 2)), NativeConfig.RefineGroup(1, 0, Seq(1))),

@@ -74,8 +74,8 @@ class ExactThresholdSuite extends AnyFunSuite with SparkTestSession {
    * (node id, feature, edge index) of every split, and whether the coarse-window rule (the previous default:
    * refine only around the coarse winner) picks the same split on the node's rows.
    */
-  private def bruteForce(rows: Array[(Array[Double], Array[Long])], edges: Array[Array[Double]], minNode: Int, depth: Int)
-      : Seq[(Int, Int, Int, Boolean)] = {
+  private def bruteForce(rows: Array[(Array[Double], Array[Long])], edges: Array[Array[Double]], minNode: Int, depth: Int,
+      rootWindowOnly: Boolean = false): Seq[(Int, Int, Int, Boolean)] = {
     val k = rows.head._2.length
     def best(sums: Array[Long]) = sums.max
     def sumOf(rs: Array[(Array[Double], Array[Long])]) = Array.tabulate(k)(a => rs.map(_._2(a)).sum)
@@ -116,12 +116,18 @@ class ExactThresholdSuite extends AnyFunSuite with SparkTestSession {
           (id, f, t, window(scans).contains((f, t))) +: (grow(2 * id, l, d + 1) ++ grow(2 * id + 1, r, d + 1))
         }
       }
-    grow(1, rows, 0)
+    if (rootWindowOnly) window(edges.indices.map(f => scan(rows, f))).toSeq.map { case (f, t) => (1, f, t, true) }
+    else grow(1, rows, 0)
   }
 
-  test("every split is the exhaustive search over the fine thresholds, where the coarse winner's window is not") {
+  /** The coarse-window rule's root split (the previous default) on all rows. */
+  private def window(rows: Array[(Array[Double], Array[Long])], edges: Array[Array[Double]]): Option[(Int, Int)] =
+    bruteForce(rows, edges, 5, 1, rootWindowOnly = true).headOption.map(w => (w._2, w._3))
+
+  test("with refineBins 0 every split is the exhaustive search over the fine thresholds, where the coarse winner's window is not") {
     val features = Array("a", "b", "c", "d")
     var windowMissed = 0
+    var uncertified = 0
     (1 to 6).foreach { seed =>
       // Small integer rewards (exact in fixed point, many ties); a weak planted effect of a and c under heavy noise.
       val h = (name: String) => abs(xxhash64(col("id"), lit(seed), lit(name)))
@@ -130,8 +136,8 @@ class ExactThresholdSuite extends AnyFunSuite with SparkTestSession {
         .select(features.map(col) :+ col("n0").cast("double").as("g0") :+
           (col("n1") + when(col("a") > 0.37 && col("c") < 0.81, 1).otherwise(0)).cast("double").as("g1"): _*)
         .cache()
-      val model = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1")).setMaxDepth(2).setMinNodeSize(5)
-        .fit(df)
+      val learner = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1")).setMaxDepth(2).setMinNodeSize(5)
+      val model = learner.setRefineBins(0).fit(df)
       val edges = features.indices.map(model.splitBoundaries).toArray
       assert(edges.forall(_.length > 2900), "every distinct value but the largest is a fine edge")
       val rows = df.collect().map(r => (features.indices.map(r.getDouble).toArray, Array(r.getDouble(4).toLong, r.getDouble(5).toLong)))
@@ -139,8 +145,30 @@ class ExactThresholdSuite extends AnyFunSuite with SparkTestSession {
       val got = model.nodeTable.nodes.filterNot(_.isLeaf).sortBy(_.id).map(n => (n.id, n.feature, edges(n.feature).indexOf(n.threshold)))
       assert(got == expected.map(e => (e._1, e._2, e._3)), s"seed $seed\n${model.toDebugString}")
       windowMissed += expected.count(!_._4)
+      // The default limit (8 bins a node, the winner's first): the root split is never worse than the window rule's
+      // and never better than the exhaustive one.
+      val limited = learner.setRefineBins(8).fit(df)
+      assert(limited.getRefineBins == 8 && model.getRefineBins == 0)
+      // Every split of the unlimited search is certified exhaustive; the limited one refines at most 8 bins a node.
+      assert(model.trainingSummary.levels.forall(l => l.nodesExhaustive == l.nodesRefined && l.binsRefined == l.binsReaching))
+      assert(limited.trainingSummary.levels.forall(l => l.binsRefined <= 8 * l.nodesRefined && l.nodesExhaustive <= l.nodesRefined))
+      uncertified += limited.trainingSummary.levels.map(l => l.nodesRefined - l.nodesExhaustive).sum
+      if (seed == 1) {
+        val path = java.nio.file.Files.createTempDirectory("sparkpolicy-refine").resolve("model").toString
+        limited.write.save(path)
+        assert(PolicyTreeModel.load(path).trainingSummary.levels == limited.trainingSummary.levels, "refinement counts persist")
+      }
+      val reward = (f: Int, t: Int) => {
+        val (l, r) = rows.partition(_._1(f) <= edges(f)(t))
+        Seq(l, r).map(side => (0 until 2).map(a => side.map(_._2(a)).sum).max).sum
+      }
+      val root = limited.nodeTable.root
+      val limitedReward = reward(root.feature, edges(root.feature).indexOf(root.threshold))
+      assert(limitedReward <= reward(expected.head._2, expected.head._3))
+      window(rows, edges).foreach { case (f, t) => assert(limitedReward >= reward(f, t), s"seed $seed: below the window rule") }
     }
     // The data is noisy enough that the old rule (refine only the coarse winner's window) misses the optimum somewhere.
     assert(windowMissed > 0, "no node where the coarse winner's window misses the exhaustive split")
+    assert(uncertified > 0, "on this noisy data some node has more than 8 bins reaching its coarse best")
   }
 }

@@ -14,25 +14,31 @@ trait HasTreeGrowth[S] extends Params { self: S =>
     "locked split boundaries per feature (featureCols order); when set, no boundaries are computed")
   final val thresholdSearch: Param[String] = new Param[String](this, "thresholdSearch",
     "'exact' (default, for trees and forests): every distinct value of the boundary sample is a candidate threshold, " +
-      "searched on a coarse grid of maxBins bins and then refined around the winner (docs/contract.md); 'binned': only the " +
-      "maxBins quantile boundaries",
+      "searched on a coarse grid of maxBins bins, then the coarse bins whose bound can reach the best are refined (up to " +
+      "refineBins per node; docs/contract.md); 'binned': only the maxBins quantile boundaries",
     ParamValidators.inArray(Array("exact", "binned")))
   final val searchDepth: IntParam = new IntParam(this, "searchDepth",
     "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree " +
       "(policytree's hybrid search; with maxDepth 2 the optimal depth-2 tree over the coarse grid)", ParamValidators.inArray(Array(1, 2)))
-  setDefault(maxDepth -> 3, minNodeSize -> 1, boundaryStrategy -> "exact", thresholdSearch -> "exact", searchDepth -> 1)
+  final val refineBins: IntParam = new IntParam(this, "refineBins",
+    "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most (the winner's two first, then by " +
+      "bound); 0: every bin whose bound reaches the node's coarse best, which makes each split the exhaustive search's",
+    ParamValidators.gtEq(0))
+  setDefault(maxDepth -> 3, minNodeSize -> 1, boundaryStrategy -> "exact", thresholdSearch -> "exact", searchDepth -> 1, refineBins -> 8)
 
   final def getMaxDepth: Int = $(maxDepth)
   final def getMinNodeSize: Int = $(minNodeSize)
   final def getBoundaryStrategy: String = $(boundaryStrategy)
   final def getThresholdSearch: String = $(thresholdSearch)
   final def getSearchDepth: Int = $(searchDepth)
+  final def getRefineBins: Int = $(refineBins)
 
   final def setMaxDepth(value: Int): S = set(maxDepth, value)
   final def setMinNodeSize(value: Int): S = set(minNodeSize, value)
   final def setBoundaryStrategy(value: String): S = set(boundaryStrategy, value)
   final def setThresholdSearch(value: String): S = set(thresholdSearch, value)
   final def setSearchDepth(value: Int): S = set(searchDepth, value)
+  final def setRefineBins(value: Int): S = set(refineBins, value)
   /** Locks the split boundaries (one strictly increasing array per feature, featureCols order). */
   final def setBoundaries(value: Array[Array[Double]]): S = set(boundaries, value)
 }
