@@ -288,10 +288,10 @@ mod tests {
         );
         let sample = round_trip::<RefineConfig>(&sampled).row_sample.unwrap();
         assert_eq!((sample.seed, sample.tree, sample.threshold, sample.half), (-5, 7, 1 << 31, crate::row_sample::Half::Structure));
-        let rs: RefineSplitConfig =
-            round_trip(r#"{"n_arms":3,"min_node_size":2,"feature":4,"fine_codes":9,"cuts":[2,5],"bins":[1]}"#);
+        let rs: RefineSplitConfig = round_trip(r#"{"n_arms":3,"min_node_size":2,"feature":4,"fine_codes":9,"cuts":[2,5],"bins":[1]}"#);
         assert_eq!((rs.feature, rs.bins.as_slice()), (4, &[1usize][..]));
-        let bounded: KernelConfig = round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[3,4],"frontier":[1],{chunks},"bounds":true}}"#));
+        let bounded: KernelConfig =
+            round_trip(&format!(r#"{{"n_arms":2,"codes_per_feature":[3,4],"frontier":[1],{chunks},"bounds":true}}"#));
         assert!(bounded.bounds && !k.bounds);
         assert_eq!(round_trip::<LeavesConfig>(r#"{"codes_per_feature":[3,66]}"#).codes_per_feature, vec![3, 66]);
         assert!(String::from_utf8(to_json(&s).unwrap()).unwrap().contains(r#""criterion":"policy""#));

@@ -198,7 +198,14 @@ pub fn bin_bound(left: &[i64], right: &[i64], pos: &[i64], missing: &[i64], n_ar
 /// bins with at least one fine threshold strictly inside, whose `bin_bound` is ≥ `reach`. An empty bin
 /// above the first needs no refining: its inner thresholds split the node as its lower edge does, which
 /// comes first in loop order; the first bin's inner thresholds come before its only edge, its upper one.
-pub fn refine_bins(feature: usize, feature_hist: &[i64], bounds: &[i64], grid: &CoarseMap, n_arms: usize, reach: Option<i128>) -> Vec<RefineBin> {
+pub fn refine_bins(
+    feature: usize,
+    feature_hist: &[i64],
+    bounds: &[i64],
+    grid: &CoarseMap,
+    n_arms: usize,
+    reach: Option<i128>,
+) -> Vec<RefineBin> {
     let bins: Vec<&[i64]> = codes(feature_hist, n_arms).collect();
     let (values, missing) = bins.split_at(bins.len() - 1);
     let mut values_total = vec![0i64; n_arms + 1];
@@ -305,9 +312,7 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
     let mut refine: Vec<RefineBin> = (0..config.codes_per_feature.len())
         .filter(|&j| is_allowed(j))
         .flat_map(|j| match layout.bounds(node_hist, j) {
-            Some(bounds) => {
-                refine_bins(config.feature_start + j, layout.feature(node_hist, j), bounds, &grids[j], config.n_arms, reach)
-            }
+            Some(bounds) => refine_bins(config.feature_start + j, layout.feature(node_hist, j), bounds, &grids[j], config.n_arms, reach),
             None => Vec::new(),
         })
         .collect();
@@ -316,7 +321,8 @@ pub fn best_split_among(node_hist: &[i64], config: &SplitConfig, allowed: &[bool
         // The best's own bins (either side of its coarse threshold), then the others by bound, largest first.
         let own = |b: &RefineBin| {
             best.as_ref().is_some_and(|x| {
-                x.feature == b.feature && x.threshold_bin + 2 < config.codes_per_feature[x.feature - config.feature_start]
+                x.feature == b.feature
+                    && x.threshold_bin + 2 < config.codes_per_feature[x.feature - config.feature_start]
                     && (b.bin == x.threshold_bin || b.bin == x.threshold_bin + 1)
             })
         };

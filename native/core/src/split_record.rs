@@ -195,13 +195,17 @@ mod tests {
     #[test]
     fn reward_record_keeps_i128_exact() {
         let c = candidate((1i128 << 63) + 7);
-        let rec =
-            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), refine: vec![], left_out: None }).encode();
+        let rec = SplitRecord::new(
+            vec![5, 7, 9],
+            &BlockBest { best: Some(c.clone()), runner_up: Some(candidate(-3)), refine: vec![], left_out: None },
+        )
+        .encode();
         assert_eq!(((rec[4] as i128) << 64) | (rec[5] as u64 as i128), c.reward);
         assert_eq!(((rec[10] as i128) << 64) | (rec[11] as u64 as i128), -3);
         assert_eq!(rec.len(), 16 + 9);
         assert_eq!(&rec[12..], &[0, 0, 0, 0, 5, 7, 9, 1, 2, 3, 4, 5, 6]);
-        let with = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, refine: bins(), left_out: Some(-7) }).encode();
+        let with =
+            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(c), runner_up: None, refine: bins(), left_out: Some(-7) }).encode();
         assert_eq!(&with[12..16], &[2, 1, -1, -7]);
         assert_eq!(&with[25..], &[3, 9, -1, -2, 4, 0, 64, 5]);
     }
@@ -224,7 +228,9 @@ mod tests {
 
     #[test]
     fn refuses_what_encode_cannot_write() {
-        let good = SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, refine: bins(), left_out: Some(-7) }).encode();
+        let good =
+            SplitRecord::new(vec![5, 7, 9], &BlockBest { best: Some(candidate(1)), runner_up: None, refine: bins(), left_out: Some(-7) })
+                .encode();
         let err = |rec: &[i64]| SplitRecord::decode(rec).unwrap_err().to_string();
         assert!(err(&good[..good.len() - 1]).contains("16 + 3·(K+1) + 4·n longs"));
         assert!(err(&good[..15]).contains("got 15"));

@@ -10,8 +10,8 @@
 mod common;
 
 use proptest::prelude::*;
-use sparkpolicy_core::config::{Chunk, GroupRange, KernelConfig, RefineConfig, RefineGroup, RefineSplitConfig, SplitConfig};
 use sparkpolicy_core::coarse::CoarseMap;
+use sparkpolicy_core::config::{Chunk, GroupRange, KernelConfig, RefineConfig, RefineGroup, RefineSplitConfig, SplitConfig};
 use sparkpolicy_core::histogram::HistogramKernel;
 use sparkpolicy_core::node_table::NodeTable;
 use sparkpolicy_core::refine::{refine_split, GroupGrid, RefineKernel};
@@ -54,9 +54,8 @@ fn feature(n: usize, missing: u32) -> impl Strategy<Value = Feature> {
 fn case() -> impl Strategy<Value = Case> {
     (1usize..4, 2usize..5, 2usize..150, 1u64..4, 0u32..3, 1usize..4, -3i64..1).prop_flat_map(
         |(n_features, n_arms, n, min_node_size, missing, blocks, low)| {
-            (prop::collection::vec(feature(n, missing), n_features), prop::collection::vec(low..4, n * n_arms)).prop_map(
-                move |(features, gamma)| Case { features, gamma, n_arms, min_node_size, blocks },
-            )
+            (prop::collection::vec(feature(n, missing), n_features), prop::collection::vec(low..4, n * n_arms))
+                .prop_map(move |(features, gamma)| Case { features, gamma, n_arms, min_node_size, blocks })
         },
     )
 }
@@ -177,12 +176,14 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
     for limit in [1, 3] {
         let limited = best_split(&coarse, &SplitConfig { refine_limit: limit, ..split.clone() }).unwrap();
         // The best's coarse edge j (its fine threshold is cut j): bins j and j + 1.
-        let own: Vec<(usize, usize)> = result.best.iter().flat_map(|b| {
-            match c.features[b.feature].cuts.iter().position(|&x| x as usize == b.threshold_bin) {
+        let own: Vec<(usize, usize)> = result
+            .best
+            .iter()
+            .flat_map(|b| match c.features[b.feature].cuts.iter().position(|&x| x as usize == b.threshold_bin) {
                 Some(j) => vec![(b.feature, j), (b.feature, j + 1)],
                 None => vec![],
-            }
-        }).collect();
+            })
+            .collect();
         let (mine, mut rest): (Vec<_>, Vec<_>) = result.refine.iter().copied().partition(|b| own.contains(&(b.feature, b.bin)));
         rest.sort_by(|a, b| b.bound.cmp(&a.bound).then((a.feature, a.bin).cmp(&(b.feature, b.bin))));
         let mut expected: Vec<_> = mine.into_iter().chain(rest.iter().copied().take(limit)).collect();
@@ -211,7 +212,8 @@ fn coarse_then_refine(c: &Case) -> (Option<SplitCandidate>, Option<SplitCandidat
         add(&mut hist, kernel.emit(0).unwrap());
     }
     // The driver's rule: each group's best replaces its feature's coarse candidate; first best by feature.
-    let mut candidates: Vec<SplitCandidate> = result.best.iter().filter(|b| groups.iter().all(|g| g.feature != b.feature)).cloned().collect();
+    let mut candidates: Vec<SplitCandidate> =
+        result.best.iter().filter(|b| groups.iter().all(|g| g.feature != b.feature)).cloned().collect();
     let mut at = 0;
     for g in &groups {
         let f = &c.features[g.feature];

@@ -126,7 +126,10 @@ mod tests {
     fn byte_formats_round_trip() {
         let c =
             SplitCandidate { feature: 1, threshold_bin: 2, missing_left: false, reward: -(1 << 70), left: vec![1, 1], right: vec![2, 1] };
-        same("split_record", &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, refine: vec![], left_out: None }).to_le_bytes());
+        same(
+            "split_record",
+            &SplitRecord::new(vec![3, 2], &BlockBest { best: Some(c), runner_up: None, refine: vec![], left_out: None }).to_le_bytes(),
+        );
         let block = TrainingBlock {
             n_rows: 2,
             n_features: 1,
@@ -159,7 +162,8 @@ mod tests {
         let refine_split = br#"{"n_arms":2,"min_node_size":1,"feature":0,"fine_codes":5,"cuts":[1],"bins":[1]}"#;
         let out = round_trip("refine_split_config", refine_split).unwrap();
         assert_eq!(config::parse::<RefineSplitConfig>(&out).unwrap(), config::parse::<RefineSplitConfig>(refine_split).unwrap());
-        let kernel = br#"{"n_arms":2,"codes_per_feature":[3],"frontier":[1],"chunks":[],"skip_rows":{"channel":1,"value":0},"bounds":true}"#;
+        let kernel =
+            br#"{"n_arms":2,"codes_per_feature":[3],"frontier":[1],"chunks":[],"skip_rows":{"channel":1,"value":0},"bounds":true}"#;
         let out = round_trip("kernel_config", kernel).unwrap();
         assert_eq!(config::parse::<KernelConfig>(&out).unwrap(), config::parse::<KernelConfig>(kernel).unwrap());
     }

@@ -50,12 +50,16 @@ import org.sparkpolicy.ml.{PolicyTreeLearner, PolicyTreeModel}
  * μ0 = 0, μ1 = ±0.5 on x0 > 0.5 ± 0.3 on x1 > 0.7 + 0.4·(x4 − 0.5), μ2 = ±0.4 on x2 ≤ 0.3 ± 0.2 on x3 > 0.5 + 0.4·(x5 − 0.5);
  * g_a = μ_a + U noise (sd 1); w uniform on {0, 1, 2}; y = μ_w + U noise (sd 1).
  *
- * Other flags: --reps R (3), --max-partition-bytes (Spark's default unless set), --out DIR (benches/results),
+ * Other flags: --reps R (3), --refine-bins-cases N,M (more `mllib` cases: `toolkit_exact_refineN`, the exact
+ * search with `refineBins` N), --max-partition-bytes (Spark's default unless set), --out DIR (benches/results),
  * --name NAME (results file DIR/NAME.json; default "fit" when every size and scenario is the default, else "fit-quick").
  */
 object FitBench {
   import FitData._
   import BenchMeasures._
+
+  /** `--refine-bins-cases 0,32`: more `mllib`-scenario cases, the exact search with those `refineBins`. */
+  private var refineBinsCases: Seq[Int] = Nil
 
 
   /** One fit as run: its key (scenario/case/run), wall seconds, memory peaks and the fitted model. */
@@ -239,14 +243,15 @@ object FitBench {
   private def mllibScenario(ctx: Ctx, rows: Long, f: Int, reps: Int): java.util.Map[String, Any] =
     withData(ctx, s"mllib-f$f", rows, f) { (data, facts) =>
       val loadBefore = loadAverage
-      val cases = Seq(toolkit(ctx, "toolkit_exact", f), toolkit(ctx, "toolkit_binned", f, _.setThresholdSearch("binned")),
-        mllib(ctx, "mllib", f, "g1"))
+      val refineCases = refineBinsCases.map(n => toolkit(ctx, s"toolkit_exact_refine$n", f, _.setRefineBins(n)))
+      val cases = Seq(toolkit(ctx, "toolkit_exact", f), toolkit(ctx, "toolkit_binned", f, _.setThresholdSearch("binned"))) ++
+        refineCases :+ mllib(ctx, "mllib", f, "g1")
       val results = roundRobin(ctx, s"mllib-f$f", data, rows, cases, reps)
       facts.put("scenario", "mllib")
       facts.put("label", "g1 (MLlib); g0, g1, g2 (toolkit, given rewards)")
       facts.put("load_average_before", loadBefore)
       facts.put("load_average_after", loadAverage)
-      facts.put("ratios", ratios(results, "mllib", Seq("toolkit_exact", "toolkit_binned")))
+      facts.put("ratios", ratios(results, "mllib", Seq("toolkit_exact", "toolkit_binned") ++ refineCases.map(_.name)))
       facts.put("cases", cases.map(c => results(c.name)._2).asJava)
       facts
     }
@@ -309,6 +314,7 @@ object FitBench {
     val wideRows = opts.getOrElse("wide-rows", "50000").toLong
     val wideFeatures = opts.getOrElse("wide-features", "10000").toInt
     val filesPerMillion = opts.getOrElse("files-per-million", "8").toInt
+    refineBinsCases = opts.get("refine-bins-cases").map(_.split(",").map(_.trim.toInt).toSeq).getOrElse(Nil)
     require(reps >= 1, "--reps must be at least 1")
     val full = only.toSet == all.toSet && rows == 1000000L && featureSet == Seq(10, 50, 200) && reps >= 3 && maxDepth == 4 &&
       maxBins == 64 && aipwRows == 1000000L && aipwFeatures == 50 && aipwFolds == 5 && bigRows == 10000000L && bigFeatures == 100 &&
