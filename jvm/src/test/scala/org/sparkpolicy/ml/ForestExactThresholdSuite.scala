@@ -115,4 +115,12 @@ class ForestExactThresholdSuite extends AnyFunSuite with SparkTestSession {
     val e = intercept[IllegalArgumentException](forest.setThresholdSearch("quantile"))
     assert(e.getMessage.contains("thresholdSearch") && e.getMessage.contains("quantile"), e.getMessage)
   }
+
+  test("a negative refineBins is an error naming the Param and the value, for forests and trees") {
+    Seq(intercept[IllegalArgumentException](forest.setRefineBins(-1)),
+      intercept[IllegalArgumentException](new PolicyTreeLearner().setRefineBins(-3))).zip(Seq("-1", "-3")).foreach { case (e, v) =>
+      assert(e.getMessage.contains("refineBins") && e.getMessage.contains(v), e.getMessage)
+    }
+    assert(forest.getRefineBins == 8 && new PolicyTreeLearner().setRefineBins(0).getRefineBins == 0)
+  }
 }
