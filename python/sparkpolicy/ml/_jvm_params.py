@@ -54,7 +54,7 @@ TRAITS = {
         'boundaryStrategy': {'doc': "'exact' (default): exact quantiles of a content-hash sample, identical in any layout; 'approx': Spark's approxQuantile, fast but not layout-invariant", 'converter': 'toString', 'default': 'exact'},
         'maxDepth': {'doc': 'maximum depth of the tree (1 to 12)', 'converter': 'toInt', 'default': 3},
         'minNodeSize': {'doc': "minimum number of rows in each child of a split (policytree's min.node.size)", 'converter': 'toInt', 'default': 1},
-        'refineBins': {'doc': "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most (the winner's two first, then by bound); 0: every bin whose bound reaches the node's coarse best, which makes each split the exhaustive search's", 'converter': 'toInt', 'default': 8},
+        'refineBins': {'doc': "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most: the coarse winner's two, then those whose bound can reach the node's best, largest first (trees 8, forests 2: the winner's bins alone, no bounds); 0: every bin that can, which makes each split the exhaustive search's", 'converter': 'toInt', 'default': 8},
         'searchDepth': {'doc': "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree (policytree's hybrid search; with maxDepth 2 the optimal depth-2 tree over the coarse grid)", 'converter': 'toInt', 'default': 1},
         'thresholdSearch': {'doc': "'exact' (default, for trees and forests): every distinct value of the boundary sample is a candidate threshold, searched on a coarse grid of maxBins bins, then the coarse bins whose bound can reach the best are refined (up to refineBins per node; docs/contract.md); 'binned': only the maxBins quantile boundaries", 'converter': 'toString', 'default': 'exact'},
     },
@@ -72,12 +72,16 @@ STAGES = {
     'PolicyForestLearner': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasForestSettings', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
         'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'categoricalCols', 'categoryOrders', 'crossFitFolds', 'featureCols', 'featureSubsetStrategy', 'handleInvalid', 'honest', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'numTrees', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'refineBins', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'seed', 'subsamplingRate', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
-        'params': {},
+        'params': {
+            'refineBins': {'doc': "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most: the coarse winner's two, then those whose bound can reach the node's best, largest first (trees 8, forests 2: the winner's bins alone, no bounds); 0: every bin that can, which makes each split the exhaustive search's", 'converter': 'toInt', 'default': 2},
+        },
     },
     'PolicyForestModel': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasForestSettings', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],
         'setters': ['boundaries', 'boundarySampleSize', 'boundaryStrategy', 'crossFitFolds', 'featureCols', 'featureSubsetStrategy', 'handleInvalid', 'honest', 'maxBins', 'maxDepth', 'maxMemoryMB', 'minNodeSize', 'nativeThreads', 'numTrees', 'outcomeCol', 'outcomeMaxDepth', 'outcomeMinNodeSize', 'propensityCol', 'propensityFloor', 'propensityModel', 'refineBins', 'rewardCols', 'rewardType', 'rowIdCol', 'scoringBatchSize', 'searchDepth', 'seed', 'subsamplingRate', 'thresholdSearch', 'treatmentCol', 'treatmentVocabulary'],
-        'params': {},
+        'params': {
+            'refineBins': {'doc': "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most: the coarse winner's two, then those whose bound can reach the node's best, largest first (trees 8, forests 2: the winner's bins alone, no bounds); 0: every bin that can, which makes each split the exhaustive search's", 'converter': 'toInt', 'default': 2},
+        },
     },
     'PolicyTreeLearner': {
         'traits': ['HasAipwSettings', 'HasBinning', 'HasCategoricalFeatures', 'HasNativeResources', 'HasPolicyFeatures', 'HasRewardInputs', 'HasScoringBatch', 'HasTreeGrowth'],

@@ -43,7 +43,7 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
                  rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                  propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                  handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
-                 searchDepth=1, refineBins=8, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
+                 searchDepth=1, refineBins=2, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
                  seed=42):
         super().__init__()
         self._java_obj = self._new_java_obj(f"{_JAVA_PACKAGE}.PolicyForestLearner", self.uid)
@@ -56,7 +56,7 @@ class PolicyForestLearner(JavaEstimator, _HasPolicyFeatures, _HasCategoricalFeat
                   rowIdCol=None, boundaries=None, nativeThreads=0, scoringBatchSize=4096, crossFitFolds=5,
                   propensityFloor=0.01, propensityModel="shares", outcomeMaxDepth=4, outcomeMinNodeSize=20,
                   handleInvalid="error", categoricalCols=None, categoryOrders="{}", thresholdSearch="exact",
-                  searchDepth=1, refineBins=8, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
+                  searchDepth=1, refineBins=2, numTrees=100, subsamplingRate=0.5, featureSubsetStrategy="all", honest=True,
                   seed=42) -> "PolicyForestLearner":
         """Sets the params given as keywords (the others keep their values)."""
         return self._set(**self._input_kwargs)

@@ -68,8 +68,9 @@ private[sparkpolicy] object ForestTrainer {
       forest: ForestSettings, subsetSize: Int, categorical: Array[Boolean]): (Vector[LevelStats], Array[Long]) = {
     val sc = blocks.sparkContext
     val minKeys = sc.defaultParallelism
-    // Coarse histograms carry bound cells (the bins to refine), so plans budget for them.
-    val planCodes = grid.codes.planCodes(grid.isCoarse)
+    // Coarse histograms carry bound cells (the bins to refine) unless only the winner's bins are, so plans budget for them.
+    val bounds = grid.isCoarse && ThresholdRefinement.needsBounds(settings.refineBins)
+    val planCodes = grid.codes.planCodes(bounds)
     val frontiers = Array.fill(growers.size)(Array(1))
     val plans = new Array[LevelPlan](growers.size)
     val half = if (forest.honest) RowSample.Structure else RowSample.All
@@ -93,7 +94,7 @@ private[sparkpolicy] object ForestTrainer {
           LevelJob(growers(t).trainingTable(), frontiers(t), plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads,
             depth, categorical = categorical, siblings = siblings, treeId = t, rowSample = Some(sample(forest, t, half)),
             featureSubset = Some(FeatureSubset(forest.seed, t, grid.edges.length, subsetSize)).filter(_.count < grid.edges.length),
-            bounds = grid.isCoarse, refineLimit = settings.refineBins)
+            bounds = bounds, refineLimit = settings.refineBins)
         }
         val rootOfAll = if (depth > 0) Nil else Seq(LevelJob(growers.head.trainingTable(), Array(1),
           LevelPlan(1, grid.histCodes.take(1), nArms, settings.maxMemoryMB), grid.codes, nArms, settings.minNodeSize,

@@ -22,22 +22,34 @@ private[sparkpolicy] object ThresholdRefinement {
   private val log = org.slf4j.LoggerFactory.getLogger(getClass)
 
   /**
+   * Whether `refineBins` needs the level histograms' bound cells: only bins past the coarse winner's own two
+   * are chosen by bound, so `refineBins = 2` (the winner's bins alone, the rule before bounds) needs none.
+   */
+  def needsBounds(refineBins: Int): Boolean = refineBins != 2
+
+  /**
    * A node's bins to refine (`refineBins`, docs/contract.md): the coarse winner's bins (those on either side
-   * of its threshold), then the rest by bound descending, ties by (feature, bin), `limit` in all (0: every
-   * bin); (feature, bin) ascending. Where more bins reach the coarse best than `limit` (nearly flat rewards:
-   * deep, noisy nodes), the split is the best over the bins refined, and still the exhaustive search's when
-   * no bin left out has a bound reaching the refined reward (logged as certified).
+   * of its threshold, when they have inner thresholds), then the rest by bound descending, ties by (feature,
+   * bin), `limit` in all (0: every bin); (feature, bin) ascending. Where more bins reach the coarse best than
+   * `limit` (nearly flat rewards: deep, noisy nodes), the split is the best over the bins refined, and still
+   * the exhaustive search's when no bin left out has a bound reaching the refined reward (logged as certified).
    */
   def binsToRefine(c: NodeChoice, grid: SearchGrid, limit: Int): Vector[RefineBin] = {
-    val around: Set[(Int, Int)] = c.winner.toSet[(Candidate, SplitRecord)].flatMap { case (w, _) =>
+    val own: Seq[RefineBin] = c.winner.toSeq.flatMap { case (w, _) =>
       grid.cuts(w.feature).toSeq.flatMap { cuts =>
         val j = java.util.Arrays.binarySearch(cuts, w.thresholdBin)
-        if (j >= 0) Seq((w.feature, j), (w.feature, j + 1)) else Nil
+        if (j < 0) Nil
+        else Seq(j, j + 1).filter { b =>
+          // Coarse bin b holds fine codes (cuts(b − 1), cuts(b)], the last one up to the last value bin.
+          val lo = if (b == 0) 0 else cuts(b - 1) + 1
+          val hi = if (b < cuts.length) cuts(b) else grid.fineCodes(w.feature) - 2
+          hi > lo
+        }.map(b => c.refine.find(x => x.feature == w.feature && x.bin == b).getOrElse(RefineBin(w.feature, b, w.reward)))
       }
     }
-    val (must, rest) = c.refine.distinct.partition(b => around((b.feature, b.bin)))
-    val all = must ++ rest.sortBy(b => (-b.bound, b.feature, b.bin))
-    (if (limit == 0) all else all.take(math.max(limit, must.size))).sortBy(b => (b.feature, b.bin))
+    val rest = c.refine.distinct.filterNot(b => own.exists(o => o.feature == b.feature && o.bin == b.bin))
+    val all: Vector[RefineBin] = own.toVector ++ rest.sortBy(b => (-b.bound, b.feature, b.bin))
+    (if (limit == 0) all else all.take(math.max(limit, own.size))).sortBy(b => (b.feature, b.bin))
   }
 
   /** One (node, feature) to refine: the node's frontier slot and the search of its merged histogram. */
@@ -108,9 +120,10 @@ private[sparkpolicy] object ThresholdRefinement {
         val winner = firstBest((coarse.toSeq ++ fromGroups).sortBy(_._1.feature)).map { case (b, rec) => b -> rec.copy(refine = Vector.empty) }
         if (features.nonEmpty) {
           refinedNodes += 1
+          // Without bounds (refineBins = 2) no split is certified: the bins left out were never bounded.
           val searched = binsToRefine(c, grid, refineBins).toSet
           val below = (bound: BigInt) => winner.exists(w => bound < w._1.reward)
-          if (c.refine.forall(b => searched(b) || below(b.bound)) && c.leftOut.forall(below)) certified += 1
+          if (needsBounds(refineBins) && c.refine.forall(b => searched(b) || below(b.bound)) && c.leftOut.forall(below)) certified += 1
         }
         // The runner-up is the best split on another feature than the (possibly new) winner's, refined where refined.
         val others = (c.winner.map(_._1).toSeq ++ c.runnerUp ++ fromGroups.map(_._1))

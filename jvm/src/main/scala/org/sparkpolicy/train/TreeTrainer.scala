@@ -64,8 +64,9 @@ private[sparkpolicy] object TreeTrainer {
       categorical: Array[Boolean]): Vector[LevelStats] = {
     val sc = blocks.sparkContext
     val minKeys = sc.defaultParallelism
-    // Coarse histograms carry bound cells (the bins to refine), so plans budget for them.
-    val planCodes = grid.codes.planCodes(grid.isCoarse)
+    // Coarse histograms carry bound cells (the bins to refine) unless only the winner's bins are, so plans budget for them.
+    val bounds = grid.isCoarse && ThresholdRefinement.needsBounds(settings.refineBins)
+    val planCodes = grid.codes.planCodes(bounds)
     var frontier = Array(1)
     var depth = 0
     val levels = Vector.newBuilder[LevelStats]
@@ -94,7 +95,7 @@ private[sparkpolicy] object TreeTrainer {
               case _ => LevelPlan(frontier.length, planCodes, nArms, settings.maxMemoryMB, minKeys)
             }
             val job = LevelJob(table, frontier, plan, grid.codes, nArms, settings.minNodeSize, settings.nativeThreads, depth,
-              categorical = categorical, siblings = siblings, bounds = grid.isCoarse, refineLimit = settings.refineBins)
+              categorical = categorical, siblings = siblings, bounds = bounds, refineLimit = settings.refineBins)
             sc.setJobDescription(s"PolicyTreeLearner: level $depth histograms (${frontier.length} nodes, " +
               s"${job.kernelFrontier.length} built, ${plan.featureBlocks.size} feature blocks)")
             // Greedy levels follow greedy levels, so the next one can subtract whenever it exists.

@@ -54,6 +54,12 @@ class ForestExactThresholdSuite extends AnyFunSuite with SparkTestSession {
     // The fine grid shows: some split is not on a coarse edge (the binned forest's thresholds are all coarse edges).
     val binned = forest.setNumTrees(1).setSubsamplingRate(1.0).setHonest(false).setThresholdSearch("binned").fit(planted3)
     assert(binned.nodeTables.head != one.nodeTables.head)
+    // With bounds and every reaching bin refined (refineBins 0) on both: still the tree learner's tree.
+    val exhaustive = forest.setNumTrees(1).setSubsamplingRate(1.0).setHonest(false).setRefineBins(0).fit(planted3)
+    val exhaustiveTree = new PolicyTreeLearner().setFeatureCols(features).setRewardCols(Array("g0", "g1", "g2"))
+      .setTreatmentVocabulary(PlantedPolicyData.Arms.toArray).setMaxDepth(3).setRefineBins(0).fit(planted3)
+    assert(exhaustive.nodeTables.head == exhaustiveTree.nodeTable && exhaustive.trees.head.trainingLog == exhaustiveTree.trainingLog)
+    assert(exhaustive.levelStats.exists(_.nodesExhaustive > 0))
   }
 
   test("a planted threshold between coarse edges: exact trees find it to their rows' gap, binned trees miss it") {
@@ -88,8 +94,8 @@ class ForestExactThresholdSuite extends AnyFunSuite with SparkTestSession {
     assert(sampled.splitBoundaries(1).length == x0.distinct.length - 1)
   }
 
-  test("refinement keeps to each node's feature subset") {
-    val m = forest.setFeatureSubsetStrategy("2").fit(planted3)
+  test("refinement keeps to each node's feature subset, with or without bounds") {
+    for (m <- Seq(forest.setFeatureSubsetStrategy("2").fit(planted3), forest.setFeatureSubsetStrategy("2").setRefineBins(0).fit(planted3)))
     m.nodeTables.zipWithIndex.foreach { case (tree, t) =>
       tree.nodes.filterNot(_.isLeaf).foreach { node =>
         assert(FeatureSubset(m.getSeed, t, features.length, 2).allowed(node.id)(node.feature), s"tree $t node ${node.id}")
@@ -116,11 +122,11 @@ class ForestExactThresholdSuite extends AnyFunSuite with SparkTestSession {
     assert(e.getMessage.contains("thresholdSearch") && e.getMessage.contains("quantile"), e.getMessage)
   }
 
-  test("a negative refineBins is an error naming the Param and the value, for forests and trees") {
+  test("refineBins below 2 but 0 is an error naming the Param and the value; forests default to 2, trees to 8") {
     Seq(intercept[IllegalArgumentException](forest.setRefineBins(-1)),
-      intercept[IllegalArgumentException](new PolicyTreeLearner().setRefineBins(-3))).zip(Seq("-1", "-3")).foreach { case (e, v) =>
+      intercept[IllegalArgumentException](new PolicyTreeLearner().setRefineBins(1))).zip(Seq("-1", "1")).foreach { case (e, v) =>
       assert(e.getMessage.contains("refineBins") && e.getMessage.contains(v), e.getMessage)
     }
-    assert(forest.getRefineBins == 8 && new PolicyTreeLearner().setRefineBins(0).getRefineBins == 0)
+    assert(forest.getRefineBins == 2 && new PolicyTreeLearner().getRefineBins == 8 && new PolicyTreeLearner().setRefineBins(0).getRefineBins == 0)
   }
 }

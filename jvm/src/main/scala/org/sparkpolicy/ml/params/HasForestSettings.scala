@@ -3,7 +3,7 @@ package org.sparkpolicy.ml.params
 import org.apache.spark.ml.param._
 
 /** How a policy forest draws its trees: how many, which rows and features each sees, honesty, seed. */
-trait HasForestSettings[S] extends Params { self: S =>
+trait HasForestSettings[S] extends Params { self: S with HasTreeGrowth[S] =>
   final val numTrees: IntParam = new IntParam(this, "numTrees", "trees in the forest (1 to 10,000)", ParamValidators.inRange(1, 10000))
   final val subsamplingRate: DoubleParam = new DoubleParam(this, "subsamplingRate",
     "share of the rows each tree draws, without replacement, by a hash of the row's content (or rowIdCol), the seed and the " +
@@ -15,6 +15,9 @@ trait HasForestSettings[S] extends Params { self: S =>
     "each tree chooses its splits on one half of its rows and takes its leaf values from the other half (as EconML)")
   final val seed: LongParam = new LongParam(this, "seed", "seed of every random choice of the forest (rows, features)")
   setDefault(numTrees -> 100, subsamplingRate -> 0.5, featureSubsetStrategy -> "all", honest -> true, seed -> 42L)
+  // A forest's trees refine only each winner's own coarse bins (no bound cells): with hundreds of trees × nodes the
+  // bins past them cost a shuffle of fine histograms per level, and averaging does what exact search would.
+  setDefault(refineBins -> 2)
 
   final def getNumTrees: Int = $(numTrees)
   final def getSubsamplingRate: Double = $(subsamplingRate)

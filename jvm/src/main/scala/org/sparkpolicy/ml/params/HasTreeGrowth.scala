@@ -21,9 +21,10 @@ trait HasTreeGrowth[S] extends Params { self: S =>
     "levels searched together: 1 greedy (each split alone); 2 each split is the root of the best depth-2 subtree " +
       "(policytree's hybrid search; with maxDepth 2 the optimal depth-2 tree over the coarse grid)", ParamValidators.inArray(Array(1, 2)))
   final val refineBins: IntParam = new IntParam(this, "refineBins",
-    "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most (the winner's two first, then by " +
-      "bound); 0: every bin whose bound reaches the node's coarse best, which makes each split the exhaustive search's",
-    ParamValidators.gtEq(0))
+    "with thresholdSearch 'exact', the coarse bins per node refined on the fine grid at most: the coarse winner's two, then " +
+      "those whose bound can reach the node's best, largest first (trees 8, forests 2: the winner's bins alone, no bounds); " +
+      "0: every bin that can, which makes each split the exhaustive search's",
+    (v: Int) => v == 0 || v >= 2)
   setDefault(maxDepth -> 3, minNodeSize -> 1, boundaryStrategy -> "exact", thresholdSearch -> "exact", searchDepth -> 1, refineBins -> 8)
 
   final def getMaxDepth: Int = $(maxDepth)
