@@ -79,8 +79,9 @@ private[sparkpolicy] object TreeTrainer {
         val peak = new MaxAccumulator
         sc.register(peak, s"sparkpolicy peak native bytes, level $depth")
         val table = grower.trainingTable()
+        val twoLevel = settings.searchDepth >= 2 && settings.maxDepth - depth >= 2
         val (records, featureBlocks, nodeGroups, work) =
-          if (settings.searchDepth >= 2 && settings.maxDepth - depth >= 2) {
+          if (twoLevel) {
             val job = PairLevelJob.plan(table, frontier, grid.fineCodes, grid.cuts, nArms, settings.minNodeSize,
               settings.nativeThreads, depth, categorical, settings.maxMemoryMB, minKeys)
             sc.setJobDescription(s"PolicyTreeLearner: level $depth two-level search (${frontier.length} nodes, " +
@@ -108,7 +109,8 @@ private[sparkpolicy] object TreeTrainer {
           }
         val choices = grower.choose(frontier, records)
         val (refined, refinement) =
-          if (!grid.isCoarse) (choices, RefinementStats.Empty)
+          // A two-level split's reward is its subtree's: its root threshold stays on the coarse grid (docs/contract.md).
+          if (!grid.isCoarse || twoLevel) (choices, RefinementStats.Empty)
           else ThresholdRefinement.run(blocks, table, frontier, choices, grid, nArms, settings.minNodeSize, settings.maxMemoryMB, depth,
             settings.refineBins)
         val next = grower.applyChoices(refined)

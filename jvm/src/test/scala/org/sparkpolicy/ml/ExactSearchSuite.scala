@@ -95,6 +95,23 @@ class ExactSearchSuite extends AnyFunSuite with SparkTestSession {
     val threaded = new PolicyTreeLearner().setFeatureCols(Array("x0", "x1", "x2")).setRewardCols(Array("g0", "g1"))
       .setMaxDepth(3).setSearchDepth(2).setNativeThreads(2)
     assert(threaded.fit(df).signatures == threaded.setNativeThreads(1).fit(df.repartition(5)).signatures)
+    // On a coarse grid (continuous values: exact thresholds search 64 coarse bins first) the two-level root keeps
+    // its subtree's choice; the greedy refinement of the level below does not replace it.
+    val h = (name: String) => abs(xxhash64(col("id"), lit(name))) % 1000003L / 1000003.0
+    val continuous = spark.range(6000).select(h("x0").as("x0"), h("x1").as("x1"), h("x2").as("x2"))
+      // A greedy decoy on the root's own feature: arm 1 also gains 0.2 where x0 > 0.85.
+      .withColumn("g1", when((col("x0") > 0.5) =!= (col("x1") > 0.5), 1.0).otherwise(0.0) + when(col("x0") > 0.85, 0.2).otherwise(0.0))
+      .withColumn("g0", lit(1.0) - when((col("x0") > 0.5) =!= (col("x1") > 0.5), 1.0).otherwise(0.0))
+      .repartition(3).cache()
+    val coarse = new PolicyTreeLearner().setFeatureCols(Array("x0", "x1", "x2")).setRewardCols(Array("g0", "g1")).setMaxDepth(2)
+      .setSearchDepth(2).fit(continuous)
+    assert(coarse.splitBoundaries(0).length > 64, "a coarse grid")
+    val ct = coarse.nodeTable
+    assert(Set(ct.root.feature, ct.byId(2).feature) == Set(0, 1) && math.abs(ct.root.threshold - 0.5) < 0.02, coarse.toDebugString)
+    val hits = coarse.transform(continuous)
+      .select(avg(when((col("policy_action_index") === 1) === ((col("x0") > 0.5) =!= (col("x1") > 0.5)), 1.0).otherwise(0.0)))
+      .head().getDouble(0)
+    assert(hits > 0.98, s"two-level tree on a coarse grid classifies $hits of the rows\n${coarse.toDebugString}")
     val bad = intercept[IllegalArgumentException](new PolicyTreeLearner().setSearchDepth(3))
     assert(bad.getMessage.contains("searchDepth") && bad.getMessage.contains("3"), bad.getMessage)
   }
