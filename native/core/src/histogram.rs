@@ -238,10 +238,10 @@ impl HistogramKernel {
                 let off = layout.feature_offsets[j];
                 match (&block.codes, self.grids[f].table()) {
                     (Codes::U8(c), None) => {
-                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?
+                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, None, codes[j], &mut hist, k, stride)?
                     }
                     (Codes::U16(c), None) => {
-                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?
+                        accumulate(&c[range], &block.gamma, slots, &base, inactive, off, None, codes[j], &mut hist, k, stride)?
                     }
                     (c, Some(table)) => {
                         // The feature's coarse codes, mapped once per block and feature.
@@ -249,10 +249,8 @@ impl HistogramKernel {
                             Codes::U8(c) => map_codes(&c[range], table, &mut coarse)?,
                             Codes::U16(c) => map_codes(&c[range], table, &mut coarse)?,
                         }
-                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, codes[j], &mut hist, k, stride)?;
-                        if let Some(bound_off) = layout.bound_offsets[j] {
-                            accumulate_bounds(&coarse, &block.gamma, slots, &base, inactive, bound_off, codes[j] - 1, &mut hist, k, stride);
-                        }
+                        let bounds = layout.bound_offsets[j];
+                        accumulate(&coarse, &block.gamma, slots, &base, inactive, off, bounds, codes[j], &mut hist, k, stride)?
                     }
                 }
             }
@@ -271,8 +269,9 @@ pub fn map_codes<C: Copy + Into<usize>>(codes: &[C], table: &[u16], out: &mut Ve
     Ok(())
 }
 
-/// The hot loop: one feature column of one block into the chunk's histograms.
-/// Specialised on K for the common arm counts so the per-row adds unroll.
+/// The hot loop: one feature column of one block into the chunk's histograms, and with `bound_off` (a
+/// bounded feature: `histogram_layout`) each value row's max(Γ, 0) per arm into its bin's bound cells in
+/// the same pass. Specialised on K for the common arm counts so the per-row adds unroll.
 #[allow(clippy::too_many_arguments)]
 fn accumulate<C: Copy + Into<usize>>(
     codes: &[C],
@@ -281,6 +280,7 @@ fn accumulate<C: Copy + Into<usize>>(
     base: &[usize],
     inactive: usize,
     feature_off: usize,
+    bound_off: Option<usize>,
     n_codes: usize,
     hist: &mut [i64],
     k: usize,
@@ -289,39 +289,64 @@ fn accumulate<C: Copy + Into<usize>>(
     if codes.iter().any(|&c| c.into() >= n_codes) {
         return invalid!("training block has a bin code ≥ the feature's {n_codes} codes; blocks and boundaries disagree");
     }
-    match k {
-        2 => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Fixed::<2>),
-        3 => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Fixed::<3>),
-        4 => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Fixed::<4>),
-        _ => accumulate_rows(codes, gamma, stride, slots, base, inactive, feature_off, hist, Dynamic(k)),
+    let rows = Rows { codes, gamma, stride, slots, base, inactive, feature_off, missing: n_codes - 1, hist };
+    match bound_off {
+        None => rows.add_by_arms::<false>(k, 0),
+        Some(b) => rows.add_by_arms::<true>(k, b),
     }
     Ok(())
 }
 
-/// A bounded feature's second loop: per row of a value bin (the missing code has no bound), each arm's
-/// max(Γ, 0) into the bin's bound cells `[value bin][K]` at `bound_off` inside the row's node histogram.
-/// Codes were checked by `accumulate`.
-#[allow(clippy::too_many_arguments)]
-fn accumulate_bounds(
-    codes: &[u16],
-    gamma: &[i64],
-    slots: &[u32],
-    base: &[usize],
-    inactive: usize,
-    bound_off: usize,
-    value_bins: usize,
-    hist: &mut [i64],
-    k: usize,
+/// One feature column of one block and where its rows go: `accumulate`'s arguments.
+struct Rows<'a, C> {
+    codes: &'a [C],
+    gamma: &'a [i64],
     stride: usize,
-) {
-    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(stride)) {
-        let b = base[(slot as usize).min(inactive)];
-        let code = code as usize;
-        if b == usize::MAX || code >= value_bins {
-            continue;
+    slots: &'a [u32],
+    base: &'a [usize],
+    inactive: usize,
+    feature_off: usize,
+    /// The missing code (last), which has no bound cells.
+    missing: usize,
+    hist: &'a mut [i64],
+}
+
+impl<C: Copy + Into<usize>> Rows<'_, C> {
+    fn add_by_arms<const BOUNDED: bool>(self, k: usize, bound_off: usize) {
+        match k {
+            2 => self.add::<_, BOUNDED>(Fixed::<2>, bound_off),
+            3 => self.add::<_, BOUNDED>(Fixed::<3>, bound_off),
+            4 => self.add::<_, BOUNDED>(Fixed::<4>, bound_off),
+            _ => self.add::<_, BOUNDED>(Dynamic(k), bound_off),
         }
-        let cell = b + bound_off + code * k;
-        hist[cell..cell + k].iter_mut().zip(&g[..k]).for_each(|(h, &v)| *h += v.max(0));
+    }
+
+    #[inline(always)]
+    fn add<A: Arms, const BOUNDED: bool>(self, arms: A, bound_off: usize) {
+        let k = arms.get();
+        let missing = self.missing;
+        // A row's channels are `stride` ≥ k wide: the first k are histogrammed (a forest block's last is its hash).
+        for ((&code, &slot), g) in self.codes.iter().zip(self.slots).zip(self.gamma.chunks_exact(self.stride)) {
+            let b = self.base[(slot as usize).min(self.inactive)];
+            if b == usize::MAX {
+                continue;
+            }
+            let code = code.into();
+            // The layout's [slot][feature][code][K+1] cell, with K a constant where it can be.
+            let cell = b + self.feature_off + code * (k + 1);
+            let h = &mut self.hist[cell..cell + k + 1];
+            for a in 0..k {
+                h[a] += g[a];
+            }
+            h[k] += 1;
+            if BOUNDED && code < missing {
+                let cell = b + bound_off + code * k;
+                let h = &mut self.hist[cell..cell + k];
+                for a in 0..k {
+                    h[a] += g[a].max(0);
+                }
+            }
+        }
     }
 }
 
@@ -348,36 +373,5 @@ impl Arms for Dynamic {
     #[inline(always)]
     fn get(self) -> usize {
         self.0
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn accumulate_rows<C: Copy + Into<usize>, A: Arms>(
-    codes: &[C],
-    gamma: &[i64],
-    stride: usize,
-    slots: &[u32],
-    base: &[usize],
-    inactive: usize,
-    feature_off: usize,
-    hist: &mut [i64],
-    arms: A,
-) {
-    let k = arms.get();
-    // A row's channels are `stride` ≥ k wide: the first k are histogrammed (a forest block's last is its hash).
-    for ((&code, &slot), g) in codes.iter().zip(slots).zip(gamma.chunks_exact(stride)) {
-        let slot = (slot as usize).min(inactive);
-        let b = base[slot];
-        if b == usize::MAX {
-            continue;
-        }
-        // The layout's [slot][feature][code][K+1] cell, with K a constant where it can be.
-        let cell = b + feature_off + code.into() * (k + 1);
-        let h = &mut hist[cell..cell + k + 1];
-        for a in 0..k {
-            h[a] += g[a];
-        }
-        h[k] += 1;
     }
 }

@@ -22,16 +22,19 @@ private[sparkpolicy] object RefineKernel {
   }
 
   /**
+   * The fine codes `lo..=hi` of coarse value bin `c` of a feature with `fineCodes` (m value bins + missing) and
+   * coarse `cuts` (`coarse::CoarseMap::bin_codes`): (cuts(c − 1), cuts(c)], the last bin up to m − 1. Its fine
+   * thresholds strictly inside are `lo until hi`.
+   */
+  def binCodes(fineCodes: Int, cuts: Array[Int], c: Int): (Int, Int) =
+    (if (c == 0) 0 else cuts(c - 1) + 1, if (c < cuts.length) cuts(c) else fineCodes - 2)
+
+  /**
    * Codes of a group's mixed grid (`refine::GroupGrid::cells`): each refined coarse bin's fine codes, one
-   * code per other coarse bin, and the missing code. A feature with m fine value bins (`fineCodes` = m + 1)
-   * and coarse `cuts` has cuts + 1 coarse bins; bin c holds fine codes (cuts(c − 1), cuts(c)], the last one up to m − 1.
+   * code per other coarse bin (cuts + 1 bins in all), and the missing code.
    */
   def codes(fineCodes: Int, cuts: Array[Int], bins: Seq[Int]): Int = {
-    val fine = bins.map { c =>
-      val lo = if (c == 0) 0 else cuts(c - 1) + 1
-      val hi = if (c < cuts.length) cuts(c) else fineCodes - 2
-      hi - lo + 1
-    }.sum
+    val fine = bins.map { c => val (lo, hi) = binCodes(fineCodes, cuts, c); hi - lo + 1 }.sum
     fine + (cuts.length + 1 - bins.size) + 1
   }
 

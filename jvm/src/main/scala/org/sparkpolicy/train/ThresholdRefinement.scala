@@ -39,12 +39,11 @@ private[sparkpolicy] object ThresholdRefinement {
       grid.cuts(w.feature).toSeq.flatMap { cuts =>
         val j = java.util.Arrays.binarySearch(cuts, w.thresholdBin)
         if (j < 0) Nil
-        else Seq(j, j + 1).filter { b =>
-          // Coarse bin b holds fine codes (cuts(b − 1), cuts(b)], the last one up to the last value bin.
-          val lo = if (b == 0) 0 else cuts(b - 1) + 1
-          val hi = if (b < cuts.length) cuts(b) else grid.fineCodes(w.feature) - 2
-          hi > lo
-        }.map(b => c.refine.find(x => x.feature == w.feature && x.bin == b).getOrElse(RefineBin(w.feature, b, w.reward)))
+        else {
+          val inner = (b: Int) => { val (lo, hi) = RefineKernel.binCodes(grid.fineCodes(w.feature), cuts, b); hi > lo }
+          // Listed with its bound when the level had bounds; without them (refineBins 2) its bound is unknown.
+          Seq(j, j + 1).filter(inner).map(b => c.refine.find(x => x.feature == w.feature && x.bin == b).getOrElse(RefineBin(w.feature, b, w.reward)))
+        }
       }
     }
     val rest = c.refine.distinct.filterNot(b => own.exists(o => o.feature == b.feature && o.bin == b.bin))
